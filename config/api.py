@@ -1,0 +1,76 @@
+"""Shared REST pieces: permission classes and an exception handler that turns the services'
+Django errors into JSON a person can act on (never a 500 for bad input)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from rest_framework import exceptions, permissions
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def is_administrator(user: Any) -> bool:
+    return bool(user and user.is_authenticated and (user.is_staff or user.is_superuser))
+
+
+def is_integration(user: Any) -> bool:
+    return bool(user and user.is_authenticated and user.groups.filter(name="integrations").exists())
+
+
+def is_staff_member(user: Any) -> bool:
+    """Administrators, and users linked to a person who is not a student (P1)."""
+    if is_administrator(user):
+        return True
+    person = getattr(user, "person", None) if user and user.is_authenticated else None
+    return person is not None and not person.is_student
+
+
+class IsAdministrator(permissions.BasePermission):
+    message = "Only administrators may do this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return is_administrator(request.user)
+
+
+class IsAdminOrIntegration(permissions.BasePermission):
+    message = "Only administrators and integrations may do this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return is_administrator(request.user) or is_integration(request.user)
+
+
+class IsStaffMember(permissions.BasePermission):
+    message = "Only staff members may do this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return is_staff_member(request.user)
+
+
+class AdminWritesStaffReads(permissions.BasePermission):
+    """Staff read; only administrators write (roles, phone types)."""
+
+    message = "Only administrators may change this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return is_staff_member(request.user) or is_integration(request.user)
+        return is_administrator(request.user)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        detail: Any = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        exc = exceptions.ValidationError(detail)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, IntegrityError):
+        exc = exceptions.ValidationError(
+            {"detail": "This would break a uniqueness rule (the value is already in use)."}
+        )
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,134 @@
+"""Messages: every text and email fallback, outbound and inbound (S7, T2, T8).
+
+Outbound state machine (statuses are Twilio's words; they only move forward by rank)::
+
+    queued --claim--> sending --Twilio accepted--> sent --> delivered
+       |                 |                           \\--> undelivered | failed
+       |                 \\--refused / retries exhausted--> failed (+ email fallback)
+       \\--routed to email--> (channel email) sent | failed
+
+Inbound messages are stored once per Twilio MessageSid with status `received`.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from people.models import Person, PersonPhone
+
+
+class Direction(models.TextChoices):
+    OUTBOUND = "outbound", "Outbound"
+    INBOUND = "inbound", "Inbound"
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", "SMS"
+    EMAIL = "email", "Email"
+    NONE = "none", "Undeliverable"
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    UNDELIVERED = "undelivered", "Undelivered"
+    FAILED = "failed", "Failed"
+    RECEIVED = "received", "Received"
+
+
+# Statuses only move forward: a callback with a lower rank than the stored one changes nothing.
+STATUS_RANK: dict[str, int] = {
+    Status.QUEUED: 0,
+    Status.SENDING: 1,
+    Status.SENT: 2,
+    Status.DELIVERED: 3,
+    Status.UNDELIVERED: 3,
+    Status.FAILED: 3,
+    Status.RECEIVED: 3,
+}
+FINAL_STATUSES = frozenset({Status.DELIVERED, Status.UNDELIVERED, Status.FAILED, Status.RECEIVED})
+
+
+class FailureReason(models.TextChoices):
+    TWILIO_RECIPIENT_UNSUBSCRIBED = "TWILIO_RECIPIENT_UNSUBSCRIBED", "Recipient unsubscribed (STOP)"
+    TWILIO_INVALID_NUMBER = "TWILIO_INVALID_NUMBER", "Invalid phone number"
+    TWILIO_NOT_MOBILE = "TWILIO_NOT_MOBILE", "Not a mobile number"
+    TWILIO_UNKNOWN_HANDSET = "TWILIO_UNKNOWN_HANDSET", "Unknown destination handset"
+    TWILIO_LANDLINE = "TWILIO_LANDLINE", "Landline or unreachable carrier"
+    TWILIO_BLOCKED = "TWILIO_BLOCKED", "Message blocked"
+    TWILIO_FILTERED = "TWILIO_FILTERED", "Message filtered by the carrier"
+    TWILIO_UNREACHABLE = "TWILIO_UNREACHABLE", "Handset unreachable"
+    TWILIO_REGION_NOT_PERMITTED = "TWILIO_REGION_NOT_PERMITTED", "Region not permitted"
+    TWILIO_SENDER_UNREGISTERED = "TWILIO_SENDER_UNREGISTERED", "Sender number not registered"
+    SMS_LIMIT_REACHED = "SMS_LIMIT_REACHED", "Monthly SMS limit reached"
+    NO_SMS_PHONE = "NO_SMS_PHONE", "No phone can receive texts"
+    NO_SENDER_NUMBER = "NO_SENDER_NUMBER", "No sender number available"
+    NO_EMAIL = "NO_EMAIL", "No email address"
+    RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED", "Twilio unavailable; retries exhausted"
+    NEEDS_REVIEW = "NEEDS_REVIEW", "Twilio did not answer; check before sending again"
+
+
+class Message(models.Model):
+    direction = models.CharField(max_length=16, choices=Direction.choices)
+    sender = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="sent_messages"
+    )
+    recipient = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="received_messages"
+    )
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    # The number or email address the message went to (outbound) or came to (inbound).
+    destination = models.CharField(max_length=254, blank=True)
+    # The number it came from: the staff system number (outbound) or the texter (inbound).
+    from_number = models.CharField(max_length=20, blank=True)
+    phone = models.ForeignKey(
+        PersonPhone, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    body = models.TextField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    failure_reason = models.CharField(max_length=64, blank=True, choices=FailureReason.choices)
+    twilio_sid = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    error_code = models.PositiveIntegerField(null=True, blank=True)
+    segments = models.PositiveSmallIntegerField(default=0)
+    encoding = models.CharField(max_length=8, blank=True)
+    # The text this email fallback stands in for.
+    replaces = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="fallbacks"
+    )
+    # Our own id for Twilio's status callback URL, so a callback that overtakes the stored SID
+    # still finds its message (T2).
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Inbound only: the keyword class (stop, start, help) or empty; and whether it was a reply.
+    keyword = models.CharField(max_length=8, blank=True)
+    is_reply = models.BooleanField(default=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "updated_at"]),
+            models.Index(fields=["sender", "recipient", "created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in Status]), name="message_status_valid"
+            ),
+            # A text is stood in for by at most one email, however often its failure is reported.
+            models.UniqueConstraint(
+                fields=["replaces"],
+                condition=Q(replaces__isnull=False),
+                name="message_one_fallback_per_text",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.channel} #{self.pk} ({self.status})"

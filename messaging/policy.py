@@ -1,0 +1,86 @@
+"""The Twilio error-code policy (SPEC T3): what an error code does to the phones and the message.
+
+The table lives in sms_admin.ErrorCodePolicy (seeded with SPEC's defaults, editable by
+administrators). Used both when Twilio refuses a send synchronously and when a status callback
+reports a failure later.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from people import services as people_services
+from people.models import PersonPhone, SmsStatus, StatusCause
+from sms_admin import services as sms_admin_services
+from sms_admin.models import ErrorCodePolicy, OptOutScope, PolicyAction
+
+logger = logging.getLogger(__name__)
+
+# An error code that is not in the table: fall back to email, touch no phone.
+UNKNOWN_CODE_REASON = "TWILIO_UNREACHABLE"
+
+
+@dataclass(frozen=True)
+class PolicyDecision:
+    code: int | None
+    action: str
+    failure_reason: str
+    # Try the text again later, with backoff; every action ends in the email fallback.
+    retry: bool
+    alert_admins: bool
+
+
+def error_policy_lookup(code: int | None) -> PolicyDecision:
+    """The decision for a Twilio error code, without side effects."""
+    policy = ErrorCodePolicy.objects.filter(code=code).first() if code else None
+    if policy is None:
+        return PolicyDecision(
+            code=code,
+            action="unknown",
+            failure_reason=UNKNOWN_CODE_REASON,
+            retry=False,
+            alert_admins=False,
+        )
+    action = policy.action
+    return PolicyDecision(
+        code=code,
+        action=action,
+        failure_reason=policy.failure_reason,
+        retry=action in {PolicyAction.RETRY, PolicyAction.RETRY_THEN_EMAIL},
+        alert_admins=action == PolicyAction.SENDER_SIDE,
+    )
+
+
+def error_policy_apply(*, code: int | None, phone: PersonPhone | None) -> PolicyDecision:
+    """Apply the phone side of the policy for `code` on `phone` and return the decision.
+
+    Disabling records a status change with cause `error_code` and the code (T10). A sender-side
+    error never touches the student's phone; it is logged for administrators.
+    """
+    decision = error_policy_lookup(code)
+    if phone is not None and decision.action == PolicyAction.DISABLE_ALL_PHONES:
+        # 21610 follows the opt-out scope, as a STOP keyword does (T4).
+        if sms_admin_services.configuration_get().opt_out_scope == OptOutScope.THIS_PHONE:
+            people_services.phone_status_set(
+                phone=phone,
+                status=SmsStatus.DISABLED,
+                cause=StatusCause.ERROR_CODE,
+                error_code=code,
+            )
+        else:
+            people_services.person_phones_disable(
+                person_id=phone.person_id, cause=StatusCause.ERROR_CODE, error_code=code
+            )
+    elif phone is not None and decision.action == PolicyAction.DISABLE_PHONE:
+        people_services.phone_status_set(
+            phone=phone, status=SmsStatus.DISABLED, cause=StatusCause.ERROR_CODE, error_code=code
+        )
+    if decision.alert_admins:
+        logger.error(
+            "Twilio error %s (%s) is on the sender's side: check the messaging service "
+            "registration and geo permissions.",
+            code,
+            decision.failure_reason,
+        )
+    return decision

@@ -1,0 +1,80 @@
+"""Admin for people, roles, phone types and phones (including the Person Phone data view, P5)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from people.models import Person, PersonPhone, PhoneStatusChange, PhoneType, Role
+
+
+@admin.register(Role)
+class RoleAdmin(admin.ModelAdmin[Role]):
+    list_display = ["code", "name", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(PhoneType)
+class PhoneTypeAdmin(admin.ModelAdmin[PhoneType]):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+
+class PersonPhoneInline(admin.TabularInline[PersonPhone, Person]):
+    model = PersonPhone
+    extra = 0
+    fields = ["number", "phone_type", "sms_status", "verified_at", "deleted", "src_system_id"]
+    readonly_fields = ["sms_status"]
+    show_change_link = True
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin[Person]):
+    list_display = ["__str__", "src_system_id", "email", "user"]
+    list_filter = ["roles"]
+    search_fields = ["first_name", "last_name", "email", "src_system_id", "phones__number"]
+    filter_horizontal = ["roles"]
+    raw_id_fields = ["user"]
+    inlines = [PersonPhoneInline]
+
+
+@admin.register(PersonPhone)
+class PersonPhoneAdmin(admin.ModelAdmin[PersonPhone]):
+    list_display = [
+        "number",
+        "person",
+        "phone_type",
+        "sms_status",
+        "verified_at",
+        "deleted",
+        "src_system_id",
+        "phone_type_src_system_id",
+    ]
+    list_filter = ["deleted", "sms_status", "phone_type"]
+    search_fields = ["number", "person__first_name", "person__last_name", "src_system_id"]
+    list_select_related = ["person", "phone_type"]
+    raw_id_fields = ["person", "verified_by"]
+    # Status changes go through people.services so they are recorded (T10).
+    readonly_fields = ["sms_status"]
+
+
+@admin.register(PhoneStatusChange)
+class PhoneStatusChangeAdmin(admin.ModelAdmin[PhoneStatusChange]):
+    list_display = [
+        "changed_at",
+        "phone",
+        "old_status",
+        "new_status",
+        "cause",
+        "error_code",
+        "changed_by",
+    ]
+    list_filter = ["cause", "new_status"]
+    search_fields = ["phone__number"]
+    list_select_related = ["phone", "changed_by"]
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False

@@ -1,0 +1,136 @@
+"""REST representations of roles, phone types, people and phones (SPEC's contract)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from people import phone_numbers
+from people.models import Person, PersonPhone, PhoneType, Role, RoleKind, SmsStatus
+
+
+class RoleSerializer(serializers.ModelSerializer[Role]):
+    kind = serializers.ChoiceField(choices=RoleKind.choices)
+
+    class Meta:
+        model = Role
+        fields = ["code", "name", "kind"]
+
+
+class PhoneTypeSerializer(serializers.ModelSerializer[PhoneType]):
+    class Meta:
+        model = PhoneType
+        fields = ["code", "name"]
+
+
+class PersonSerializer(serializers.ModelSerializer[Person]):
+    roles = serializers.SlugRelatedField(
+        slug_field="code",
+        many=True,
+        queryset=Role.objects.all(),
+        required=False,
+        error_messages={"does_not_exist": "Unknown role code '{value}'."},
+    )
+    is_student = serializers.BooleanField(read_only=True)
+    username = serializers.CharField(
+        source="user.username",
+        required=False,
+        allow_null=True,
+        help_text="Creates or links the Django login user of a staff member.",
+    )
+    src_system_id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+
+    class Meta:
+        model = Person
+        fields = [
+            "id",
+            "src_system_id",
+            "first_name",
+            "last_name",
+            "email",
+            "roles",
+            "is_student",
+            "username",
+        ]
+
+    def validate_src_system_id(self, value: str | None) -> str | None:
+        value = value or None
+        if value is not None:
+            others = Person.objects.filter(src_system_id=value)
+            if self.instance is not None:
+                others = others.exclude(pk=self.instance.pk)
+            if others.exists():
+                raise serializers.ValidationError(f"Another person has src_system_id '{value}'.")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        user_data = attrs.pop("user", None)
+        if user_data is not None:
+            username = (user_data.get("username") or "").strip()
+            if username:
+                linked = Person.objects.filter(user__username=username)
+                if self.instance is not None:
+                    linked = linked.exclude(pk=self.instance.pk)
+                if linked.exists():
+                    raise serializers.ValidationError(
+                        {"username": f"User '{username}' is already linked to another person."}
+                    )
+            attrs["username"] = username
+        return attrs
+
+
+class PhoneSerializer(serializers.ModelSerializer[PersonPhone]):
+    phone_type = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=PhoneType.objects.all(),
+        error_messages={"does_not_exist": "Unknown phone type code '{value}'."},
+    )
+    sms_status = serializers.ChoiceField(choices=SmsStatus.choices, required=False)
+    verified = serializers.BooleanField(required=False)
+    verified_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PersonPhone
+        fields = [
+            "id",
+            "number",
+            "phone_type",
+            "sms_status",
+            "verified",
+            "verified_at",
+            "verified_by",
+            "deleted",
+            "src_system_id",
+            "phone_type_src_system_id",
+        ]
+        read_only_fields = ["verified_at", "deleted"]
+
+    def get_verified_by(self, phone: PersonPhone) -> str | None:
+        return phone.verified_by.get_username() if phone.verified_by else None
+
+    def to_representation(self, instance: PersonPhone) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["verified"] = instance.verified_at is not None
+        return data
+
+    def validate_number(self, value: str) -> str:
+        try:
+            return phone_numbers.phone_number_normalize(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages[0]) from exc
+
+
+class PhoneUpdateSerializer(PhoneSerializer):
+    """PATCH on phones/{id}/ edits the SMS status and the verified mark."""
+
+    class Meta(PhoneSerializer.Meta):
+        read_only_fields = [
+            "number",
+            "phone_type",
+            "verified_at",
+            "deleted",
+            "src_system_id",
+            "phone_type_src_system_id",
+        ]

@@ -1,0 +1,102 @@
+"""REST interfaces for roles, phone types, people and phones: each calls one service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.api import AdminWritesStaffReads, IsAdminOrIntegration, IsStaffMember
+from people import selectors, services
+from people.api.serializers import (
+    PersonSerializer,
+    PhoneSerializer,
+    PhoneTypeSerializer,
+    PhoneUpdateSerializer,
+    RoleSerializer,
+)
+from people.models import Person, PersonPhone, PhoneType, Role
+
+
+class RoleViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet[Role]):
+    queryset = Role.objects.all()
+    serializer_class = RoleSerializer
+    permission_classes = [AdminWritesStaffReads]
+    pagination_class = None
+
+
+class PhoneTypeViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet[PhoneType]
+):
+    queryset = PhoneType.objects.all()
+    serializer_class = PhoneTypeSerializer
+    permission_classes = [AdminWritesStaffReads]
+    pagination_class = None
+
+
+class PersonViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet[Person],
+):
+    serializer_class = PersonSerializer
+    permission_classes = [IsAdminOrIntegration]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> Any:
+        return selectors.person_list().order_by("id")
+
+    def perform_create(self, serializer: Any) -> None:
+        serializer.instance = services.person_create(**serializer.validated_data)
+
+    def perform_update(self, serializer: Any) -> None:
+        serializer.instance = services.person_update(
+            serializer.instance, **serializer.validated_data
+        )
+
+
+class PersonPhoneListView(generics.ListCreateAPIView[PersonPhone]):
+    """GET and POST `people/{id}/phones/`."""
+
+    serializer_class = PhoneSerializer
+    permission_classes = [IsStaffMember]
+    pagination_class = None
+
+    def get_person(self) -> Person:
+        return get_object_or_404(Person, pk=self.kwargs["person_id"])
+
+    def get_queryset(self) -> Any:
+        return selectors.person_phones(self.get_person())
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        person = self.get_person()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        verified = data.pop("verified", False)
+        phone = services.phone_create(
+            person=person, verified_by=request.user if verified else None, **data
+        )
+        return Response(self.get_serializer(phone).data, status=status.HTTP_201_CREATED)
+
+
+class PhoneDetailView(generics.RetrieveUpdateDestroyAPIView[PersonPhone]):
+    """GET, PATCH (sms_status, verified) and DELETE (soft) on `phones/{id}/`."""
+
+    queryset = PersonPhone.objects.select_related("phone_type", "verified_by")
+    serializer_class = PhoneUpdateSerializer
+    permission_classes = [IsStaffMember]
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def perform_update(self, serializer: Any) -> None:
+        serializer.instance = services.phone_update(
+            phone=serializer.instance, actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance: PersonPhone) -> None:
+        services.phone_delete(phone=instance)

@@ -1,0 +1,35 @@
+"""Reads of people and phones."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from people.models import Person, PersonPhone, RoleKind
+
+
+def person_kind(person: Person) -> str:
+    """'student' when the person holds the student role and no staff role, else 'staff' (P1)."""
+    return RoleKind.STUDENT if person.is_student else RoleKind.STAFF
+
+
+def person_list() -> QuerySet[Person]:
+    return Person.objects.prefetch_related("roles").select_related("user")
+
+
+def person_phones(person: Person) -> QuerySet[PersonPhone]:
+    return person.phones.select_related("phone_type", "verified_by").order_by("deleted", "id")
+
+
+def person_with_phones() -> QuerySet[Person]:
+    return person_list().prefetch_related(
+        Prefetch("phones", queryset=PersonPhone.objects.select_related("phone_type"))
+    )
+
+
+def person_last_verified_phone(person: Person) -> PersonPhone | None:
+    return (
+        person.phones.filter(deleted=False, verified_at__isnull=False)
+        .select_related("verified_by")
+        .order_by("-verified_at", "id")
+        .first()
+    )

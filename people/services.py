@@ -1,0 +1,210 @@
+"""Every write to people and phones goes through here (P2, P4, T9, T10)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from people import phone_numbers
+from people.models import (
+    Person,
+    PersonPhone,
+    PhoneStatusChange,
+    PhoneType,
+    Role,
+    SmsStatus,
+    StatusCause,
+)
+
+Actor = AbstractBaseUser | AnonymousUser | None
+
+
+def _user_or_none(actor: Actor) -> Any:
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+def roles_by_codes(codes: Iterable[str]) -> list[Role]:
+    """:raises ValidationError: naming every unknown role code."""
+    wanted = list(dict.fromkeys(codes))
+    found = {r.code: r for r in Role.objects.filter(code__in=wanted)}
+    unknown = [c for c in wanted if c not in found]
+    if unknown:
+        raise ValidationError(f"Unknown role code(s): {', '.join(unknown)}.", code="unknown_role")
+    return [found[c] for c in wanted]
+
+
+def _user_for(username: str | None) -> Any:
+    """The login user named `username`, created when missing (without a usable password)."""
+    if not username:
+        return None
+    user, created = get_user_model().objects.get_or_create(username=username)
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def person_create(
+    *,
+    first_name: str,
+    last_name: str,
+    email: str = "",
+    src_system_id: str | None = None,
+    roles: Iterable[Role] = (),
+    user: Any = None,
+    username: str | None = None,
+) -> Person:
+    if username:
+        user = _user_for(username)
+    person = Person.objects.create(
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        src_system_id=src_system_id or None,
+        user=user,
+    )
+    person.roles.set(list(roles))
+    return person
+
+
+@transaction.atomic
+def person_update(
+    person: Person,
+    *,
+    roles: Iterable[Role] | None = None,
+    username: str | None = None,
+    **fields: Any,
+) -> Person:
+    if username is not None:
+        fields["user"] = _user_for(username)
+    for name, value in fields.items():
+        setattr(person, name, value)
+    if "src_system_id" in fields:
+        person.src_system_id = person.src_system_id or None
+    person.save()
+    if roles is not None:
+        person.roles.set(list(roles))
+    return person
+
+
+def phone_create(
+    *,
+    person: Person,
+    number: str,
+    phone_type: PhoneType,
+    sms_status: str = SmsStatus.DEFAULT,
+    verified_by: Actor = None,
+    verified_at: datetime | None = None,
+    src_system_id: str = "",
+    phone_type_src_system_id: str = "",
+) -> PersonPhone:
+    """Add a phone; `number` is normalised to E.164.
+
+    :raises ValidationError: when the number is not a valid phone number.
+    """
+    return PersonPhone.objects.create(
+        person=person,
+        number=phone_numbers.phone_number_normalize(number),
+        phone_type=phone_type,
+        sms_status=sms_status,
+        verified_at=verified_at or (timezone.now() if verified_by is not None else None),
+        verified_by=_user_or_none(verified_by),
+        src_system_id=src_system_id,
+        phone_type_src_system_id=phone_type_src_system_id,
+    )
+
+
+def phone_status_set(
+    *,
+    phone: PersonPhone,
+    status: str,
+    cause: str,
+    actor: Actor = None,
+    error_code: int | None = None,
+) -> bool:
+    """Set a phone's SMS status and record the change (T10). Returns whether it changed.
+
+    The update is conditional on the old status, so two racing changes record one change each
+    only when each really changed the row.
+    """
+    old = phone.sms_status
+    if old == status:
+        return False
+    with transaction.atomic():
+        changed = PersonPhone.objects.filter(pk=phone.pk, sms_status=old).update(
+            sms_status=status, updated_at=timezone.now()
+        )
+        if not changed:
+            phone.refresh_from_db(fields=["sms_status"])
+            return False
+        PhoneStatusChange.objects.create(
+            phone=phone,
+            old_status=old,
+            new_status=status,
+            cause=cause,
+            error_code=error_code,
+            changed_by=_user_or_none(actor),
+        )
+    phone.sms_status = status
+    return True
+
+
+def person_phones_disable(
+    *, person_id: int, cause: str, actor: Actor = None, error_code: int | None = None
+) -> int:
+    """Disable every active phone of a person (T4, 21610). Returns how many changed."""
+    changed = 0
+    phones = PersonPhone.objects.filter(person_id=person_id, deleted=False).exclude(
+        sms_status=SmsStatus.DISABLED
+    )
+    for phone in phones:
+        changed += phone_status_set(
+            phone=phone,
+            status=SmsStatus.DISABLED,
+            cause=cause,
+            actor=actor,
+            error_code=error_code,
+        )
+    return changed
+
+
+@transaction.atomic
+def phone_update(
+    *,
+    phone: PersonPhone,
+    actor: Actor,
+    sms_status: str | None = None,
+    verified: bool | None = None,
+    **fields: Any,
+) -> PersonPhone:
+    """Edit a phone by hand: status changes are recorded with cause `manual` (T10)."""
+    if sms_status is not None:
+        phone_status_set(phone=phone, status=sms_status, cause=StatusCause.MANUAL, actor=actor)
+    if verified is True and phone.verified_at is None:
+        phone.verified_at = timezone.now()
+        phone.verified_by = _user_or_none(actor)
+    elif verified is False:
+        phone.verified_at = None
+        phone.verified_by = None
+    if "number" in fields:
+        fields["number"] = phone_numbers.phone_number_normalize(fields["number"])
+    for name, value in fields.items():
+        setattr(phone, name, value)
+    phone.save()
+    return phone
+
+
+def phone_delete(*, phone: PersonPhone) -> PersonPhone:
+    """Soft-delete: the record stays, with deleted = true (P2)."""
+    if not phone.deleted:
+        phone.deleted = True
+        phone.save(update_fields=["deleted", "updated_at"])
+    return phone

@@ -1,0 +1,53 @@
+"""Admin for the configuration history, the sender pool, assignments, usage and the T3 policy."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from sms_admin.models import (
+    ConfigurationChange,
+    ErrorCodePolicy,
+    MonthlyUsage,
+    SenderAssignment,
+    SenderNumber,
+)
+
+
+@admin.register(ConfigurationChange)
+class ConfigurationChangeAdmin(admin.ModelAdmin[ConfigurationChange]):
+    list_display = ["changed_at", "field", "old_value", "new_value", "changed_by"]
+    list_filter = ["field"]
+    search_fields = ["field", "old_value", "new_value"]
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(SenderNumber)
+class SenderNumberAdmin(admin.ModelAdmin[SenderNumber]):
+    list_display = ["number", "created_at"]
+    search_fields = ["number"]
+
+
+@admin.register(SenderAssignment)
+class SenderAssignmentAdmin(admin.ModelAdmin[SenderAssignment]):
+    list_display = ["sender_number", "person", "assigned_at", "released_at"]
+    list_filter = [("released_at", admin.EmptyFieldListFilter), "person__roles"]
+    search_fields = ["sender_number__number", "person__first_name", "person__last_name"]
+    list_select_related = ["sender_number", "person"]
+    raw_id_fields = ["person", "phone", "released_by"]
+
+
+@admin.register(MonthlyUsage)
+class MonthlyUsageAdmin(admin.ModelAdmin[MonthlyUsage]):
+    list_display = ["year", "month", "sent"]
+
+
+@admin.register(ErrorCodePolicy)
+class ErrorCodePolicyAdmin(admin.ModelAdmin[ErrorCodePolicy]):
+    list_display = ["code", "meaning", "action", "failure_reason"]
+    list_filter = ["action"]
+    search_fields = ["code", "meaning", "failure_reason"]

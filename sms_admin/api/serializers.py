@@ -1,0 +1,90 @@
+"""REST representation of the SMS configuration (SPEC `sms-configuration/`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from people.models import PhoneType, Role
+from sms_admin.models import (
+    TWILIO_MAX_BODY,
+    DefaultStatus,
+    OptOutScope,
+    SenderNumber,
+    SmsConfiguration,
+)
+
+
+class SmsConfigurationSerializer(serializers.ModelSerializer[SmsConfiguration]):
+    student_sms_default = serializers.ChoiceField(choices=DefaultStatus.choices)
+    staff_sms_default = serializers.ChoiceField(choices=DefaultStatus.choices)
+    opt_out_scope = serializers.ChoiceField(choices=OptOutScope.choices)
+    default_sms_phone_type = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=PhoneType.objects.all(),
+        allow_null=True,
+        error_messages={"does_not_exist": "Unknown phone type code '{value}'."},
+    )
+    permitted_roles = serializers.SlugRelatedField(
+        slug_field="code",
+        many=True,
+        queryset=Role.objects.all(),
+        error_messages={"does_not_exist": "Unknown role code '{value}'."},
+    )
+    sms_message_limit = serializers.IntegerField(min_value=0)
+    sms_phone_number_limit = serializers.IntegerField(min_value=0)
+    sms_max_length = serializers.IntegerField(min_value=1, max_value=TWILIO_MAX_BODY)
+
+    class Meta:
+        model = SmsConfiguration
+        fields = [
+            "student_sms_default",
+            "staff_sms_default",
+            "default_sms_phone_type",
+            "permitted_roles",
+            "reply_notification_subject",
+            "reply_notification_body",
+            "sms_message_limit",
+            "sms_phone_number_limit",
+            "sms_max_length",
+            "opt_out_scope",
+            "help_text",
+            "advanced_opt_out",
+            "reply_window_days",
+            "updated_at",
+        ]
+        read_only_fields = ["updated_at"]
+
+    def validate_permitted_roles(self, roles: list[Role]) -> list[Role]:
+        students = [r.code for r in roles if r.kind == "student"]
+        if students:
+            raise serializers.ValidationError(
+                f"Only staff roles may send texts; {', '.join(students)} is a student role."
+            )
+        return roles
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        from django.core.exceptions import ValidationError as DjangoValidationError
+
+        from sms_admin import services
+
+        try:
+            services.configuration_validate(attrs)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        return attrs
+
+
+class SenderNumberSerializer(serializers.ModelSerializer[SenderNumber]):
+    assigned_to = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SenderNumber
+        fields = ["id", "number", "assigned_to"]
+
+    def get_assigned_to(self, sender: SenderNumber) -> int | None:
+        active = getattr(sender, "active_assignments", None)
+        if active is None:
+            active = [a for a in sender.assignments.all() if a.released_at is None]
+        return active[0].person_id if active else None

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SmsAdminConfig(AppConfig):
+    name = "sms_admin"
+    verbose_name = "SMS configuration"

@@ -1,0 +1,96 @@
+"""Writes to the SMS configuration; every change is recorded (C10)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from people.models import PhoneType, Role
+from sms_admin import notifications
+from sms_admin.models import TWILIO_MAX_BODY, ConfigurationChange, SenderNumber, SmsConfiguration
+
+# Limits the vendor provisions: only the operator (a superuser) changes them (C7).
+PROVISIONED_FIELDS = frozenset({"sms_message_limit", "sms_phone_number_limit"})
+
+
+def configuration_get() -> SmsConfiguration:
+    config, _ = SmsConfiguration.objects.get_or_create(pk=1)
+    return config
+
+
+def _display(value: Any) -> str:
+    if isinstance(value, PhoneType | Role):
+        return value.code
+    if isinstance(value, list | tuple | set):
+        return ", ".join(sorted(_display(v) for v in value))
+    return "" if value is None else str(value)
+
+
+def configuration_validate(changes: dict[str, Any]) -> None:
+    """:raises ValidationError: with a message per field."""
+    errors: dict[str, str] = {}
+    for name in ("reply_notification_subject", "reply_notification_body"):
+        if name in changes:
+            try:
+                notifications.template_validate(changes[name])
+            except ValidationError as exc:
+                errors[name] = exc.messages[0]
+    if "sms_max_length" in changes and not 1 <= int(changes["sms_max_length"]) <= TWILIO_MAX_BODY:
+        errors["sms_max_length"] = (
+            f"Choose a length from 1 to {TWILIO_MAX_BODY} characters (Twilio's maximum)."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def configuration_update(*, actor: Any, **changes: Any) -> SmsConfiguration:
+    """Apply `changes` to the one configuration row and record each changed value.
+
+    :raises PermissionDenied: when a non-superuser changes a provisioned limit.
+    :raises ValidationError: on an invalid value (nothing is saved).
+    """
+    config = SmsConfiguration.objects.select_for_update().get(pk=configuration_get().pk)
+    # actor None is the operator at the command line (manage.py); people need superuser.
+    is_operator = actor is None or bool(getattr(actor, "is_superuser", False))
+    for name in PROVISIONED_FIELDS & changes.keys():
+        if changes[name] != getattr(config, name) and not is_operator:
+            raise PermissionDenied(
+                "The SMS message and phone number limits are provisioned by the operator; "
+                "ask a superuser to change them."
+            )
+    configuration_validate(changes)
+    records = []
+    for name, value in changes.items():
+        if name == "permitted_roles":
+            old = _display(list(config.permitted_roles.all()))
+            new = _display(list(value))
+            if old != new:
+                config.permitted_roles.set(list(value))
+        else:
+            old = _display(getattr(config, name))
+            new = _display(value)
+            setattr(config, name, value)
+        if old != new:
+            records.append(
+                ConfigurationChange(
+                    field=name,
+                    old_value=old,
+                    new_value=new,
+                    changed_by=actor if getattr(actor, "is_authenticated", False) else None,
+                )
+            )
+    config.save()
+    ConfigurationChange.objects.bulk_create(records)
+    return config
+
+
+def sender_number_add(*, number: str) -> SenderNumber:
+    from people import phone_numbers
+
+    normalized = phone_numbers.phone_number_normalize(number)
+    if SenderNumber.objects.filter(number=normalized).exists():
+        raise ValidationError({"number": f"{normalized} is already in the pool."})
+    return SenderNumber.objects.create(number=normalized)

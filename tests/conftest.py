@@ -1,0 +1,92 @@
+"""Shared fixtures: users with their roles, API clients, the configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from people.models import Person, PhoneType
+from sms_admin import services as sms_admin_services
+from sms_admin.models import SmsConfiguration
+from tests import factories
+
+
+@pytest.fixture
+def cell(db: Any) -> PhoneType:
+    return factories.PhoneTypeFactory(code="cell", name="Cell")
+
+
+@pytest.fixture
+def config(db: Any, cell: PhoneType) -> SmsConfiguration:
+    """Cell is the default SMS type; advisors may send; both kinds opted in (the defaults)."""
+    advisor = factories.RoleFactory(code="advisor")
+    return sms_admin_services.configuration_update(
+        actor=None, default_sms_phone_type=cell, permitted_roles=[advisor]
+    )
+
+
+@pytest.fixture
+def admin_user(db: Any) -> Any:
+    return factories.UserFactory(username="admin", is_staff=True, is_superuser=False)
+
+
+@pytest.fixture
+def superuser(db: Any) -> Any:
+    return factories.UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def advisor(db: Any) -> Person:
+    """A staff member with the advisor role and a login."""
+    return factories.staff(user=factories.UserFactory(username="advisor"))
+
+
+@pytest.fixture
+def student_person(db: Any) -> Person:
+    return factories.student(user=factories.UserFactory(username="student"))
+
+
+def client_for(user: Any) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def admin_api(admin_user: Any) -> APIClient:
+    return client_for(admin_user)
+
+
+@pytest.fixture
+def superuser_api(superuser: Any) -> APIClient:
+    return client_for(superuser)
+
+
+@pytest.fixture
+def advisor_api(advisor: Person) -> APIClient:
+    return client_for(advisor.user)
+
+
+@pytest.fixture
+def student_api(student_person: Person) -> APIClient:
+    return client_for(student_person.user)
+
+
+@pytest.fixture
+def anon_api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def celery_in_process(settings: Any) -> Any:
+    """Tasks run in-process in tests even when REDIS_URL names a broker; the tests that prove
+    worker behaviour start real workers themselves."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

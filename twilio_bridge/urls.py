@@ -1,0 +1,7 @@
+"""Twilio webhooks: `/twilio/sms/inbound/` and `/twilio/sms/status/`."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []
