@@ -1,35 +1,39 @@
 """Reads that feed the routing rules: facts for one person or a whole cohort, and their routes.
 
-Query budget (R7): `route_for_person` costs 3 queries (configuration, roles, phones);
-`routes_for_people` costs 1 for the configuration, 1 streamed query for the people (with their
-kind computed in SQL), then 1 query per batch for the phones, whatever the batch holds.
+Query budget (R7): `route_for_person` costs 2 queries (configuration; the person with phones);
+`routes_for_people` costs 2 in all, whatever the cohort: the configuration, then one streamed
+query joining people and phones (the kind computed in SQL), read a batch at a time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from itertools import islice
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 
 from messaging import routing
-from people.models import SYSTEM_PHONE_TYPE_SRC, Person, PersonPhone, Role, RoleKind
+from people.models import SYSTEM_PHONE_TYPE_SRC, Person, RoleKind
 from sms_admin.models import DefaultStatus, SmsConfiguration
 
 DEFAULT_BATCH_SIZE = 2000
 
-# The columns of a phone that routing needs, in PhoneFacts order after the person id.
-_PHONE_COLUMNS = (
-    "person_id",
-    "id",
-    "number",
-    "phone_type__code",
-    "sms_status",
-    "deleted",
-    "verified_at",
-    "created_at",
-    "phone_type_src_system_id",
+# One row per phone (or one row with NULL phone columns for a person without phones).
+_ROW_COLUMNS = (
+    "pk",
+    "email",
+    "_routing_student",
+    "_routing_staff",
+    "phones__id",
+    "phones__number",
+    "phones__phone_type__code",
+    "phones__sms_status",
+    "phones__deleted",
+    "phones__verified_at",
+    "phones__created_at",
+    "phones__phone_type_src_system_id",
 )
 
 
@@ -60,84 +64,86 @@ def _kind(is_student: bool) -> routing.Kind:
     return "student" if is_student else "staff"
 
 
-def _phone_facts(row: tuple[Any, ...]) -> routing.PhoneFacts:
-    _, phone_id, number, type_code, status, deleted, verified_at, created_at, type_src = row
-    return routing.PhoneFacts(
-        id=phone_id,
-        number=number,
-        type_code=type_code,
-        sms_status=status,
-        deleted=deleted,
-        verified_at=verified_at,
-        created_at=created_at,
-        is_system=type_src == SYSTEM_PHONE_TYPE_SRC,
-    )
+def _ordering(queryset: QuerySet[Person]) -> list[Any]:
+    """The ordering `queryset` would use, so the stream keeps the caller's order."""
+    if queryset.query.order_by:
+        return list(queryset.query.order_by)
+    if queryset.query.default_ordering:
+        return list(Person._meta.ordering or [])
+    return []
 
 
-def _phones_by_person(person_ids: list[int]) -> dict[int, list[routing.PhoneFacts]]:
-    """Every phone (deleted and system ones too, for the explanation) of `person_ids`; 1 query."""
-    phones: dict[int, list[routing.PhoneFacts]] = {}
-    rows = (
-        PersonPhone.objects.filter(person_id__in=person_ids)
-        .order_by("id")
-        .values_list(*_PHONE_COLUMNS)
-    )
+def _person_facts(rows: Iterable[tuple[Any, ...]]) -> routing.PersonFacts:
+    """Build one person's facts from their consecutive rows (one per phone)."""
+    phones: list[routing.PhoneFacts] = []
+    last_id = None
     for row in rows:
-        phones.setdefault(row[0], []).append(_phone_facts(row))
-    return phones
-
-
-def route_facts_for_person(person: Person) -> routing.PersonFacts:
-    """The routing facts of one person: their kind (P1), email and phones; 2 queries."""
-    kinds = set(Role.objects.filter(people=person).values_list("kind", flat=True))
-    is_student = RoleKind.STUDENT in kinds and RoleKind.STAFF not in kinds
-    phones = _phones_by_person([person.pk]).get(person.pk, [])
+        phone_id = row[4]
+        # A phone appears twice when the caller's queryset joins a person twice (e.g. two roles).
+        if phone_id is None or phone_id == last_id:
+            continue
+        last_id = phone_id
+        phones.append(
+            routing.PhoneFacts(
+                id=phone_id,
+                number=row[5],
+                type_code=row[6],
+                sms_status=row[7],
+                deleted=row[8],
+                verified_at=row[9],
+                created_at=row[10],
+                is_system=row[11] == SYSTEM_PHONE_TYPE_SRC,
+            )
+        )
+    person_id, email, has_student, has_staff = row[:4]
     return routing.PersonFacts(
-        id=person.pk, kind=_kind(is_student), email=person.email, phones=tuple(phones)
+        id=person_id,
+        kind=_kind(has_student and not has_staff),
+        email=email,
+        phones=tuple(phones),
     )
-
-
-def route_for_person(person: Person, *, config: routing.ConfigFacts | None = None) -> routing.Route:
-    """Where a text to `person` goes now (R1-R6); 3 queries, 2 when `config` is given."""
-    return routing.route(route_facts_for_person(person), config or config_facts())
-
-
-def _batches(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
-    iterator = iter(rows)
-    while batch := list(islice(iterator, size)):
-        yield batch
 
 
 def route_facts_for_people(
     queryset: QuerySet[Person], *, batch_size: int = DEFAULT_BATCH_SIZE
 ) -> Iterator[routing.PersonFacts]:
-    """Stream the routing facts of every person in `queryset`, in its order.
+    """Stream the routing facts of every person in `queryset`, in its order; 1 query in all.
 
-    The people come from one streamed query (a server-side cursor on PostgreSQL), read
-    `batch_size` at a time; each batch costs one more query for its phones. Memory stays bounded
-    by the batch size however large the cohort.
+    People and their phones (deleted and system ones too, for the explanation) come from one
+    query joining them, with the person's kind (P1) computed in SQL. It is streamed: a
+    server-side cursor on PostgreSQL, read `batch_size` rows at a time, so memory stays bounded
+    by the batch size however large the cohort, and no query is added per batch or per person.
+    The queryset's ordering must be on the person's own fields (ties are broken by id).
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    # The person's kind (P1) is computed in SQL, in the same streamed query.
     holds = Person.roles.through.objects.filter(person_id=OuterRef("pk"))
     rows = (
         queryset.annotate(
             _routing_student=Exists(holds.filter(role__kind=RoleKind.STUDENT)),
             _routing_staff=Exists(holds.filter(role__kind=RoleKind.STAFF)),
         )
-        .values_list("pk", "email", "_routing_student", "_routing_staff")
+        .order_by(*_ordering(queryset), "pk", "phones__id")
+        .values_list(*_ROW_COLUMNS)
         .iterator(chunk_size=batch_size)
     )
-    for batch in _batches(rows, batch_size):
-        phones = _phones_by_person([row[0] for row in batch])
-        for person_id, email, has_student, has_staff in batch:
-            yield routing.PersonFacts(
-                id=person_id,
-                kind=_kind(has_student and not has_staff),
-                email=email,
-                phones=tuple(phones.get(person_id, ())),
-            )
+    for _, person_rows in groupby(rows, key=itemgetter(0)):
+        yield _person_facts(person_rows)
+
+
+def route_facts_for_person(person: Person) -> routing.PersonFacts:
+    """The routing facts of one person: their kind (P1), email and phones; 1 query.
+
+    :raises Person.DoesNotExist: when `person` is not in the database.
+    """
+    for facts in route_facts_for_people(Person.objects.filter(pk=person.pk)):
+        return facts
+    raise Person.DoesNotExist(f"No person with id {person.pk}.")
+
+
+def route_for_person(person: Person, *, config: routing.ConfigFacts | None = None) -> routing.Route:
+    """Where a text to `person` goes now (R1-R6); 2 queries, 1 when `config` is given."""
+    return routing.route(route_facts_for_person(person), config or config_facts())
 
 
 def routes_for_people(
@@ -148,8 +154,8 @@ def routes_for_people(
 ) -> Iterator[tuple[int, routing.Route]]:
     """Stream `(person id, route)` for every person in `queryset` (R7).
 
-    Queries: 1 for the configuration (none when `config` is given), 1 streamed for the people,
-    then 1 per batch of `batch_size` people for their phones.
+    Queries: 1 for the configuration (none when `config` is given) and 1 streamed query for the
+    people and their phones, read `batch_size` rows at a time: 2 in all, whatever the cohort.
     """
     config = config or config_facts()
     for facts in route_facts_for_people(queryset, batch_size=batch_size):
