@@ -6,7 +6,8 @@
 Generates the cohort on first use (bench/routing/generate.py, COPY), then in one run measures:
 the plain fetch through the database cursor (the reference), routing with
 messaging.selectors.routes_for_people (recipients per second and the ratio to the reference),
-the queries it issued, and the peak memory of routing 10,000 and 100,000 people, each measured
+the queries it issued, routing one person at a time on a sample (for contrast), and the peak
+memory of routing 10,000 and 100,000 people, each measured
 in a fresh process (tracemalloc peak, and the process's maximum resident set size).
 """
 
@@ -70,6 +71,18 @@ def route_cohort(size: int, batch_size: int) -> Counter[str]:
     for _, route in selectors.routes_for_people(cohort(size), batch_size=batch_size):
         channels[route.channel] += 1
     return channels
+
+
+def route_one_by_one(size: int) -> int:
+    """The naive way, for contrast: route_for_person for each person (2 queries each)."""
+    from messaging import selectors
+
+    config = selectors.config_facts()
+    count = 0
+    for person in cohort(size):
+        selectors.route_for_person(person, config=config)
+        count += 1
+    return count
 
 
 def timed(function: Any, *args: Any) -> tuple[float, Any]:
@@ -153,6 +166,9 @@ def main() -> None:
                 route_cohort(n, args.batch_size)
             query_counts[n] = len(queries)
 
+    sample = min(2000, size)
+    one_by_one, _ = timed(route_one_by_one, sample)
+
     memory = [
         memory_in_subprocess(int(n), args.batch_size) for n in args.memory_sizes.split(",") if n
     ]
@@ -174,6 +190,7 @@ def main() -> None:
         },
         "routing_recipients_per_s": round(routed / routing),
         "ratio_routing_to_reference": round(routing / reference, 2),
+        "one_by_one_recipients_per_s": round(sample / one_by_one),
         "queries_by_cohort_size": query_counts,
         "queries_per_1000_recipients": round(query_counts[size] / size * 1000, 2),
         "memory": memory,
