@@ -1,10 +1,17 @@
-"""Admin view of the message log."""
+"""Admin view of the message log, and the SMS route on the Person admin page (R6)."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+
+from messaging import selectors
 from messaging.models import Message
+from people import admin as people_admin
+from people.models import Person
 
 
 @admin.register(Message)
@@ -25,3 +32,44 @@ class MessageAdmin(admin.ModelAdmin[Message]):
     list_select_related = ["sender", "recipient"]
     raw_id_fields = ["sender", "recipient", "phone", "replaces"]
     readonly_fields = ["token", "created_at", "updated_at"]
+
+
+# The Person admin gains a read-only "SMS route" block (R6). It lives here, not in people/admin.py,
+# because people must not depend on messaging (people <- sms_admin <- messaging).
+admin.site.unregister(Person)
+
+
+@admin.register(Person)
+class PersonWithRouteAdmin(people_admin.PersonAdmin):
+    def get_fieldsets(self, request: HttpRequest, obj: Person | None = None) -> Any:
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is None:
+            return fieldsets
+        # super() put every field, sms_route included, into one unnamed fieldset.
+        main = [f for f in fieldsets[0][1]["fields"] if f != "sms_route"]
+        return [
+            (None, {"fields": main}),
+            ("Where a text goes now (SMS routing)", {"fields": ["sms_route"]}),
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Person | None = None) -> Any:
+        return ["sms_route"] if obj is not None else []
+
+    @admin.display(description="SMS route")
+    def sms_route(self, obj: Person) -> str:
+        route = selectors.route_for_person(obj)
+        rows = format_html_join(
+            "",
+            "<li>{}: {}</li>",
+            ((phone.number, reason) for phone, reason in route.excluded),
+        )
+        destination = route.number or route.email or "nobody (undeliverable)"
+        return format_html(
+            '<div class="sms-route"><p><strong>{}</strong> to <strong>{}</strong> (rule {})</p>'
+            "<p>{}</p>{}</div>",
+            route.channel.upper(),
+            destination,
+            route.rule,
+            route.explanation,
+            format_html("<p>Passed over:</p><ul>{}</ul>", rows) if route.excluded else "",
+        )

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from messaging.api import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path(
+        "people/<int:person_id>/sms-route/",
+        views.PersonSmsRouteView.as_view(),
+        name="person-sms-route",
+    ),
+]

@@ -1,0 +1,162 @@
+"""Reads that feed the routing rules: facts for one person or a whole cohort, and their routes.
+
+Query budget (R7): `route_for_person` costs 2 queries (configuration; the person with phones);
+`routes_for_people` costs 2 in all, whatever the cohort: the configuration, then one streamed
+query joining people and phones (the kind computed in SQL), read a batch at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from messaging import routing
+from people.models import SYSTEM_PHONE_TYPE_SRC, Person, RoleKind
+from sms_admin.models import DefaultStatus, SmsConfiguration
+
+DEFAULT_BATCH_SIZE = 2000
+
+# One row per phone (or one row with NULL phone columns for a person without phones).
+_ROW_COLUMNS = (
+    "pk",
+    "email",
+    "_routing_student",
+    "_routing_staff",
+    "phones__id",
+    "phones__number",
+    "phones__phone_type__code",
+    "phones__sms_status",
+    "phones__deleted",
+    "phones__verified_at",
+    "phones__created_at",
+    "phones__phone_type_src_system_id",
+)
+
+
+def config_facts() -> routing.ConfigFacts:
+    """The configuration's default statuses (C1, C2) and default SMS phone type (C3); 1 query.
+
+    Reads only: with no configuration row yet, the model's defaults apply (both opted in, no
+    default SMS phone type).
+    """
+    row = (
+        SmsConfiguration.objects.filter(pk=1)
+        .values_list("student_sms_default", "staff_sms_default", "default_sms_phone_type__code")
+        .first()
+    )
+    if row is None:
+        return routing.ConfigFacts(
+            student_opted_in=True, staff_opted_in=True, default_type_code=None
+        )
+    student_default, staff_default, type_code = row
+    return routing.ConfigFacts(
+        student_opted_in=student_default == DefaultStatus.OPTED_IN,
+        staff_opted_in=staff_default == DefaultStatus.OPTED_IN,
+        default_type_code=type_code,
+    )
+
+
+def _kind(is_student: bool) -> routing.Kind:
+    return "student" if is_student else "staff"
+
+
+def _ordering(queryset: QuerySet[Person]) -> list[Any]:
+    """The ordering `queryset` would use, so the stream keeps the caller's order."""
+    if queryset.query.order_by:
+        return list(queryset.query.order_by)
+    if queryset.query.default_ordering:
+        return list(Person._meta.ordering or [])
+    return []
+
+
+def _person_facts(rows: Iterable[tuple[Any, ...]]) -> routing.PersonFacts:
+    """Build one person's facts from their consecutive rows (one per phone)."""
+    phones: list[routing.PhoneFacts] = []
+    last_id = None
+    for row in rows:
+        phone_id = row[4]
+        # A phone appears twice when the caller's queryset joins a person twice (e.g. two roles).
+        if phone_id is None or phone_id == last_id:
+            continue
+        last_id = phone_id
+        phones.append(
+            routing.PhoneFacts(
+                id=phone_id,
+                number=row[5],
+                type_code=row[6],
+                sms_status=row[7],
+                deleted=row[8],
+                verified_at=row[9],
+                created_at=row[10],
+                is_system=row[11] == SYSTEM_PHONE_TYPE_SRC,
+            )
+        )
+    person_id, email, has_student, has_staff = row[:4]
+    return routing.PersonFacts(
+        id=person_id,
+        kind=_kind(has_student and not has_staff),
+        email=email,
+        phones=tuple(phones),
+    )
+
+
+def route_facts_for_people(
+    queryset: QuerySet[Person], *, batch_size: int = DEFAULT_BATCH_SIZE
+) -> Iterator[routing.PersonFacts]:
+    """Stream the routing facts of every person in `queryset`, in its order; 1 query in all.
+
+    People and their phones (deleted and system ones too, for the explanation) come from one
+    query joining them, with the person's kind (P1) computed in SQL. It is streamed: a
+    server-side cursor on PostgreSQL, read `batch_size` rows at a time, so memory stays bounded
+    by the batch size however large the cohort, and no query is added per batch or per person.
+    The queryset's ordering must be on the person's own fields (ties are broken by id).
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    holds = Person.roles.through.objects.filter(person_id=OuterRef("pk"))
+    rows = (
+        queryset.annotate(
+            _routing_student=Exists(holds.filter(role__kind=RoleKind.STUDENT)),
+            _routing_staff=Exists(holds.filter(role__kind=RoleKind.STAFF)),
+        )
+        .order_by(*_ordering(queryset), "pk", "phones__id")
+        .values_list(*_ROW_COLUMNS)
+        .iterator(chunk_size=batch_size)
+    )
+    for _, person_rows in groupby(rows, key=itemgetter(0)):
+        yield _person_facts(person_rows)
+
+
+def route_facts_for_person(person: Person) -> routing.PersonFacts:
+    """The routing facts of one person: their kind (P1), email and phones; 1 query.
+
+    :raises Person.DoesNotExist: when `person` is not in the database.
+    """
+    for facts in route_facts_for_people(Person.objects.filter(pk=person.pk)):
+        return facts
+    raise Person.DoesNotExist(f"No person with id {person.pk}.")
+
+
+def route_for_person(person: Person, *, config: routing.ConfigFacts | None = None) -> routing.Route:
+    """Where a text to `person` goes now (R1-R6); 2 queries, 1 when `config` is given."""
+    return routing.route(route_facts_for_person(person), config or config_facts())
+
+
+def routes_for_people(
+    queryset: QuerySet[Person],
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    *,
+    config: routing.ConfigFacts | None = None,
+) -> Iterator[tuple[int, routing.Route]]:
+    """Stream `(person id, route)` for every person in `queryset` (R7).
+
+    Queries: 1 for the configuration (none when `config` is given) and 1 streamed query for the
+    people and their phones, read `batch_size` rows at a time: 2 in all, whatever the cohort.
+    """
+    config = config or config_facts()
+    for facts in route_facts_for_people(queryset, batch_size=batch_size):
+        yield facts.id, routing.route(facts, config)
