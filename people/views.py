@@ -114,12 +114,12 @@ def prospect_upload(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST":
         upload = ProspectUploadForm(request.POST, request.FILES)
         if upload.is_valid():
-            text = _read_upload(upload)
-            if text is not None:
+            uploaded = _read_upload(upload)
+            if uploaded is not None:
                 context["check"] = prospects.prospect_csv_check(
-                    text, default_phone_type=default_type
+                    uploaded, default_phone_type=default_type
                 )
-                context["confirm"] = ProspectConfirmForm(initial={"csv_text": text})
+                context["confirm"] = ProspectConfirmForm(initial={"csv_text": uploaded})
     context["upload"] = upload
     return render(request, "people/prospect_upload.html", context)
 
