@@ -77,3 +77,12 @@ class Session:
 @pytest.fixture
 def session(page: Any, live_server: Any) -> Session:
     return Session(page, live_server.url)
+
+
+@pytest.fixture(autouse=True)
+def same_names_every_run() -> None:
+    """Faker-made names are the same on every run, so the committed screenshots only change
+    when a page does."""
+    import factory.random
+
+    factory.random.reseed_random("browser-screenshots")

@@ -21,6 +21,13 @@ def test_the_person_phone_data_view_filters_deleted_false(
 ) -> None:
     held = assignments.assignment(factories.staff(first_name="Alex", last_name="Advisor"))
     gone = factories.PhoneFactory(deleted=True)
+    for first, status in [("Ana", "enabled"), ("Ben", "default"), ("Cleo", "disabled")]:
+        factories.PhoneFactory(
+            person=factories.student(first_name=first, last_name="Student"),
+            sms_status=status,
+            src_system_id=f"SIS-PHONE-{first}",
+            phone_type_src_system_id="SIS.CELL",
+        )
     session.login("admin")
     session.open("/data/person-phones/")
     page = session.page

@@ -12,7 +12,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from people.models import PersonPhone
-from sms_admin.models import ConfigurationChange, MonthlyUsage, SenderAssignment, SmsConfiguration
+from sms_admin.models import (
+    ConfigurationChange,
+    MonthlyUsage,
+    SenderAssignment,
+    SenderNumber,
+    SmsConfiguration,
+)
 from sms_admin.selectors import institution_month
 from tests import factories
 from tests.factories import assignments
@@ -276,3 +282,36 @@ def test_the_usage_grid_costs_the_same_queries_for_10_and_1000_assignments(
     assignments.assignments_bulk(990)
     assert SenderAssignment.objects.count() == 1000
     assert grid_queries(client) == with_ten
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("sms-sender-add", []),
+        ("sms-assignment-delete", [1]),
+        ("phone-edit", [1]),
+        ("person-send", [1]),
+    ],
+)
+def test_anonymous_posts_are_sent_to_the_login_page(name: str, args: list[int]) -> None:
+    response = Client().post(reverse(name, args=args), {})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_adding_a_pool_number_normalises_it_and_refuses_a_duplicate(
+    admin_user: Any, config: SmsConfiguration
+) -> None:
+    client = login(admin_user)
+    client.post(reverse("sms-sender-add"), {"number": "(201) 555-0188"})
+    assert SenderNumber.objects.filter(number="+12015550188").exists()
+    response = client.post(reverse("sms-sender-add"), {"number": "+12015550188"}, follow=True)
+    assert "+12015550188 is already in the pool." in response.content.decode()
+    assert SenderNumber.objects.count() == 1
+
+
+def test_staff_cannot_add_pool_numbers(advisor: Any, config: SmsConfiguration) -> None:
+    response = login(advisor.user).post(reverse("sms-sender-add"), {"number": "+12015550188"})
+    assert response.status_code == 403
+    assert not SenderNumber.objects.exists()
