@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import cast
 
+from django.utils import timezone
+
 from messaging import routing
 from people.models import Person
 from people.selectors import person_kind
@@ -27,7 +29,8 @@ def route_for_person(person: Person) -> routing.Route:
             type_code=p.phone_type.code,
             sms_status=cast(routing.SmsStatusValue, p.sms_status),
             deleted=p.deleted,
-            verified_at=p.verified_at,
+            # In the institution's time zone, so the explanation reads like the rest of the page.
+            verified_at=timezone.localtime(p.verified_at) if p.verified_at else None,
             created_at=p.created_at,
             is_system=p.is_system,
         )
