@@ -38,4 +38,8 @@ urlpatterns = [
     path("twilio/", include("twilio_bridge.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Browser pages: the start page (people search) is "/".
+    path("sms-configuration/", include("sms_admin.urls")),
+    path("", include("messaging.urls")),
+    path("", include("people.urls")),
 ]

@@ -102,7 +102,8 @@ def _preference(phone: PhoneFacts) -> tuple[int, float, float, int]:
 
 
 def _when(moment: datetime) -> str:
-    # Selectors pass the database's UTC datetimes; the zone is named so nobody misreads them.
+    # Shown in the zone the datetime carries (the institution's for one person, UTC in bulk),
+    # and the zone is named so nobody misreads it.
     return f"{moment:%Y-%m-%d %H:%M %Z}".rstrip()
 
 

@@ -8,11 +8,13 @@ query joining people and phones (the kind computed in SQL), read a batch at a ti
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 
 from messaging import routing
 from people.models import SYSTEM_PHONE_TYPE_SRC, Person, RoleKind
@@ -137,7 +139,15 @@ def route_facts_for_person(person: Person) -> routing.PersonFacts:
     :raises Person.DoesNotExist: when `person` is not in the database.
     """
     for facts in route_facts_for_people(Person.objects.filter(pk=person.pk)):
-        return facts
+        # Shown to a person: verified dates in the institution's time zone, like the rest of the
+        # page (the cohort stream keeps the database's UTC and skips the conversion).
+        return replace(
+            facts,
+            phones=tuple(
+                replace(p, verified_at=timezone.localtime(p.verified_at)) if p.verified_at else p
+                for p in facts.phones
+            ),
+        )
     raise Person.DoesNotExist(f"No person with id {person.pk}.")
 
 

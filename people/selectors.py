@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from people.models import Person, PersonPhone, RoleKind
 
@@ -33,3 +33,16 @@ def person_last_verified_phone(person: Person) -> PersonPhone | None:
         .order_by("-verified_at", "id")
         .first()
     )
+
+
+def person_search(search: str = "") -> QuerySet[Person]:
+    """People matching every word of `search` in name, source id or email, with their roles."""
+    people = Person.objects.prefetch_related("roles").order_by("last_name", "first_name", "id")
+    for word in search.split():
+        people = people.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(src_system_id__icontains=word)
+            | Q(email__icontains=word)
+        )
+    return people

@@ -57,7 +57,7 @@ def test_staff_see_the_chosen_phone_the_rule_and_each_phone_passed_over(
         {
             "phone": older.pk,
             "number": "+12025550101",
-            "reason": "older verified date (2024-01-01 00:00 UTC)",
+            "reason": "older verified date (2023-12-31 19:00 EST)",  # institution time
         },
         {"phone": disabled.pk, "number": "+12025550103", "reason": "SMS Disabled"},
     ]

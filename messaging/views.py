@@ -1,0 +1,95 @@
+"""The person page (staff): phones, route, compose box, conversation, status history (P3, P4,
+R6, S1, S5, T10), and the compose form's target."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from config.pages import staff_required
+from messaging import conversation, selectors
+from messaging import services as messaging_services
+from messaging.forms import ComposeForm
+from people import selectors as people_selectors
+from people.forms import PhoneEditForm
+from people.models import Person, PhoneStatusChange
+from sms_admin import selectors as sms_admin_selectors
+from sms_admin import services as sms_admin_services
+
+
+def _viewer(request: HttpRequest) -> Person | None:
+    return getattr(request.user, "person", None)
+
+
+def _person(person_id: int) -> Person:
+    return get_object_or_404(people_selectors.person_list(), pk=person_id)
+
+
+def _page(request: HttpRequest, person: Person, compose: ComposeForm | None = None) -> HttpResponse:
+    viewer = _viewer(request)
+    config = sms_admin_services.configuration_get()
+    may_send = sms_admin_selectors.person_may_send(viewer)
+    if viewer is None:
+        refusal = "Your login is not linked to a person record, so you cannot send texts."
+    elif not may_send:
+        refusal = "None of your roles is permitted to send texts (SMS Configuration)."
+    elif viewer.pk == person.pk:
+        refusal = "This is your own profile; texts go to other people."
+    else:
+        refusal = ""
+    phones = [p for p in people_selectors.person_phones(person) if not p.deleted]
+    context: dict[str, Any] = {
+        "nav": "people",
+        "person": person,
+        "roles": list(person.roles.all()),
+        "phones": [(p, None if p.is_system else PhoneEditForm.for_phone(p)) for p in phones],
+        "last_verified": people_selectors.person_last_verified_phone(person),
+        "route": selectors.route_for_person(person),
+        "success_team": conversation.success_team(person) if person.is_student else [],
+        "history": PhoneStatusChange.objects.filter(phone__person=person)
+        .select_related("phone", "changed_by")
+        .order_by("-changed_at", "-id")[:50],
+        "conversation": conversation.conversation(staff=viewer, person=person),
+        "compose_refusal": refusal,
+        "compose": compose or ComposeForm(max_length=config.sms_max_length),
+        "max_length": config.sms_max_length,
+    }
+    return render(request, "messaging/person_detail.html", context)
+
+
+@staff_required
+def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
+    return _page(request, _person(person_id))
+
+
+@staff_required
+@require_POST
+def person_send(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Validate the compose form, then hand the text to the sending service."""
+    person = _person(person_id)
+    viewer = _viewer(request)
+    if not sms_admin_selectors.person_may_send(viewer):
+        raise PermissionDenied("None of your roles is permitted to send texts.")
+    config = sms_admin_services.configuration_get()
+    form = ComposeForm(request.POST, max_length=config.sms_max_length)
+    if not form.is_valid():
+        return _page(request, person, compose=form)
+    send = getattr(messaging_services, "message_send", None)
+    if send is None:
+        messages.warning(request, "Sending is not available yet.")
+        return redirect(reverse("person-detail", args=[person.pk]) + "#compose")
+    try:
+        message = send(sender=viewer, recipient=person, body=form.cleaned_data["body"])
+    except ValidationError as exc:
+        form.add_error("body", " ".join(exc.messages))
+        return _page(request, person, compose=form)
+    messages.success(
+        request, f"Message recorded ({message.get_channel_display()}, {message.status})."
+    )
+    return redirect(reverse("person-detail", args=[person.pk]) + "#conversation")

@@ -1,0 +1,136 @@
+"""People pages: the start page (people search), the phone edit control of the person page, the
+Person Phone data view (P5) and the prospect upload (P6)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from config.pages import administrator_required, paginate, staff_required
+from people import prospects, selectors, services
+from people.forms import (
+    PhoneDataFilterForm,
+    PhoneEditForm,
+    ProspectConfirmForm,
+    ProspectUploadForm,
+)
+from people.models import PersonPhone
+from sms_admin import services as sms_admin_services
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+
+
+@staff_required
+def home(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "").strip()
+    people = selectors.person_search(search)
+    return render(
+        request,
+        "people/home.html",
+        {"nav": "people", "search": search, "page": paginate(request, people)},
+    )
+
+
+@staff_required
+@require_POST
+def phone_edit(request: HttpRequest, phone_id: int) -> HttpResponse:
+    phone = get_object_or_404(PersonPhone, pk=phone_id, deleted=False)
+    back = reverse("person-detail", args=[phone.person_id]) + "#phones"
+    if phone.is_system:
+        messages.error(request, "A system number has no SMS status to edit.")
+        return redirect(back)
+    form = PhoneEditForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose one of the SMS statuses.")
+        return redirect(back)
+    services.phone_update(
+        phone=phone,
+        actor=request.user,
+        sms_status=form.cleaned_data["sms_status"],
+        verified=form.cleaned_data["verified"],
+    )
+    messages.success(request, f"{phone.number} saved.")
+    return redirect(back)
+
+
+@administrator_required
+def phone_data(request: HttpRequest) -> HttpResponse:
+    form = PhoneDataFilterForm(request.GET)
+    rows = PersonPhone.objects.select_related("person", "phone_type").order_by("id")
+    deleted, search = "", ""
+    if form.is_valid():
+        deleted, search = form.cleaned_data["deleted"], form.cleaned_data["q"].strip()
+    if deleted:
+        rows = rows.filter(deleted=deleted == "true")
+    if search:
+        rows = rows.filter(
+            Q(number__icontains=search)
+            | Q(src_system_id__icontains=search)
+            | Q(phone_type_src_system_id__icontains=search)
+            | Q(person__src_system_id__icontains=search)
+        )
+    return render(
+        request,
+        "people/phone_data.html",
+        {
+            "nav": "phones",
+            "form": form,
+            "page": paginate(request, rows, per_page=50),
+            "search": search,
+            "extra_query": f"deleted={deleted}&" if deleted else "",
+        },
+    )
+
+
+@administrator_required
+def prospect_upload(request: HttpRequest) -> HttpResponse:
+    default_type = sms_admin_services.configuration_get().default_sms_phone_type
+    context: dict[str, object] = {"nav": "prospects"}
+    upload = ProspectUploadForm()
+    if request.method == "POST" and "csv_text" in request.POST:
+        confirm = ProspectConfirmForm(request.POST)
+        text = request.POST.get("csv_text") or ""
+        if confirm.is_valid():
+            try:
+                result = prospects.prospects_import(
+                    text=text, actor=request.user, default_phone_type=default_type
+                )
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(
+                    request,
+                    f"Imported {result.people} people and {result.phones} phones, "
+                    "marked verified by you.",
+                )
+                return redirect("prospect-upload")
+        context["check"] = prospects.prospect_csv_check(text, default_phone_type=default_type)
+        context["confirm"] = ProspectConfirmForm(initial={"csv_text": text})
+    elif request.method == "POST":
+        upload = ProspectUploadForm(request.POST, request.FILES)
+        if upload.is_valid():
+            uploaded = _read_upload(upload)
+            if uploaded is not None:
+                context["check"] = prospects.prospect_csv_check(
+                    uploaded, default_phone_type=default_type
+                )
+                context["confirm"] = ProspectConfirmForm(initial={"csv_text": uploaded})
+    context["upload"] = upload
+    return render(request, "people/prospect_upload.html", context)
+
+
+def _read_upload(form: ProspectUploadForm) -> str | None:
+    file = form.cleaned_data["file"]
+    if file.size > MAX_UPLOAD_BYTES:
+        form.add_error("file", "The file is larger than 2 MB; split it into smaller uploads.")
+        return None
+    try:
+        return str(file.read().decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        form.add_error("file", "The file is not UTF-8 text; save it as CSV (UTF-8) and retry.")
+        return None

@@ -1,0 +1,120 @@
+"""The three tabs of the SMS Configuration page, each its own small form (C1-C8)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from people.models import PhoneType, Role, RoleKind
+from sms_admin import notifications
+from sms_admin.models import TWILIO_MAX_BODY, DefaultStatus, OptOutScope, SmsConfiguration
+
+
+class GeneralSettingsForm(forms.Form):
+    student_sms_default = forms.ChoiceField(
+        label="Student SMS default status",
+        choices=DefaultStatus.choices,
+        widget=forms.RadioSelect,
+        help_text="Whether students may be texted on an SMS Default phone (C1).",
+    )
+    staff_sms_default = forms.ChoiceField(
+        label="Staff SMS default status",
+        choices=DefaultStatus.choices,
+        widget=forms.RadioSelect,
+        help_text="Whether staff may be texted on an SMS Default phone (C2).",
+    )
+    default_sms_phone_type = forms.ModelChoiceField(
+        label="Default SMS phone type",
+        queryset=PhoneType.objects.all(),
+        required=False,
+        empty_label="(none: only SMS Enabled phones are texted)",
+        help_text="SMS Default phones of this type can receive texts (C3).",
+    )
+    permitted_roles = forms.ModelMultipleChoiceField(
+        label="Roles that can send SMS messages",
+        queryset=Role.objects.filter(kind=RoleKind.STAFF),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Holders of at least one of these staff roles may send texts. Anyone may reply.",
+    )
+    opt_out_scope = forms.ChoiceField(
+        label="Opt-out scope",
+        choices=OptOutScope.choices,
+        widget=forms.RadioSelect,
+        help_text="Which phones a STOP disables (T4).",
+    )
+    sms_max_length = forms.IntegerField(
+        label="smsMaxLength (characters)",
+        min_value=1,
+        max_value=TWILIO_MAX_BODY,
+        help_text=f"The longest text staff may send; Twilio's maximum is {TWILIO_MAX_BODY}.",
+    )
+
+    @classmethod
+    def initial_from(cls, config: SmsConfiguration) -> dict[str, Any]:
+        return {
+            "student_sms_default": config.student_sms_default,
+            "staff_sms_default": config.staff_sms_default,
+            "default_sms_phone_type": config.default_sms_phone_type,
+            "permitted_roles": list(config.permitted_roles.all()),
+            "opt_out_scope": config.opt_out_scope,
+            "sms_max_length": config.sms_max_length,
+        }
+
+
+class EmailNotificationsForm(forms.Form):
+    reply_notification_subject = forms.CharField(label="Subject", max_length=255)
+    reply_notification_body = forms.CharField(
+        label="Body", widget=forms.Textarea(attrs={"rows": 9})
+    )
+
+    @classmethod
+    def initial_from(cls, config: SmsConfiguration) -> dict[str, Any]:
+        return {
+            "reply_notification_subject": config.reply_notification_subject,
+            "reply_notification_body": config.reply_notification_body,
+        }
+
+    def _template(self, name: str) -> str:
+        value: str = self.cleaned_data[name]
+        notifications.template_validate(value)
+        return value
+
+    def clean_reply_notification_subject(self) -> str:
+        return self._template("reply_notification_subject")
+
+    def clean_reply_notification_body(self) -> str:
+        return self._template("reply_notification_body")
+
+
+class LimitsForm(forms.Form):
+    """The provisioned limits (C6, C7): editable by superusers, read-only for other admins."""
+
+    sms_message_limit = forms.IntegerField(
+        label="SMS message limit per month",
+        min_value=0,
+        error_messages={"min_value": "The limit cannot be negative; enter 0 or more."},
+    )
+    sms_phone_number_limit = forms.IntegerField(
+        label="SMS phone number limit",
+        min_value=0,
+        error_messages={"min_value": "The limit cannot be negative; enter 0 or more."},
+    )
+
+    def __init__(self, *args: Any, editable: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not editable:
+            for field in self.fields.values():
+                field.disabled = True
+
+    @classmethod
+    def initial_from(cls, config: SmsConfiguration) -> dict[str, Any]:
+        return {
+            "sms_message_limit": config.sms_message_limit,
+            "sms_phone_number_limit": config.sms_phone_number_limit,
+        }
+
+
+class SenderNumberForm(forms.Form):
+    number = forms.CharField(label="Add a provisioned number", max_length=32)

@@ -1,0 +1,124 @@
+"""Reads for the SMS Configuration pages: usage meters, the sender pool, the Phone Number Usage
+grid, the Twilio health line and the change history (C6, C7, C9, C10, S8)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Max, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from people.models import Person
+from sms_admin.models import (
+    ConfigurationChange,
+    MonthlyUsage,
+    SenderAssignment,
+    SenderNumber,
+)
+
+
+def institution_month(now: datetime | None = None) -> tuple[int, int]:
+    """(year, month) of `now` in the institution's time zone (settings.TIME_ZONE)."""
+    local = (now or timezone.now()).astimezone(ZoneInfo(settings.TIME_ZONE))
+    return local.year, local.month
+
+
+def monthly_usage_sent(now: datetime | None = None) -> int:
+    """SMS sent in the institution's current month; 0 when no row exists yet (C6)."""
+    year, month = institution_month(now)
+    row = MonthlyUsage.objects.filter(year=year, month=month).values_list("sent", flat=True)
+    return next(iter(row), 0)
+
+
+def sender_assignments_active() -> QuerySet[SenderAssignment]:
+    return SenderAssignment.objects.filter(released_at__isnull=True)
+
+
+def sender_assignments_active_count() -> int:
+    return sender_assignments_active().count()
+
+
+def sender_assignment_grid(search: str = "") -> QuerySet[SenderAssignment]:
+    """The Phone Number Usage grid: active assignments with person and number, newest first.
+
+    One query per page whatever the number of rows (everything is joined).
+    """
+    rows = sender_assignments_active().select_related("person", "sender_number")
+    for word in search.split():
+        rows = rows.filter(
+            Q(person__first_name__icontains=word)
+            | Q(person__last_name__icontains=word)
+            | Q(person__src_system_id__icontains=word)
+            | Q(sender_number__number__icontains=word)
+        )
+    return rows.order_by("-assigned_at", "-id")
+
+
+def sender_pool() -> QuerySet[SenderNumber]:
+    """The provisioned numbers with their active holder (two queries)."""
+    active = SenderAssignment.objects.filter(released_at__isnull=True).select_related("person")
+    return SenderNumber.objects.prefetch_related(
+        Prefetch("assignments", queryset=active, to_attr="active_assignments")
+    ).order_by("number")
+
+
+def configuration_history() -> QuerySet[ConfigurationChange]:
+    return ConfigurationChange.objects.select_related("changed_by").order_by("-changed_at", "-id")
+
+
+@dataclass(frozen=True)
+class TwilioHealth:
+    sandbox: bool
+    credentials_configured: bool
+    account_sid: str
+    messaging_service_sid: str
+    last_status_callback_at: datetime | None
+
+    @property
+    def summary(self) -> str:
+        if self.sandbox:
+            credentials = "Local sandbox (no Twilio credentials set)"
+        elif self.credentials_configured:
+            credentials = "Credentials set"
+        else:
+            credentials = "Credentials malformed: TWILIO_ACCOUNT_SID must start with AC"
+        if self.last_status_callback_at is None:
+            callback = "no status callback received yet"
+        else:
+            when = timezone.localtime(self.last_status_callback_at)
+            callback = f"last status callback received {when:%Y-%m-%d %H:%M %Z}"
+        return f"{credentials}; {callback}."
+
+
+def twilio_health() -> TwilioHealth:
+    """The Twilio health line (C9). The auth token is never read into the page.
+
+    The last status callback is the latest delivery outcome recorded on an SMS (delivered or
+    undelivered), which only Twilio's status callbacks set.
+    """
+    from messaging.models import Channel, Message, Status
+
+    last = Message.objects.filter(
+        channel=Channel.SMS, status__in=[Status.DELIVERED, Status.UNDELIVERED]
+    ).aggregate(at=Max("updated_at"))["at"]
+    sid = settings.TWILIO_ACCOUNT_SID
+    return TwilioHealth(
+        sandbox=bool(settings.TWILIO_SANDBOX),
+        credentials_configured=sid.startswith("AC") and len(sid) == 34,
+        account_sid=sid,
+        messaging_service_sid=settings.TWILIO_MESSAGING_SERVICE_SID,
+        last_status_callback_at=last,
+    )
+
+
+def person_may_send(person: Person | None) -> bool:
+    """Whether `person` holds at least one permitted role (C4, S1)."""
+    if person is None:
+        return False
+    from sms_admin.services import configuration_get
+
+    permitted = configuration_get().permitted_roles.all()
+    return person.roles.filter(pk__in=permitted.values("pk")).exists()

@@ -1,0 +1,178 @@
+"""The SMS Configuration page: General Settings, Email Notifications and Twilio tabs, and the
+change history (C1-C10, S8). Each tab saves on its own through configuration_update."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from config.pages import administrator_required, paginate
+from sms_admin import assignments, notifications, selectors, services
+from sms_admin.forms import (
+    EmailNotificationsForm,
+    GeneralSettingsForm,
+    LimitsForm,
+    SenderNumberForm,
+)
+from sms_admin.models import SenderAssignment
+
+TABS = [
+    ("general", "General Settings", "sms-config-general"),
+    ("email", "Email Notifications", "sms-config-email"),
+    ("twilio", "Twilio", "sms-config-twilio"),
+    ("history", "Change history", "sms-config-history"),
+]
+
+
+def _render(request: HttpRequest, tab: str, template: str, **context: Any) -> HttpResponse:
+    context.update(tabs=TABS, tab=tab, nav="config")
+    return render(request, f"sms_admin/{template}", context)
+
+
+def _save(request: HttpRequest, form: forms.Form) -> bool:
+    """Apply a valid tab form through the service; errors land next to their fields."""
+    if not form.is_valid():
+        return False
+    try:
+        services.configuration_update(actor=request.user, **form.cleaned_data)
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return False
+    except PermissionDenied as exc:
+        form.add_error(None, str(exc))
+        return False
+    messages.success(request, "Saved.")
+    return True
+
+
+@administrator_required
+def general(request: HttpRequest) -> HttpResponse:
+    config = services.configuration_get()
+    form = GeneralSettingsForm(
+        request.POST if request.method == "POST" else None,
+        initial=GeneralSettingsForm.initial_from(config),
+    )
+    if request.method == "POST" and _save(request, form):
+        return redirect("sms-config-general")
+    return _render(request, "general", "general.html", form=form)
+
+
+@administrator_required
+def email(request: HttpRequest) -> HttpResponse:
+    config = services.configuration_get()
+    form = EmailNotificationsForm(
+        request.POST if request.method == "POST" else None,
+        initial=EmailNotificationsForm.initial_from(config),
+    )
+    if request.method == "POST" and _save(request, form):
+        return redirect("sms-config-email")
+    return _render(
+        request,
+        "email",
+        "email.html",
+        form=form,
+        placeholders=notifications.PLACEHOLDERS,
+        sample=notifications.SAMPLE,
+        preview_subject=_preview(config.reply_notification_subject),
+        preview_body=_preview(config.reply_notification_body),
+    )
+
+
+def _preview(template: str) -> str:
+    try:
+        notifications.template_validate(template)
+    except ValidationError:
+        return ""
+    return notifications.template_render(template, notifications.SAMPLE)
+
+
+@administrator_required
+def twilio(request: HttpRequest) -> HttpResponse:
+    config = services.configuration_get()
+    editable = bool(request.user.is_superuser)
+    limits = LimitsForm(
+        request.POST if request.method == "POST" else None,
+        initial=LimitsForm.initial_from(config),
+        editable=editable,
+    )
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied(
+                "The SMS message and phone number limits are provisioned by the operator; "
+                "ask a superuser to change them."
+            )
+        if _save(request, limits):
+            return redirect("sms-config-twilio")
+    search = request.GET.get("q", "").strip()
+    return _render(
+        request,
+        "twilio",
+        "twilio.html",
+        config=config,
+        limits=limits,
+        limits_editable=editable,
+        sent=selectors.monthly_usage_sent(),
+        assigned=selectors.sender_assignments_active_count(),
+        health=selectors.twilio_health(),
+        pool=selectors.sender_pool(),
+        sender_form=SenderNumberForm(),
+        search=search,
+        page=paginate(request, selectors.sender_assignment_grid(search)),
+        messaging_service_sid=settings.TWILIO_MESSAGING_SERVICE_SID,
+    )
+
+
+@administrator_required
+@require_POST
+def sender_add(request: HttpRequest) -> HttpResponse:
+    form = SenderNumberForm(request.POST)
+    if form.is_valid():
+        try:
+            sender = services.sender_number_add(number=form.cleaned_data["number"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"{sender.number} added to the pool.")
+    else:
+        messages.error(request, "Enter a phone number to add.")
+    return redirect(reverse("sms-config-twilio") + "#pool")
+
+
+@administrator_required
+@require_POST
+def assignment_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = get_object_or_404(
+        SenderAssignment.objects.select_related("person", "sender_number"), pk=pk
+    )
+    try:
+        assignments.sender_assignment_release(assignment=assignment, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            f"{assignment.sender_number.number} is no longer assigned to "
+            f"{assignment.person.full_name}; it is free for the next new sender.",
+        )
+    back = request.POST.get("next", "")
+    if not back.startswith(reverse("sms-config-twilio")):
+        back = reverse("sms-config-twilio")
+    return redirect(back)
+
+
+@administrator_required
+def history(request: HttpRequest) -> HttpResponse:
+    return _render(
+        request,
+        "history",
+        "history.html",
+        page=paginate(request, selectors.configuration_history(), per_page=50),
+    )

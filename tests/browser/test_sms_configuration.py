@@ -1,0 +1,113 @@
+"""The SMS Configuration page in Chromium: each tab saves on its own, the live preview, the
+negative-limit error, and deleting a number from the Phone Number Usage grid (C1-C10, S8)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from sms_admin.models import ConfigurationChange, MonthlyUsage, SenderAssignment, SmsConfiguration
+from sms_admin.selectors import institution_month
+from tests import factories
+from tests.browser.conftest import Session
+from tests.factories import assignments
+
+pytestmark = pytest.mark.browser
+
+
+def test_general_settings_save_on_their_own_and_appear_in_the_history(
+    session: Session, admin_user: Any, config: SmsConfiguration
+) -> None:
+    factories.RoleFactory(code="faculty", name="Faculty")
+    session.login("admin")
+    session.screenshot("home")
+    session.open("/sms-configuration/general/")
+    page = session.page
+    page.get_by_label("Opted out").first.check()
+    page.get_by_label("Faculty").check()
+    session.screenshot("sms-configuration-general")
+    page.get_by_role("button", name="Save General Settings").click()
+    expect(page.get_by_role("status").first).to_contain_text("Saved.")
+    config.refresh_from_db()
+    assert config.student_sms_default == "opted_out"
+    assert set(config.permitted_roles.values_list("code", flat=True)) == {"advisor", "faculty"}
+    page.get_by_role("link", name="Change history").click()
+    expect(page.locator("#history")).to_contain_text("student_sms_default")
+    expect(page.locator("#history")).to_contain_text("opted_out")
+    assert ConfigurationChange.objects.filter(changed_by=admin_user).count() == 2
+    session.screenshot("sms-configuration-history")
+
+
+def test_the_email_template_previews_live_and_a_bad_placeholder_is_shown_at_its_field(
+    session: Session, admin_user: Any, config: SmsConfiguration
+) -> None:
+    session.login("admin")
+    session.open("/sms-configuration/email/")
+    page = session.page
+    page.get_by_label("Subject").fill("{student_name} wrote back to {staff_name}")
+    expect(page.locator("#preview-subject")).to_have_text("Sam Student wrote back to Alex Advisor")
+    expect(page.get_by_role("cell", name="{conversation_link}")).to_be_visible()
+    session.screenshot("sms-configuration-email")
+    page.get_by_label("Subject").fill("Reply from {studnet}")
+    page.get_by_role("button", name="Save Email Notifications").click()
+    error = page.locator("#field-reply_notification_subject .errorlist")
+    expect(error).to_contain_text("Unknown placeholder {studnet}")
+    config.refresh_from_db()
+    assert "{studnet}" not in config.reply_notification_subject
+
+
+def test_a_negative_limit_is_refused_next_to_the_field(
+    session: Session, superuser: Any, config: SmsConfiguration
+) -> None:
+    year, month = institution_month()
+    MonthlyUsage.objects.create(year=year, month=month, sent=1234)
+    assignments.assignment(factories.staff(first_name="Alex", last_name="Advisor"))
+    session.login("root")
+    session.open("/sms-configuration/twilio/")
+    page = session.page
+    expect(page.locator("#sent-figures")).to_have_text("1234 / 10000")
+    expect(page.locator("#assigned-figures")).to_have_text("1 / 5")
+    session.screenshot("sms-configuration-twilio")
+    page.get_by_label("SMS message limit per month").fill("-5")
+    page.get_by_role("button", name="Save limits").click()
+    expect(page.locator("#field-sms_message_limit .errorlist")).to_have_text(
+        "The limit cannot be negative; enter 0 or more."
+    )
+    config.refresh_from_db()
+    assert config.sms_message_limit == 10000
+
+
+def test_deleting_a_number_from_the_usage_grid_asks_first_and_then_frees_it(
+    session: Session, admin_user: Any, config: SmsConfiguration
+) -> None:
+    kept = assignments.assignment(factories.staff(first_name="Kim", last_name="Keeps"))
+    doomed = assignments.assignment(factories.staff(first_name="Dana", last_name="Leaves"))
+    session.login("admin")
+    session.open("/sms-configuration/twilio/?q=Dana")
+    page = session.page
+    grid = page.locator("#usage-grid")
+    expect(grid).to_contain_text("Dana Leaves")
+    expect(grid).not_to_contain_text("Kim Keeps")
+    trash = page.get_by_role("button", name=f"Delete the assignment of {doomed.sender_number}")
+
+    questions: list[str] = []
+
+    def dismiss(dialog: Any) -> None:
+        questions.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    trash.click()
+    assert questions and "Delete the assignment of" in questions[0]
+    assert SenderAssignment.objects.get(pk=doomed.pk).released_at is None
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    trash.click()
+    expect(page.get_by_role("status").first).to_contain_text("is no longer assigned to Dana")
+    expect(grid).not_to_contain_text("Dana Leaves")
+    expect(page.locator("#assigned-figures")).to_have_text("1 / 5")
+    doomed.refresh_from_db()
+    assert doomed.released_at is not None and doomed.phone.deleted
+    assert SenderAssignment.objects.get(pk=kept.pk).released_at is None
