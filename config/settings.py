@@ -99,8 +99,8 @@ DATABASES = {
     if DATABASE_URL
     else {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "var" / "db.sqlite3"}
 }
-if not DATABASE_URL:
-    (BASE_DIR / "var").mkdir(exist_ok=True)
+# var/ holds the embedded database, collected static files and file-backend mail.
+(BASE_DIR / "var" / "static").mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
