@@ -90,3 +90,29 @@ def celery_in_process(settings: Any) -> Any:
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+def _reseed_migration_data() -> None:
+    """Put back the rows data migrations create (the System phone type, the T3 policy table)."""
+    import importlib
+
+    from django.apps import apps
+
+    for module in (
+        "people.migrations.0002_system_phone_type",
+        "sms_admin.migrations.0002_error_code_policy_defaults",
+    ):
+        importlib.import_module(module).seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def migration_data_in_transactional_tests(request: pytest.FixtureRequest) -> None:
+    """Transactional tests (live server, real concurrency) flush the database after each test,
+    which also removes the rows data migrations made; put them back before such a test runs."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        _reseed_migration_data()
