@@ -13,6 +13,7 @@ are logged and answered 2xx by the view: Twilio must not retry them.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -67,11 +68,13 @@ def _update(
 ) -> int:
     if token is None:
         return texts.update(**fields)
-    # Found by our token: a callback that overtook the send task also stores Twilio's SID. The
-    # savepoint keeps a SID that already belongs to another message (only a bug could cause it)
-    # from breaking the caller's transaction.
+    # Found by our token: a callback that overtook the send task also stores Twilio's SID. A SID
+    # that already belongs to another message (only a bug could cause it) is logged. In autocommit
+    # (a webhook request) the failed statement harms nothing and costs no extra round trip; inside
+    # a caller's transaction a savepoint keeps it from breaking that transaction.
+    savepoint = transaction.atomic() if transaction.get_connection().in_atomic_block else None
     try:
-        with transaction.atomic():
+        with savepoint or contextlib.nullcontext():
             return texts.update(twilio_sid=Coalesce(F("twilio_sid"), Value(sid)), **fields)
     except IntegrityError:
         logger.error("MessageSid %s already belongs to another message; not stored", sid)

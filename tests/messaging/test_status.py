@@ -281,3 +281,35 @@ def test_a_callback_for_an_email_message_changes_nothing(world: World) -> None:
     email.refresh_from_db()
     assert email.status == Status.SENT
     assert mail.outbox == []
+
+
+def test_a_callback_whose_sid_belongs_to_another_message_updates_by_token_and_logs(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    other = world.outbound_text()
+    text = world.outbound_text(sid=None, status=Status.SENDING)
+
+    with caplog.at_level(logging.ERROR, logger="messaging.status"):
+        response = post_status(other.twilio_sid, "delivered", query=f"token={text.token}")
+
+    assert response.status_code == 204
+    text.refresh_from_db()
+    assert text.status == Status.DELIVERED
+    assert text.twilio_sid is None
+    assert any("already belongs" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_in_autocommit_a_sid_collision_is_logged_and_the_status_still_stored(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    other = world.outbound_text()
+    text = world.outbound_text(sid=None, status=Status.SENDING)
+
+    with caplog.at_level(logging.ERROR, logger="messaging.status"):
+        response = post_status(other.twilio_sid, "delivered", query=f"token={text.token}")
+
+    assert response.status_code == 204
+    text.refresh_from_db()
+    assert text.status == Status.DELIVERED
+    assert any("already belongs" in r.getMessage() for r in caplog.records)
