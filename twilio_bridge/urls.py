@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from twilio_bridge import views
+
+app_name = "twilio"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("sms/inbound/", views.sms_inbound, name="sms-inbound"),
+    path("sms/status/", views.sms_status, name="sms-status"),
+]
