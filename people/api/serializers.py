@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
@@ -34,13 +35,18 @@ class PersonSerializer(serializers.ModelSerializer[Person]):
         error_messages={"does_not_exist": "Unknown role code '{value}'."},
     )
     is_student = serializers.BooleanField(read_only=True)
+    # The limits and characters of Django's own username, so a bad one is a 400, never a 500.
     username = serializers.CharField(
         source="user.username",
         required=False,
         allow_null=True,
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
         help_text="Creates or links the Django login user of a staff member.",
     )
-    src_system_id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    src_system_id = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, max_length=128
+    )
 
     class Meta:
         model = Person
@@ -87,6 +93,8 @@ class PhoneSerializer(serializers.ModelSerializer[PersonPhone]):
         queryset=PhoneType.objects.all(),
         error_messages={"does_not_exist": "Unknown phone type code '{value}'."},
     )
+    # People type numbers with spaces, brackets and extensions: accept more than the stored E.164.
+    number = serializers.CharField(max_length=64)
     sms_status = serializers.ChoiceField(choices=SmsStatus.choices, required=False)
     verified = serializers.BooleanField(required=False)
     verified_by = serializers.SerializerMethodField()
@@ -124,6 +132,10 @@ class PhoneSerializer(serializers.ModelSerializer[PersonPhone]):
 
 class PhoneUpdateSerializer(PhoneSerializer):
     """PATCH on phones/{id}/ edits the SMS status and the verified mark."""
+
+    # Declared fields ignore Meta.read_only_fields, so these are re-declared read-only.
+    number = serializers.CharField(read_only=True)
+    phone_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta(PhoneSerializer.Meta):
         read_only_fields = [

@@ -15,6 +15,9 @@ from sms_admin.models import (
     SmsConfiguration,
 )
 
+# The largest value of a PositiveIntegerField on PostgreSQL (SQLite would store more).
+POSITIVE_INT_MAX = 2_147_483_647
+
 
 class SmsConfigurationSerializer(serializers.ModelSerializer[SmsConfiguration]):
     student_sms_default = serializers.ChoiceField(choices=DefaultStatus.choices)
@@ -32,9 +35,13 @@ class SmsConfigurationSerializer(serializers.ModelSerializer[SmsConfiguration]):
         queryset=Role.objects.all(),
         error_messages={"does_not_exist": "Unknown role code '{value}'."},
     )
-    sms_message_limit = serializers.IntegerField(min_value=0)
-    sms_phone_number_limit = serializers.IntegerField(min_value=0)
+    # Bounded by the database column on every backend, so a huge number is a 400, never a 500.
+    sms_message_limit = serializers.IntegerField(min_value=0, max_value=POSITIVE_INT_MAX)
+    sms_phone_number_limit = serializers.IntegerField(min_value=0, max_value=POSITIVE_INT_MAX)
     sms_max_length = serializers.IntegerField(min_value=1, max_value=TWILIO_MAX_BODY)
+    reply_window_days = serializers.IntegerField(
+        min_value=0, max_value=POSITIVE_INT_MAX, required=False
+    )
 
     class Meta:
         model = SmsConfiguration
