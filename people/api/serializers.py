@@ -9,7 +9,21 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from people import phone_numbers
-from people.models import Person, PersonPhone, PhoneType, Role, RoleKind, SmsStatus
+from people.models import (
+    SYSTEM_PHONE_TYPE_CODE,
+    SYSTEM_PHONE_TYPE_SRC,
+    Person,
+    PersonPhone,
+    PhoneType,
+    Role,
+    RoleKind,
+    SmsStatus,
+)
+
+SYSTEM_PHONES_MESSAGE = (
+    "System numbers are assigned from the sender pool when a staff member first texts; "
+    "they cannot be added or edited as phones."
+)
 
 
 class RoleSerializer(serializers.ModelSerializer[Role]):
@@ -128,6 +142,16 @@ class PhoneSerializer(serializers.ModelSerializer[PersonPhone]):
             return phone_numbers.phone_number_normalize(value)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages[0]) from exc
+
+    def validate_phone_type(self, value: PhoneType) -> PhoneType:
+        if value.code == SYSTEM_PHONE_TYPE_CODE:
+            raise serializers.ValidationError(SYSTEM_PHONES_MESSAGE)
+        return value
+
+    def validate_phone_type_src_system_id(self, value: str) -> str:
+        if value == SYSTEM_PHONE_TYPE_SRC:
+            raise serializers.ValidationError(SYSTEM_PHONES_MESSAGE)
+        return value
 
 
 class PhoneUpdateSerializer(PhoneSerializer):

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from people.models import PhoneType, Role
+from people.models import SYSTEM_PHONE_TYPE_CODE, PhoneType, Role
 from sms_admin.models import (
     TWILIO_MAX_BODY,
     DefaultStatus,
@@ -62,6 +62,14 @@ class SmsConfigurationSerializer(serializers.ModelSerializer[SmsConfiguration]):
             "updated_at",
         ]
         read_only_fields = ["updated_at"]
+
+    def validate_default_sms_phone_type(self, value: PhoneType | None) -> PhoneType | None:
+        if value is not None and value.code == SYSTEM_PHONE_TYPE_CODE:
+            raise serializers.ValidationError(
+                "The System type marks staff members' sender numbers; choose the type of "
+                "students' phones (usually Cell)."
+            )
+        return value
 
     def validate_permitted_roles(self, roles: list[Role]) -> list[Role]:
         students = [r.code for r in roles if r.kind == "student"]

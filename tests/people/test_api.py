@@ -457,3 +457,67 @@ def test_errors_are_json_with_a_detail_message(anon_api: APIClient, advisor_api:
     assert response.json()["detail"]
     response = advisor_api.get("/api/v1/phones/999999/")
     assert response.json()["detail"]
+
+
+# system numbers (P4, S8) -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def system_phone(advisor: Person) -> PersonPhone:
+    return factories.PhoneFactory(
+        person=advisor,
+        number="+12015550100",
+        phone_type=PhoneType.objects.get(code="SYSTEM"),
+        src_system_id="+12015550100.AVISO.SMS",
+        phone_type_src_system_id="AVISO.SYSTEM",
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"number": "2025550143", "phone_type": "SYSTEM"},
+        {"number": "2025550143", "phone_type": "cell", "phone_type_src_system_id": "AVISO.SYSTEM"},
+    ],
+)
+def test_a_system_number_cannot_be_added_as_a_phone(
+    advisor_api: APIClient, cell: PhoneType, body: dict[str, str]
+) -> None:
+    person = factories.staff(role_code="coach")
+    response = advisor_api.post(f"/api/v1/people/{person.pk}/phones/", body, format="json")
+    assert response.status_code == 400
+    assert "sender pool" in str(response.json())
+    assert not person.phones.exists()
+
+
+def test_a_system_number_cannot_be_edited_or_deleted_as_a_phone(
+    advisor_api: APIClient, system_phone: PersonPhone
+) -> None:
+    response = advisor_api.patch(
+        f"/api/v1/phones/{system_phone.pk}/", {"sms_status": "disabled"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "sender pool" in response.json()["detail"]
+    response = advisor_api.delete(f"/api/v1/phones/{system_phone.pk}/")
+    assert response.status_code == 400
+    assert "Phone Number Usage" in response.json()["detail"]
+    system_phone.refresh_from_db()
+    assert (system_phone.sms_status, system_phone.deleted) == ("default", False)
+
+
+def test_a_system_number_is_listed_and_read_like_any_phone(
+    advisor_api: APIClient, system_phone: PersonPhone
+) -> None:
+    data = advisor_api.get(f"/api/v1/phones/{system_phone.pk}/").json()
+    assert (data["phone_type"], data["phone_type_src_system_id"]) == ("SYSTEM", "AVISO.SYSTEM")
+
+
+def test_a_null_username_unlinks_the_login_but_keeps_the_user(admin_api: APIClient) -> None:
+    user = factories.UserFactory(username="alex")
+    person = factories.staff(user=user)
+    response = admin_api.patch(f"/api/v1/people/{person.pk}/", {"username": None}, format="json")
+    assert response.status_code == 200
+    assert response.json()["username"] is None
+    person.refresh_from_db()
+    assert person.user is None
+    assert type(user).objects.filter(username="alex").exists()

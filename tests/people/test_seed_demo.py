@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from io import StringIO
-from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -13,11 +12,6 @@ from people.models import Person, PersonPhone, PhoneStatusChange, PhoneType, Rol
 from sms_admin.models import ConfigurationChange, SenderNumber, SmsConfiguration
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def seed() -> str:

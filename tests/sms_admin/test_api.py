@@ -214,3 +214,14 @@ def test_the_default_phone_type_may_be_cleared(
     change = ConfigurationChange.objects.filter(field="default_sms_phone_type").first()
     assert change is not None
     assert (change.old_value, change.new_value) == ("cell", "")
+
+
+def test_the_system_type_cannot_be_the_default_sms_type(
+    admin_api: APIClient, config: SmsConfiguration
+) -> None:
+    response = admin_api.patch(URL, {"default_sms_phone_type": "SYSTEM"}, format="json")
+    assert response.status_code == 400
+    assert "System type" in response.json()["default_sms_phone_type"][0]
+    config.refresh_from_db()
+    assert config.default_sms_phone_type is not None
+    assert config.default_sms_phone_type.code == "cell"
