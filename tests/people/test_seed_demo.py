@@ -115,3 +115,11 @@ def test_every_seeded_number_is_valid_e164() -> None:
     seed()
     for number in PersonPhone.objects.values_list("number", flat=True):
         assert phone_number_normalize(number) == number
+
+
+def test_the_demo_has_a_student_with_neither_phone_nor_email_and_a_faculty_member() -> None:
+    seed()
+    unreachable = Person.objects.filter(roles__code="student", email="", phones__isnull=True)
+    assert unreachable.exists()
+    faculty = Person.objects.get(roles__code="faculty", user__username="faculty1")
+    assert faculty.is_student is False
