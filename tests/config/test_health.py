@@ -104,3 +104,25 @@ def test_a_reachable_broker_is_reported_ok() -> None:
         pytest.skip("needs Redis: run with REDIS_URL=redis://...")
     answer = healthz_with(REDIS_URL=redis_url)
     assert answer["body"] == {"status": "ok", "database": "ok", "broker": "ok"}
+
+
+@pytest.mark.django_db
+def test_the_health_check_reports_a_database_outage_and_its_end() -> None:
+    """A running process whose database connection is cut answers 503, then 200 once the
+    database is back, without a restart (the broken persistent connection is replaced)."""
+    database = connection.settings_dict
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://...")
+    prefix = (
+        f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@127.0.0.1:PORT/"
+        f"{database['NAME']}"
+    )
+    result = run(
+        ["-m", "tests.config.health_outage", prefix, str(database["PORT"] or 5432)],
+    )
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["before"] == [200, {"status": "ok", "database": "ok", "broker": "in-process"}]
+    assert answer["during"][0] == 503
+    assert answer["during"][1]["database"] == "unreachable"
+    assert answer["after"] == [200, {"status": "ok", "database": "ok", "broker": "in-process"}]
