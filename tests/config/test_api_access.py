@@ -3,6 +3,7 @@ and its docs page are served."""
 
 from __future__ import annotations
 
+import json
 import re
 from io import StringIO
 from typing import Any
@@ -101,3 +102,27 @@ def test_the_docs_page_is_served_with_its_scripts_from_this_server(client: Clien
     assert "swagger-ui" in html
     assert "/api/schema/" in html
     assert "cdn." not in html
+
+
+def test_an_unknown_api_path_is_a_json_404(admin_api: APIClient) -> None:
+    response = admin_api.get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert "/api/v1/no-such-thing/" in response.json()["detail"]
+
+
+def test_an_unknown_page_outside_the_api_is_still_html(client: Client) -> None:
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_an_unexpected_api_error_is_a_json_500() -> None:
+    from django.test import RequestFactory
+    from django.urls import get_resolver
+
+    handler = get_resolver().resolve_error_handler(500)
+    response = handler(RequestFactory().get("/api/v1/people/"))
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert json.loads(response.content)["detail"]
