@@ -8,6 +8,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, permissions
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -74,3 +76,26 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             {"detail": "This would break a uniqueness rule (the value is already in use)."}
         )
     return drf_exception_handler(exc, context)
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """`handler404`: JSON under /api/ (a REST client gets a message it can read), else HTML."""
+    if _is_api(request):
+        return JsonResponse(
+            {"detail": f"There is no API endpoint at {request.path}. See /api/docs/."}, status=404
+        )
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """`handler500`: JSON under /api/, else HTML."""
+    if _is_api(request):
+        return JsonResponse(
+            {"detail": "Something went wrong on our side; it has been logged. Try again later."},
+            status=500,
+        )
+    return defaults.server_error(request)

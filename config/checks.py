@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
@@ -37,12 +38,29 @@ def embedded_defaults_in_production(app_configs: Any = None, **kwargs: Any) -> l
                 id="sms.E003",
             )
         )
-    if settings.PUBLIC_BASE_URL.startswith("http://127.0.0.1"):
+    public = urlsplit(settings.PUBLIC_BASE_URL)
+    if public.scheme != "https" or _is_local_host(public.hostname or ""):
         errors.append(
             Error(
-                "PUBLIC_BASE_URL still points at this machine; Twilio cannot call it.",
-                hint="Set PUBLIC_BASE_URL to the https origin Twilio reaches.",
+                f"PUBLIC_BASE_URL ({settings.PUBLIC_BASE_URL}) is not a public https origin; "
+                "Twilio cannot call it and signature checks would fail.",
+                hint="Set PUBLIC_BASE_URL to the https origin Twilio reaches, "
+                "e.g. https://sms.example.edu.",
                 id="sms.E004",
             )
         )
+    if settings.SECRET_KEY.startswith("embedded-insecure"):
+        errors.append(
+            Error(
+                "DJANGO_SECRET_KEY is not set: the embedded, publicly known key is in use.",
+                hint="Set DJANGO_SECRET_KEY to a long random value "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(50))').",
+                id="sms.E005",
+            )
+        )
     return errors
+
+
+def _is_local_host(host: str) -> bool:
+    unroutable = {"", "localhost", "0.0.0.0", "::1", "::"}  # noqa: S104  (a list, not a bind)
+    return host in unroutable or host.startswith("127.")

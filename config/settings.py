@@ -104,9 +104,15 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# The cache uses REDIS_URL, or the Celery broker when only that names a Redis server.
+_cache_url = REDIS_URL or (
+    os.environ.get("CELERY_BROKER_URL", "")
+    if os.environ.get("CELERY_BROKER_URL", "").startswith(("redis://", "rediss://"))
+    else ""
+)
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    if REDIS_URL
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+    if _cache_url
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
@@ -135,14 +141,28 @@ _email_url = os.environ.get("EMAIL_URL", "")
 if _email_url:
     from urllib.parse import unquote, urlsplit
 
+    from django.core.exceptions import ImproperlyConfigured
+
     _parts = urlsplit(_email_url)
+    # scheme -> (STARTTLS, implicit TLS, default port)
+    _email_schemes = {
+        "smtp": (False, False, 25),
+        "smtp+tls": (True, False, 587),
+        "submission": (True, False, 587),
+        "smtps": (False, True, 465),
+        "smtp+ssl": (False, True, 465),
+    }
+    if _parts.scheme not in _email_schemes:
+        raise ImproperlyConfigured(
+            f"EMAIL_URL scheme '{_parts.scheme}' is not known; use one of "
+            f"{', '.join(_email_schemes)} (e.g. smtp+tls://user:password@smtp.example.edu:587)."
+        )
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = _parts.hostname or "localhost"
-    EMAIL_PORT = _parts.port or 25
+    EMAIL_USE_TLS, EMAIL_USE_SSL, _default_port = _email_schemes[_parts.scheme]
+    EMAIL_PORT = _parts.port or _default_port
     EMAIL_HOST_USER = unquote(_parts.username or "")
     EMAIL_HOST_PASSWORD = unquote(_parts.password or "")
-    EMAIL_USE_TLS = _parts.scheme in {"smtp+tls", "submission"}
-    EMAIL_USE_SSL = _parts.scheme == "smtps"
 
 # Celery: with no broker, tasks run in-process (eagerly) so the embedded product needs nothing.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "") or REDIS_URL
@@ -197,6 +217,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Student and staff defaults share one choice set: name it once in the schema.
+    "ENUM_NAME_OVERRIDES": {"DefaultStatusEnum": "sms_admin.models.DefaultStatus"},
 }
 
 LOGGING = {

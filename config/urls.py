@@ -43,3 +43,6 @@ urlpatterns = [
     path("", include("messaging.urls")),
     path("", include("people.urls")),
 ]
+
+handler404 = "config.api.page_not_found"
+handler500 = "config.api.server_error"

@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 
+from people import phone_numbers
 from people.models import Person, PersonPhone, PhoneStatusChange, PhoneType, Role
+
+
+class PersonPhoneForm(forms.ModelForm[PersonPhone]):
+    """Numbers typed in the admin are stored in E.164 like everywhere else (P2); without this a
+    typed "(202) 555-0143" met the database's E.164 check and the admin answered 500."""
+
+    number = forms.CharField(max_length=64)
+
+    class Meta:
+        model = PersonPhone
+        fields = [
+            "person",
+            "number",
+            "phone_type",
+            "verified_at",
+            "verified_by",
+            "deleted",
+            "src_system_id",
+            "phone_type_src_system_id",
+        ]
+
+    def clean_number(self) -> str:
+        return phone_numbers.phone_number_normalize(self.cleaned_data["number"])
 
 
 @admin.register(Role)
@@ -22,6 +47,7 @@ class PhoneTypeAdmin(admin.ModelAdmin[PhoneType]):
 
 class PersonPhoneInline(admin.TabularInline[PersonPhone, Person]):
     model = PersonPhone
+    form = PersonPhoneForm
     extra = 0
     fields = ["number", "phone_type", "sms_status", "verified_at", "deleted", "src_system_id"]
     readonly_fields = ["sms_status"]
@@ -40,6 +66,7 @@ class PersonAdmin(admin.ModelAdmin[Person]):
 
 @admin.register(PersonPhone)
 class PersonPhoneAdmin(admin.ModelAdmin[PersonPhone]):
+    form = PersonPhoneForm
     list_display = [
         "number",
         "person",

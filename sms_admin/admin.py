@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 
+from people import phone_numbers
 from sms_admin.models import (
     ConfigurationChange,
     ErrorCodePolicy,
@@ -26,8 +28,26 @@ class ConfigurationChangeAdmin(admin.ModelAdmin[ConfigurationChange]):
         return False
 
 
+class SenderNumberForm(forms.ModelForm[SenderNumber]):
+    """A pool number is stored in E.164, so it matches the From of Twilio's webhooks."""
+
+    number = forms.CharField(max_length=64)
+
+    class Meta:
+        model = SenderNumber
+        fields = ["number"]
+
+    def clean_number(self) -> str:
+        number = phone_numbers.phone_number_normalize(self.cleaned_data["number"])
+        others = SenderNumber.objects.filter(number=number).exclude(pk=self.instance.pk)
+        if others.exists():
+            raise forms.ValidationError(f"{number} is already in the pool.")
+        return number
+
+
 @admin.register(SenderNumber)
 class SenderNumberAdmin(admin.ModelAdmin[SenderNumber]):
+    form = SenderNumberForm
     list_display = ["number", "created_at"]
     search_fields = ["number"]
 

@@ -37,6 +37,10 @@ def configuration_validate(changes: dict[str, Any]) -> None:
                 notifications.template_validate(changes[name])
             except ValidationError as exc:
                 errors[name] = exc.messages[0]
+    subject = changes.get("reply_notification_subject")
+    if isinstance(subject, str) and ("\n" in subject or "\r" in subject):
+        # An email subject is one line; a line break would fail every send (C5: refuse at save).
+        errors["reply_notification_subject"] = "The subject must be a single line."
     if "sms_max_length" in changes and not 1 <= int(changes["sms_max_length"]) <= TWILIO_MAX_BODY:
         errors["sms_max_length"] = (
             f"Choose a length from 1 to {TWILIO_MAX_BODY} characters (Twilio's maximum)."

@@ -116,3 +116,9 @@ def migration_data_in_transactional_tests(request: pytest.FixtureRequest) -> Non
     if transactional:
         request.getfixturevalue("transactional_db")
         _reseed_migration_data()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    """Users are made in most tests; the production hasher costs about half a second each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -4,11 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from people import phone_numbers
-from people.models import Person, PersonPhone, PhoneType, Role, RoleKind, SmsStatus
+from people.models import (
+    SYSTEM_PHONE_TYPE_CODE,
+    SYSTEM_PHONE_TYPE_SRC,
+    Person,
+    PersonPhone,
+    PhoneType,
+    Role,
+    RoleKind,
+    SmsStatus,
+)
+
+SYSTEM_PHONES_MESSAGE = (
+    "System numbers are assigned from the sender pool when a staff member first texts; "
+    "they cannot be added or edited as phones."
+)
 
 
 class RoleSerializer(serializers.ModelSerializer[Role]):
@@ -34,13 +49,18 @@ class PersonSerializer(serializers.ModelSerializer[Person]):
         error_messages={"does_not_exist": "Unknown role code '{value}'."},
     )
     is_student = serializers.BooleanField(read_only=True)
+    # The limits and characters of Django's own username, so a bad one is a 400, never a 500.
     username = serializers.CharField(
         source="user.username",
         required=False,
         allow_null=True,
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
         help_text="Creates or links the Django login user of a staff member.",
     )
-    src_system_id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    src_system_id = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, max_length=128
+    )
 
     class Meta:
         model = Person
@@ -87,6 +107,8 @@ class PhoneSerializer(serializers.ModelSerializer[PersonPhone]):
         queryset=PhoneType.objects.all(),
         error_messages={"does_not_exist": "Unknown phone type code '{value}'."},
     )
+    # People type numbers with spaces, brackets and extensions: accept more than the stored E.164.
+    number = serializers.CharField(max_length=64)
     sms_status = serializers.ChoiceField(choices=SmsStatus.choices, required=False)
     verified = serializers.BooleanField(required=False)
     verified_by = serializers.SerializerMethodField()
@@ -121,9 +143,23 @@ class PhoneSerializer(serializers.ModelSerializer[PersonPhone]):
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages[0]) from exc
 
+    def validate_phone_type(self, value: PhoneType) -> PhoneType:
+        if value.code == SYSTEM_PHONE_TYPE_CODE:
+            raise serializers.ValidationError(SYSTEM_PHONES_MESSAGE)
+        return value
+
+    def validate_phone_type_src_system_id(self, value: str) -> str:
+        if value == SYSTEM_PHONE_TYPE_SRC:
+            raise serializers.ValidationError(SYSTEM_PHONES_MESSAGE)
+        return value
+
 
 class PhoneUpdateSerializer(PhoneSerializer):
     """PATCH on phones/{id}/ edits the SMS status and the verified mark."""
+
+    # Declared fields ignore Meta.read_only_fields, so these are re-declared read-only.
+    number = serializers.CharField(read_only=True)
+    phone_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta(PhoneSerializer.Meta):
         read_only_fields = [

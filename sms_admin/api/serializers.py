@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from people.models import PhoneType, Role
+from people.models import SYSTEM_PHONE_TYPE_CODE, PhoneType, Role
 from sms_admin.models import (
     TWILIO_MAX_BODY,
     DefaultStatus,
@@ -14,6 +14,9 @@ from sms_admin.models import (
     SenderNumber,
     SmsConfiguration,
 )
+
+# The largest value of a PositiveIntegerField on PostgreSQL (SQLite would store more).
+POSITIVE_INT_MAX = 2_147_483_647
 
 
 class SmsConfigurationSerializer(serializers.ModelSerializer[SmsConfiguration]):
@@ -32,9 +35,13 @@ class SmsConfigurationSerializer(serializers.ModelSerializer[SmsConfiguration]):
         queryset=Role.objects.all(),
         error_messages={"does_not_exist": "Unknown role code '{value}'."},
     )
-    sms_message_limit = serializers.IntegerField(min_value=0)
-    sms_phone_number_limit = serializers.IntegerField(min_value=0)
+    # Bounded by the database column on every backend, so a huge number is a 400, never a 500.
+    sms_message_limit = serializers.IntegerField(min_value=0, max_value=POSITIVE_INT_MAX)
+    sms_phone_number_limit = serializers.IntegerField(min_value=0, max_value=POSITIVE_INT_MAX)
     sms_max_length = serializers.IntegerField(min_value=1, max_value=TWILIO_MAX_BODY)
+    reply_window_days = serializers.IntegerField(
+        min_value=0, max_value=POSITIVE_INT_MAX, required=False
+    )
 
     class Meta:
         model = SmsConfiguration
@@ -55,6 +62,14 @@ class SmsConfigurationSerializer(serializers.ModelSerializer[SmsConfiguration]):
             "updated_at",
         ]
         read_only_fields = ["updated_at"]
+
+    def validate_default_sms_phone_type(self, value: PhoneType | None) -> PhoneType | None:
+        if value is not None and value.code == SYSTEM_PHONE_TYPE_CODE:
+            raise serializers.ValidationError(
+                "The System type marks staff members' sender numbers; choose the type of "
+                "students' phones (usually Cell)."
+            )
+        return value
 
     def validate_permitted_roles(self, roles: list[Role]) -> list[Role]:
         students = [r.code for r in roles if r.kind == "student"]

@@ -60,11 +60,13 @@ PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-pass-2026")
 
 
 class Command(BaseCommand):
-    help = "Create a demo institution: roles, phone types, 3 advisors, 50 students, 5 numbers."
+    help = (
+        "Create a demo institution: roles, phone types, 3 advisors, a faculty member, "
+        "50 students, 5 numbers."
+    )
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
-        rng = random.Random(2026)  # the same demo every time
         roles = {
             code: Role.objects.update_or_create(code=code, defaults={"name": name, "kind": kind})[0]
             for code, name, kind in [
@@ -100,38 +102,44 @@ class Command(BaseCommand):
             "ADMIN-1", "Ada", "Administrator", "admin@example.edu", [roles["faculty"]], admin
         )
 
-        for i in range(1, 4):
-            user, created = User.objects.get_or_create(username=f"advisor{i}")
+        # Three advisors (permitted to text) and one faculty member (staff who may not text).
+        staff = [(f"advisor{i}", roles["advisor"]) for i in range(1, 4)]
+        staff.append(("faculty1", roles["faculty"]))
+        for i, (username, role) in enumerate(staff, start=1):
+            user, created = User.objects.get_or_create(username=username)
             if created:
                 user.set_password(PASSWORD)
                 user.save()
-            role = roles["advisor"] if i < 3 else roles["faculty"]
-            person = self._person(
+            person, created = self._person(
                 f"STAFF-{i}",
                 FIRST[i],
-                f"{LAST[i]} (advisor)",
-                f"advisor{i}@example.edu",
+                f"{LAST[i]} ({role.name.lower()})",
+                f"{username}@example.edu",
                 [role],
                 user,
             )
-            if not person.phones.exists():
+            if created:
                 people_services.phone_create(
                     person=person, number=f"+1617555{2000 + i:04d}", phone_type=types["work"]
                 )
 
         now = timezone.now()
         for i in range(1, 51):
-            person = self._person(
+            # One generator per student: the same student every run, whatever exists already.
+            rng = random.Random(f"seed-demo-{i}")
+            person, created = self._person(
                 f"STU-{i:04d}",
                 rng.choice(FIRST),
                 rng.choice(LAST),
-                "" if i % 17 == 0 else f"student{i}@example.edu",
+                # Some students have no email; student 39 has neither phone nor email (R5).
+                "" if i % 17 == 0 or i == 39 else f"student{i}@example.edu",
                 [roles["student"]],
                 None,
             )
-            if person.phones.exists():
+            if not created:
                 continue
-            for j in range(rng.randint(0 if i % 13 == 0 else 1, 3)):
+            # Every 13th student has no phone at all (email fallback), the others one to three.
+            for j in range(0 if i % 13 == 0 else rng.randint(1, 3)):
                 status = rng.choice(
                     [SmsStatus.DEFAULT] * 4 + [SmsStatus.ENABLED, SmsStatus.DISABLED]
                 )
@@ -149,23 +157,25 @@ class Command(BaseCommand):
 
         self.stdout.write(
             self.style.SUCCESS(
-                "Demo ready. Log in at http://127.0.0.1:8000/ as admin (administrator) or "
-                f"advisor1 / advisor2 (advisors), advisor3 (faculty, may not text); "
+                "Demo ready. Log in at http://127.0.0.1:8000/ as admin (administrator), "
+                "advisor1 / advisor2 / advisor3 (advisors) or faculty1 (faculty, may not text); "
                 f"password: {PASSWORD}"
             )
         )
 
     def _person(
         self, src: str, first: str, last: str, email: str, roles: list[Role], user: Any
-    ) -> Person:
+    ) -> tuple[Person, bool]:
+        """The person with source id `src`, created when missing; and whether it was created."""
         person = Person.objects.filter(src_system_id=src).first()
-        if person is None:
-            person = people_services.person_create(
-                first_name=first,
-                last_name=last,
-                email=email,
-                src_system_id=src,
-                roles=roles,
-                user=user,
-            )
-        return person
+        if person is not None:
+            return person, False
+        person = people_services.person_create(
+            first_name=first,
+            last_name=last,
+            email=email,
+            src_system_id=src,
+            roles=roles,
+            user=user,
+        )
+        return person, True
