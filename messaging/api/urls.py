@@ -5,3 +5,26 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver
 
 urlpatterns: list[URLPattern | URLResolver] = []
+
+# Sending, the Message Report and usage (issue 4).
+from django.urls import path  # noqa: E402
+
+from messaging.api import views_send  # noqa: E402
+
+urlpatterns += [
+    path("messages/", views_send.MessageListCreateView.as_view(), name="messages"),
+    path("messages/<int:pk>/", views_send.MessageDetailView.as_view(), name="message-detail"),
+    path("phone-usage/", views_send.PhoneUsageView.as_view(), name="phone-usage"),
+    path(
+        "phone-usage/<int:pk>/",
+        views_send.PhoneUsageDetailView.as_view(),
+        name="phone-usage-detail",
+    ),
+    path("sms-usage/", views_send.SmsUsageView.as_view(), name="sms-usage"),
+    path("sender-numbers/", views_send.SenderNumberListView.as_view(), name="sender-numbers"),
+    path(
+        "sender-numbers/<int:pk>/",
+        views_send.SenderNumberDetailView.as_view(),
+        name="sender-number-detail",
+    ),
+]
