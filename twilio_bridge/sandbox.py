@@ -142,8 +142,12 @@ class Sandbox:
         self._server = ThreadingHTTPServer((self.host, self.port), handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
-        for target in (self._server.serve_forever, self._post_callbacks):
-            thread = threading.Thread(target=target, daemon=True, name=f"sandbox-{target.__name__}")
+        server = self._server
+        for name, target in (
+            ("serve", lambda: server.serve_forever(poll_interval=0.05)),
+            ("callbacks", self._post_callbacks),
+        ):
+            thread = threading.Thread(target=target, daemon=True, name=f"sandbox-{name}")
             thread.start()
             self._threads.append(thread)
         return self
