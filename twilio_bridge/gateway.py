@@ -121,7 +121,10 @@ def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
 
 def message_create(*, to: str, body: str, from_: str, status_callback: str) -> SendResult:
     """Ask Twilio to send one text; never raises for a Twilio or network failure."""
-    kwargs: dict[str, Any] = {"to": to, "body": body, "status_callback": status_callback}
+    kwargs: dict[str, Any] = {"to": to, "body": body}
+    if status_callback:
+        # Twilio's spec requires a URI here: an empty StatusCallback is an invalid request.
+        kwargs["status_callback"] = status_callback
     if from_:
         kwargs["from_"] = from_
     if settings.TWILIO_MESSAGING_SERVICE_SID:

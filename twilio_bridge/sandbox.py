@@ -90,7 +90,7 @@ def _segments(body: str) -> int:
 
 @dataclass
 class Fault:
-    kind: str  # "error" or "hang"
+    kind: str  # "error", "hang" or "corrupt"
     status: int = 500
     code: int = 20500
     seconds: float = 0.0
@@ -185,6 +185,12 @@ class Sandbox:
         with self._lock:
             self._faults.append(Fault("hang", seconds=seconds, accept=accept))
 
+    def corrupt_next(self) -> None:
+        """The next create is accepted but answered with a body that breaks Twilio's schema
+        (a negative control for the contract tests)."""
+        with self._lock:
+            self._faults.append(Fault("corrupt"))
+
     def creates(self) -> list[dict[str, Any]]:
         """The create requests that reached the sandbox (accepted or not)."""
         return [r for r in self.requests_log if r["action"] == "create"]
@@ -276,6 +282,8 @@ class Sandbox:
             self._schedule_statuses(msg)
         if fault is not None and fault.kind == "hang":
             time.sleep(fault.seconds)
+        if fault is not None and fault.kind == "corrupt":
+            return 201, {**self._resource(msg), "status": "teleported", "error_code": "none"}
         return 201, self._resource(msg)
 
     def fetch(self, sid: str, path: str) -> tuple[int, dict[str, Any]]:
