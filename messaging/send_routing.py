@@ -9,14 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db.models import Exists, OuterRef
+
 from messaging import routing
 from people.models import Person, PersonPhone, RoleKind
 from sms_admin import services as sms_admin_services
 from sms_admin.models import DefaultStatus, SmsConfiguration
 
 
+def configuration_for_sending() -> SmsConfiguration:
+    """The configuration row with its default phone type, in one query."""
+    config = SmsConfiguration.objects.select_related("default_sms_phone_type").filter(pk=1).first()
+    return config if config is not None else sms_admin_services.configuration_get()
+
+
 def config_facts(config: SmsConfiguration | None = None) -> routing.ConfigFacts:
-    config = config or sms_admin_services.configuration_get()
+    config = config or configuration_for_sending()
     default_type = config.default_sms_phone_type
     return routing.ConfigFacts(
         student_opted_in=config.student_sms_default == DefaultStatus.OPTED_IN,
@@ -39,27 +47,27 @@ def _phone_facts(phone: PersonPhone) -> routing.PhoneFacts:
 
 
 def people_facts(person_ids: Iterable[int]) -> dict[int, routing.PersonFacts]:
-    """Facts for many people in three queries (people, role kinds, phones), whatever their count."""
+    """Facts for many people in two queries (people with their role kinds, phones), whatever
+    their count."""
     ids = list(person_ids)
-    people = {p.pk: p for p in Person.objects.filter(pk__in=ids).only("id", "email")}
-    kinds: dict[int, set[str]] = {pid: set() for pid in people}
-    for pid, kind in Person.roles.through.objects.filter(person_id__in=ids).values_list(
-        "person_id", "role__kind"
-    ):
-        kinds[pid].add(kind)
-    phones: dict[int, list[routing.PhoneFacts]] = {pid: [] for pid in people}
+    holds = Person.roles.through.objects.filter(person_id=OuterRef("pk"))
+    people = Person.objects.filter(pk__in=ids).annotate(
+        has_student=Exists(holds.filter(role__kind=RoleKind.STUDENT)),
+        has_staff=Exists(holds.filter(role__kind=RoleKind.STAFF)),
+    )
+    rows = list(people.values_list("pk", "email", "has_student", "has_staff"))
+    phones: dict[int, list[routing.PhoneFacts]] = {row[0]: [] for row in rows}
     for phone in PersonPhone.objects.filter(person_id__in=ids).select_related("phone_type"):
         phones[phone.person_id].append(_phone_facts(phone))
-    facts: dict[int, routing.PersonFacts] = {}
-    for pid, person in people.items():
-        is_student = RoleKind.STUDENT in kinds[pid] and RoleKind.STAFF not in kinds[pid]
-        facts[pid] = routing.PersonFacts(
+    return {
+        pid: routing.PersonFacts(
             id=pid,
-            kind="student" if is_student else "staff",
-            email=person.email,
+            kind="student" if has_student and not has_staff else "staff",
+            email=email,
             phones=tuple(phones[pid]),
         )
-    return facts
+        for pid, email, has_student, has_staff in rows
+    }
 
 
 def route_for_person_id(person_id: int) -> routing.Route:

@@ -202,7 +202,7 @@ def message_send(*, sender: Person | None, recipient_id: int, body: str) -> Mess
     :raises ValidationError: when the body is empty or longer than smsMaxLength (S5), or the
         recipient does not exist.
     """
-    config = sms_admin_services.configuration_get()
+    config = send_routing.configuration_for_sending()
     sender = _sender_check(sender, config)
     body = _body_check(body, config)
     facts = send_routing.people_facts([recipient_id])
@@ -296,7 +296,7 @@ def message_send_bulk(
     :raises PermissionDenied: when the sender holds no permitted role (S1).
     :raises ValidationError: when the body is empty or longer than smsMaxLength (S5).
     """
-    config = sms_admin_services.configuration_get()
+    config = send_routing.configuration_for_sending()
     sender = _sender_check(sender, config)
     body = _body_check(body, config)
     config_facts = send_routing.config_facts(config)

@@ -101,7 +101,8 @@ class MessageListCreateView(generics.ListCreateAPIView[Message]):
 
     def get_permissions(self) -> list[Any]:
         if self.request.method == "POST":
-            return [permissions.IsAuthenticated(), CanSend()]
+            # S1 is checked by the service, first; see post() for invalid input.
+            return [permissions.IsAuthenticated()]
         return [IsAdministrator()]
 
     def get_serializer_class(self) -> Any:
@@ -128,10 +129,15 @@ class MessageListCreateView(generics.ListCreateAPIView[Message]):
 
     @extend_schema(request=MessageCreateSerializer, responses={201: MessageSerializer})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        sender = getattr(request.user, "person", None)
         serializer = MessageCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            # Somebody who may not send at all hears that first, whatever they typed (S1).
+            if not services.sender_is_permitted(sender=sender):
+                self.permission_denied(request, message=CanSend.message)
+            raise exceptions.ValidationError(serializer.errors)
         message = services.message_send(
-            sender=getattr(request.user, "person", None),
+            sender=sender,
             recipient_id=serializer.validated_data["recipient"],
             body=serializer.validated_data["body"],
         )

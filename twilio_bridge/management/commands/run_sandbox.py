@@ -24,6 +24,12 @@ class Command(BaseCommand):
             help="seconds between a message's accepted, sent and delivered callbacks",
         )
         parser.add_argument(
+            "--no-callbacks", action="store_true", help="post no status callbacks (benchmarks)"
+        )
+        parser.add_argument(
+            "--no-log", action="store_true", help="keep no request log (long benchmark runs)"
+        )
+        parser.add_argument(
             "--inbound",
             nargs=3,
             metavar=("FROM", "TO", "BODY"),
@@ -32,7 +38,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         sandbox = Sandbox(
-            host=options["host"], port=options["port"], callback_delay=options["callback_delay"]
+            host=options["host"],
+            port=options["port"],
+            callback_delay=options["callback_delay"],
+            callbacks=not options["no_callbacks"],
+            record_requests=not options["no_log"],
         )
         if options["inbound"]:
             from_, to, body = options["inbound"]
