@@ -237,7 +237,11 @@ class SenderNumberListView(APIView):
         row = {"id": number.pk, "number": number.number, "assigned_to": None}
         return Response(SenderNumberSerializer(row).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=SenderNumberSerializer, responses={204: None})
+    @extend_schema(
+        request=SenderNumberSerializer,
+        responses={204: None},
+        operation_id="v1_sender_numbers_destroy_by_number",
+    )
     def delete(self, request: Request) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
         raw = data.get("number") or request.query_params.get("number") or ""
