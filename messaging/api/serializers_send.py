@@ -8,7 +8,7 @@ from messaging.models import Message
 
 
 class MessageCreateSerializer(serializers.Serializer[Message]):
-    recipient = serializers.IntegerField(min_value=1)
+    recipient = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     # The service gives the clear message for an empty or too long body (S5).
     body = serializers.CharField(allow_blank=True, trim_whitespace=False)
 

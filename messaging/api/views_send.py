@@ -57,9 +57,12 @@ def _int(params: Any, name: str) -> int | None:
     if value in (None, ""):
         return None
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
-        raise exceptions.ValidationError({name: f"'{value}' is not a person id."}) from None
+        number = 0
+    if not 1 <= number <= 2**63 - 1:
+        raise exceptions.ValidationError({name: f"'{value}' is not a person id."})
+    return number
 
 
 def _moment(params: Any, name: str, end_of_day: bool) -> datetime | None:
@@ -71,7 +74,10 @@ def _moment(params: Any, name: str, end_of_day: bool) -> datetime | None:
     except ValueError:
         moment = None
     if moment is None:
-        day = parse_date(value) if len(value) == 10 else None
+        try:
+            day = parse_date(value) if len(value) == 10 else None
+        except ValueError:
+            day = None
         if day is None:
             raise exceptions.ValidationError(
                 {name: f"'{value}' is not a date (YYYY-MM-DD) or an ISO 8601 date-time."}
