@@ -5,7 +5,8 @@ sandbox's acceptance, against the sandbox's own rate for direct SDK calls, in th
 
 Needs PostgreSQL and Redis on 127.0.0.1 (ENGINEERING.md). Creates and drops its own database
 (`h_sending_bench` unless --db), uses Redis database 3 unless --redis-db. Starts and stops the
-sandbox, gunicorn (2 workers) and one Celery worker (prefork, 2 processes); prints a Markdown row.
+sandbox, gunicorn (4 sync workers) and one Celery worker (prefork, 4 processes); prints a
+Markdown row.
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--db", default="h_sending_bench")
     parser.add_argument("--redis-db", type=int, default=3)
+    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--concurrency", type=int, default=4, help="the Celery worker's processes")
     args = parser.parse_args()
 
     sandbox_port, web_port = free_port(), free_port()
@@ -168,7 +171,16 @@ def main() -> None:
         proc.wait(timeout=30)
         procs.remove(proc)
 
-    celery = [str(Path(PY).parent / "celery"), "-A", "config", "worker", "-c", "2", "-l", "WARNING"]
+    celery = [
+        str(Path(PY).parent / "celery"),
+        "-A",
+        "config",
+        "worker",
+        "-c",
+        str(args.concurrency),
+        "-l",
+        "WARNING",
+    ]
 
     try:
         start(
@@ -187,7 +199,7 @@ def main() -> None:
                 str(Path(PY).parent / "gunicorn"),
                 "config.wsgi",
                 "-w",
-                "2",
+                str(args.web_workers),
                 "-b",
                 f"127.0.0.1:{web_port}",
             ]
@@ -287,7 +299,10 @@ def main() -> None:
 
     ref_rate = args.texts / reference_s
     pipe_rate = args.texts / pipeline_s
-    print(f"texts={args.texts} clients={args.clients} failed={failed}")
+    print(
+        f"texts={args.texts} clients={args.clients} gunicorn workers={args.web_workers} "
+        f"celery processes={args.concurrency} failed={failed}"
+    )
     print(f"queries per API send (first is the sender's number assignment): {per_request}")
     print(f"queries per send task: {per_task}")
     api_rate, drain_rate = args.texts / api_s, args.texts / drain_s
