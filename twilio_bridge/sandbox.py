@@ -15,7 +15,8 @@ Magic `To` numbers (Twilio's test credentials, TWILIO.md), refused at once with 
 +15005550001 21211 invalid, +15005550002 21612 cannot route, +15005550003 21408 region not
 permitted, +15005550004 21610 unsubscribed, +15005550009 21614 not SMS-capable; +15005550006 is
 valid. Sandbox numbers accepted but ending `undelivered` (callbacks only):
-+15005550013 30003 unreachable, +15005550015 30005 unknown handset, +15005550016 30006 landline.
++15005550013 30003 unreachable, +15005550014 30004 blocked, +15005550015 30005 unknown handset,
++15005550016 30006 landline, +15005550017 30007 filtered, +15005550034 30034 unregistered sender.
 A number that sent STOP (through `inbound`) is refused with 21610 until it sends START.
 
 Test helpers (in process): `fail_next(status, code, times)`, `hang_next(seconds, accept)`,
@@ -60,13 +61,19 @@ REFUSED_NUMBERS: dict[str, tuple[int, str]] = {
 }
 UNDELIVERED_NUMBERS: dict[str, int] = {
     "+15005550013": 30003,
+    "+15005550014": 30004,
     "+15005550015": 30005,
     "+15005550016": 30006,
+    "+15005550017": 30007,
+    "+15005550034": 30034,
 }
 ERROR_MESSAGES = {
     30003: "Unreachable destination handset",
+    30004: "Message blocked",
     30005: "Unknown destination handset",
     30006: "Landline or unreachable carrier",
+    30007: "Message filtered",
+    30034: "Message from an unregistered number",
 }
 OPT_OUT = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 OPT_IN = {"START", "YES", "UNSTOP"}
