@@ -646,3 +646,35 @@ def test_bulk_routing_costs_the_same_queries_for_a_small_and_a_large_batch(
     large = queries_for([p.pk for p in people[5:]])
 
     assert small == large
+
+
+def test_an_assignment_deleted_after_queuing_sends_from_a_free_number_or_by_email(
+    advisor: Any, sandbox: Sandbox, django_capture_on_commit_callbacks: Any
+) -> None:
+    [first_number] = pool_numbers(1)
+    student, _ = student_with_phone()
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        text = services.message_send(sender=advisor, recipient_id=student.pk, body="Hi")
+        again = services.message_send(sender=advisor, recipient_id=student.pk, body="Again")
+    assert text.from_number == first_number.number
+    assignment = SenderAssignment.objects.get(person=advisor, released_at__isnull=True)
+
+    pool.sender_assignment_release(assignment_id=assignment.pk)
+    queued[0]()  # the next send of this staff member gets a free number again (S8)
+    sms_admin_services.configuration_update(actor=None, sms_phone_number_limit=0)
+    pool.sender_assignment_release(
+        assignment_id=SenderAssignment.objects.get(released_at__isnull=True).pk
+    )
+    queued[1]()  # none can be assigned now
+
+    text.refresh_from_db()
+    again.refresh_from_db()
+    assert (text.status, text.from_number) == (Status.SENT, first_number.number)
+    assert [c["form"]["From"] for c in sandbox.creates()] == [first_number.number]
+    assert SenderAssignment.objects.filter(person=advisor).count() == 2  # released, then anew
+    assert (again.status, again.failure_reason) == (
+        Status.FAILED,
+        FailureReason.NO_SENDER_NUMBER,
+    )
+    assert Message.objects.get(replaces=again).channel == Channel.EMAIL
+    assert month_sent() == 1
