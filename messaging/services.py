@@ -1,15 +1,31 @@
-"""Every write to messages: sending (S1-S9) and the email fallback (R5, S6, T3)."""
+"""Every write to messages: sending (S1-S9) and the email fallback (R5, S6, T3).
+
+A send is checked (S1 permitted role, S5 body), routed (R1-R5), given a sender number (S2) and a
+unit of this month's limit (S4), recorded, and queued on commit; the request returns at once.
+The worker (twilio_bridge.sending) moves the text on with the `message_sms_*` services here.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
+from messaging import routing, segments, send_routing
 from messaging.models import Channel, Direction, FailureReason, Message, Status
+from people.models import Person
+from sms_admin import pool
+from sms_admin import services as sms_admin_services
+from sms_admin.models import SenderAssignment, SmsConfiguration
 
 logger = logging.getLogger(__name__)
 
@@ -76,3 +92,369 @@ def message_email_fallback(*, message_id: int, reason: str) -> Message:
     Message.objects.filter(pk=fallback.pk).update(status=Status.SENT, sent_at=now)
     fallback.status, fallback.sent_at = Status.SENT, now
     return fallback
+
+
+# --- checks (S1, S5) ------------------------------------------------------------------------
+
+
+def sender_is_permitted(*, sender: Person | None, config: SmsConfiguration | None = None) -> bool:
+    """Whether `sender` holds at least one permitted role (C4, S1)."""
+    if sender is None:
+        return False
+    config = config or sms_admin_services.configuration_get()
+    return config.permitted_roles.filter(people=sender).exists()
+
+
+def _sender_check(sender: Person | None, config: SmsConfiguration) -> Person:
+    if sender is None:
+        raise PermissionDenied(
+            "Your login is not linked to a person, so you cannot send texts. "
+            "Ask an administrator to link it."
+        )
+    if not sender_is_permitted(sender=sender, config=config):
+        roles = ", ".join(sorted(config.permitted_roles.values_list("name", flat=True)))
+        raise PermissionDenied(
+            "Only staff holding a permitted role may send texts"
+            + (f" ({roles})." if roles else "; no role is permitted yet.")
+        )
+    return sender
+
+
+def _body_check(body: str, config: SmsConfiguration) -> str:
+    if not body or not body.strip():
+        raise ValidationError({"body": "Write a message: the text is empty."})
+    if len(body) > config.sms_max_length:
+        raise ValidationError(
+            {
+                "body": f"The text is {len(body)} characters long; the limit is "
+                f"{config.sms_max_length} (smsMaxLength). Shorten it and send again."
+            }
+        )
+    return body
+
+
+# --- recording and queuing ------------------------------------------------------------------
+
+
+def _enqueue_sms(message_id: int) -> None:
+    from twilio_bridge import tasks as bridge_tasks
+
+    bridge_tasks.send_sms.delay_on_commit(message_id=message_id)
+
+
+def _enqueue_email(message_id: int) -> None:
+    from messaging import tasks as messaging_tasks
+
+    messaging_tasks.deliver_email.delay_on_commit(message_id=message_id)
+
+
+def _not_by_sms(
+    *, sender: Person, recipient_id: int, body: str, email: str, reason: str
+) -> Message:
+    """A message that goes by email instead (channel email), or nowhere (channel none)."""
+    return Message(
+        direction=Direction.OUTBOUND,
+        sender=sender,
+        recipient_id=recipient_id,
+        channel=Channel.EMAIL if email else Channel.NONE,
+        destination=email,
+        body=body,
+        status=Status.QUEUED if email else Status.FAILED,
+        failure_reason=reason if email else FailureReason.NO_EMAIL,
+    )
+
+
+def _text(
+    *, sender: Person, recipient_id: int, body: str, route: routing.Route, from_number: str
+) -> Message:
+    info = segments.segments_count(body)
+    assert route.phone is not None
+    return Message(
+        direction=Direction.OUTBOUND,
+        sender=sender,
+        recipient_id=recipient_id,
+        channel=Channel.SMS,
+        destination=route.phone.number,
+        from_number=from_number,
+        phone_id=route.phone.id,
+        body=body,
+        status=Status.QUEUED,
+        segments=info.segments,
+        encoding=info.encoding,
+    )
+
+
+def _enqueue(message: Message) -> None:
+    if message.channel == Channel.SMS and message.status == Status.QUEUED:
+        _enqueue_sms(message.pk)
+    elif message.channel == Channel.EMAIL and message.status == Status.QUEUED:
+        _enqueue_email(message.pk)
+
+
+def message_send(*, sender: Person | None, recipient_id: int, body: str) -> Message:
+    """Record one text from `sender` to a person and queue it; returns at once (S6).
+
+    The text goes by SMS when routing finds a phone (R2-R4), the sender has or gets a pool number
+    (S2) and this month's limit is not reached (S4); otherwise it goes by email with the reason
+    (NO_SMS_PHONE, NO_SENDER_NUMBER, SMS_LIMIT_REACHED), or nowhere with NO_EMAIL (R5).
+
+    :raises PermissionDenied: when the sender holds no permitted role (S1).
+    :raises ValidationError: when the body is empty or longer than smsMaxLength (S5), or the
+        recipient does not exist.
+    """
+    config = send_routing.configuration_for_sending()
+    sender = _sender_check(sender, config)
+    body = _body_check(body, config)
+    facts = send_routing.people_facts([recipient_id])
+    if recipient_id not in facts:
+        raise ValidationError({"recipient": f"There is no person with id {recipient_id}."})
+    person = facts[recipient_id]
+    route = routing.route(person, send_routing.config_facts(config))
+    with transaction.atomic():
+        assignment = pool.sender_number_ensure(person=sender) if route.channel == "sms" else None
+        if route.channel != "sms":
+            message = _not_by_sms(
+                sender=sender,
+                recipient_id=recipient_id,
+                body=body,
+                email=person.email,
+                reason=route.reason,
+            )
+        elif assignment is None:
+            message = _not_by_sms(
+                sender=sender,
+                recipient_id=recipient_id,
+                body=body,
+                email=person.email,
+                reason=FailureReason.NO_SENDER_NUMBER,
+            )
+        else:
+            message = _text(
+                sender=sender,
+                recipient_id=recipient_id,
+                body=body,
+                route=route,
+                from_number=assignment.sender_number.number,
+            )
+        message.save()
+        if message.channel == Channel.SMS and not pool.monthly_usage_reserve(
+            at=message.created_at, limit=config.sms_message_limit
+        ):
+            by_email = _not_by_sms(
+                sender=sender,
+                recipient_id=recipient_id,
+                body=body,
+                email=person.email,
+                reason=FailureReason.SMS_LIMIT_REACHED,
+            )
+            message.channel, message.destination = by_email.channel, by_email.destination
+            message.status, message.failure_reason = by_email.status, by_email.failure_reason
+            message.from_number, message.phone_id = "", None
+            message.segments, message.encoding = 0, ""
+            message.save(
+                update_fields=[
+                    "channel",
+                    "destination",
+                    "status",
+                    "failure_reason",
+                    "from_number",
+                    "phone",
+                    "segments",
+                    "encoding",
+                    "updated_at",
+                ]
+            )
+        _enqueue(message)
+    return message
+
+
+@dataclass
+class BulkSendResult:
+    message_ids: list[int] = field(default_factory=list)
+    # (channel, failure_reason) -> how many messages.
+    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    unknown_recipients: list[int] = field(default_factory=list)
+
+
+def _batches(ids: Iterable[int], size: int) -> Iterator[list[int]]:
+    batch: list[int] = []
+    for pid in ids:
+        batch.append(pid)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def message_send_bulk(
+    *, sender: Person | None, recipient_ids: Iterable[int], body: str, batch_size: int = 1000
+) -> BulkSendResult:
+    """One message per recipient of a cohort, routed a batch at a time (R7): a fixed number of
+    queries per batch, whatever its size, plus one task enqueued per message.
+
+    :raises PermissionDenied: when the sender holds no permitted role (S1).
+    :raises ValidationError: when the body is empty or longer than smsMaxLength (S5).
+    """
+    config = send_routing.configuration_for_sending()
+    sender = _sender_check(sender, config)
+    body = _body_check(body, config)
+    config_facts = send_routing.config_facts(config)
+    result = BulkSendResult()
+    assignment: SenderAssignment | None = None
+    assignment_tried = False
+    for batch in _batches(dict.fromkeys(recipient_ids), batch_size):
+        facts = send_routing.people_facts(batch)
+        result.unknown_recipients += [pid for pid in batch if pid not in facts]
+        routes = [(pid, routing.route(facts[pid], config_facts)) for pid in batch if pid in facts]
+        by_sms = [(pid, r) for pid, r in routes if r.channel == "sms"]
+        if by_sms and not assignment_tried:
+            assignment, assignment_tried = pool.sender_number_ensure(person=sender), True
+        with transaction.atomic():
+            # The month is that of the reservation; the rows' created_at follow within the same
+            # transaction (a boundary falling between them would misplace at most this batch).
+            granted = pool.monthly_usage_reserve_many(count=len(by_sms)) if assignment else 0
+            messages: list[Message] = []
+            for pid, route in routes:
+                email = facts[pid].email
+                if route.channel != "sms":
+                    reason = route.reason
+                elif assignment is None:
+                    reason = FailureReason.NO_SENDER_NUMBER
+                elif granted > 0:
+                    granted -= 1
+                    number = assignment.sender_number.number
+                    messages.append(
+                        _text(
+                            sender=sender,
+                            recipient_id=pid,
+                            body=body,
+                            route=route,
+                            from_number=number,
+                        )
+                    )
+                    continue
+                else:
+                    reason = FailureReason.SMS_LIMIT_REACHED
+                messages.append(
+                    _not_by_sms(
+                        sender=sender, recipient_id=pid, body=body, email=email, reason=reason
+                    )
+                )
+            Message.objects.bulk_create(messages)
+            for message in messages:
+                _enqueue(message)
+                result.message_ids.append(message.pk)
+                result.counts[(message.channel, message.failure_reason)] += 1
+    return result
+
+
+def message_email_deliver(*, message_id: int) -> Message:
+    """Send a message that was routed to email from the start (R5, S2, S4); once.
+
+    The message is claimed (queued -> sending) so a redelivered task sends nothing twice.
+    """
+    now = timezone.now()
+    claimed = Message.objects.filter(
+        pk=message_id, channel=Channel.EMAIL, status=Status.QUEUED
+    ).update(status=Status.SENDING, attempts=F("attempts") + 1, updated_at=now)
+    message = Message.objects.select_related("sender", "recipient").get(pk=message_id)
+    if not claimed:
+        return message
+    try:
+        _fallback_email(message).send()
+    except Exception:
+        logger.exception("Email message %s could not be sent", message_id)
+        Message.objects.filter(pk=message_id).update(status=Status.FAILED, updated_at=now)
+        message.status = Status.FAILED
+        return message
+    Message.objects.filter(pk=message_id, status=Status.SENDING).update(
+        status=Status.SENT, sent_at=timezone.now(), updated_at=timezone.now()
+    )
+    message.refresh_from_db()
+    return message
+
+
+# --- the worker's transitions of a text (S6) --------------------------------------------------
+
+
+def message_sms_claim(*, message_id: int) -> Message | None:
+    """queued -> sending, by a conditional UPDATE: only one worker ever holds a text."""
+    claimed = Message.objects.filter(
+        pk=message_id, channel=Channel.SMS, status=Status.QUEUED
+    ).update(status=Status.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now())
+    if not claimed:
+        return None
+    return Message.objects.select_related("sender", "recipient", "phone").get(pk=message_id)
+
+
+def message_sms_retarget(*, message: Message, phone_id: int, number: str, from_number: str) -> None:
+    """Routing at send time chose another phone or sender number than at request time."""
+    if (message.phone_id, message.destination, message.from_number) == (
+        phone_id,
+        number,
+        from_number,
+    ):
+        return
+    message.phone_id, message.destination, message.from_number = phone_id, number, from_number
+    message.save(update_fields=["phone", "destination", "from_number", "updated_at"])
+
+
+def message_sms_accepted(*, message_id: int, twilio_sid: str) -> None:
+    """Twilio took the text: sending -> sent with its SID (never backwards: a status callback
+    that overtook this answer may already have moved it further)."""
+    now = timezone.now()
+    moved = Message.objects.filter(pk=message_id, status=Status.SENDING).update(
+        status=Status.SENT, twilio_sid=twilio_sid, sent_at=now, failure_reason="", updated_at=now
+    )
+    if not moved:
+        Message.objects.filter(pk=message_id, twilio_sid__isnull=True).update(
+            twilio_sid=twilio_sid, updated_at=now
+        )
+
+
+def message_sms_requeue(*, message_id: int) -> bool:
+    """sending -> queued: Twilio certainly did not take it (429, 5xx, no connection)."""
+    return bool(
+        Message.objects.filter(pk=message_id, status=Status.SENDING).update(
+            status=Status.QUEUED, updated_at=timezone.now()
+        )
+    )
+
+
+def message_sms_flag_review(*, message_id: int, detail: str) -> None:
+    """Twilio may or may not have the text (timeout after the request left): it stays in
+    `sending`, visible in the report as NEEDS_REVIEW, until a lookup at Twilio settles it."""
+    logger.warning("Message %s: Twilio's answer was lost (%s); reconciling", message_id, detail)
+    Message.objects.filter(pk=message_id, status=Status.SENDING).update(
+        failure_reason=FailureReason.NEEDS_REVIEW, updated_at=timezone.now()
+    )
+
+
+def message_sms_failed(
+    *,
+    message_id: int,
+    reason: str,
+    error_code: int | None = None,
+    created_at: datetime | None = None,
+) -> Message | None:
+    """The text will not go by SMS: it fails with `reason`, gives back its unit of the monthly
+    limit (Twilio never accepted it), and falls back to email once.
+
+    Returns the email fallback, or None when the text had already left `queued`/`sending`.
+    """
+    with transaction.atomic():
+        failed = Message.objects.filter(
+            pk=message_id, status__in=[Status.QUEUED, Status.SENDING]
+        ).update(
+            status=Status.FAILED,
+            failure_reason=reason,
+            error_code=error_code,
+            updated_at=timezone.now(),
+        )
+        if not failed:
+            return None
+        if created_at is None:
+            created_at = Message.objects.values_list("created_at", flat=True).get(pk=message_id)
+        pool.monthly_usage_release(at=created_at)
+    return message_email_fallback(message_id=message_id, reason=reason)

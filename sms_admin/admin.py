@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from people import phone_numbers
 from sms_admin.models import (
@@ -52,10 +56,44 @@ class SenderNumberAdmin(admin.ModelAdmin[SenderNumber]):
     search_fields = ["number"]
 
 
+class HeldByStudentFilter(admin.SimpleListFilter):
+    """S9: active assignments held by students (not allowed since 2021-10-01)."""
+
+    title = "held by a student"
+    parameter_name = "held_by_student"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Yes (S9: delete these)")]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[SenderAssignment]
+    ) -> QuerySet[SenderAssignment]:
+        if self.value() == "yes":
+            from sms_admin import pool
+
+            return queryset.filter(pk__in=pool.student_held_assignments().values("pk"))
+        return queryset
+
+
+@admin.action(description="Un-assign the selected numbers (soft-deletes the system phones)")
+def release_assignments(
+    modeladmin: Any, request: HttpRequest, queryset: QuerySet[SenderAssignment]
+) -> None:
+    from sms_admin import pool
+
+    for assignment in queryset.filter(released_at__isnull=True):
+        pool.sender_assignment_release(assignment_id=assignment.pk, actor=request.user)
+
+
 @admin.register(SenderAssignment)
 class SenderAssignmentAdmin(admin.ModelAdmin[SenderAssignment]):
     list_display = ["sender_number", "person", "assigned_at", "released_at"]
-    list_filter = [("released_at", admin.EmptyFieldListFilter), "person__roles"]
+    list_filter = [
+        HeldByStudentFilter,
+        ("released_at", admin.EmptyFieldListFilter),
+        "person__roles",
+    ]
+    actions = [release_assignments]
     search_fields = ["sender_number__number", "person__first_name", "person__last_name"]
     list_select_related = ["sender_number", "person"]
     raw_id_fields = ["person", "phone", "released_by"]

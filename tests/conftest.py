@@ -12,6 +12,9 @@ from sms_admin import services as sms_admin_services
 from sms_admin.models import SmsConfiguration
 from tests import factories
 
+# Sending fixtures (sandbox, policy, pool helpers) for every test package.
+pytest_plugins = ["tests.sending_support"]
+
 
 @pytest.fixture
 def cell(db: Any) -> PhoneType:

@@ -1,0 +1,321 @@
+"""Benchmark of the send path: API request -> PostgreSQL -> Redis -> one Celery worker -> the
+sandbox's acceptance, against the sandbox's own rate for direct SDK calls, in the same run.
+
+    .venv/bin/python bench/send/run.py --texts 1000 --clients 8
+
+Needs PostgreSQL and Redis on 127.0.0.1 (ENGINEERING.md). Creates and drops its own database
+(`h_sending_bench` unless --db), uses Redis database 3 unless --redis-db. Starts and stops the
+sandbox, gunicorn (4 sync workers) and one Celery worker (prefork, 4 processes); prints a
+Markdown row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+PY = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def run_parallel(count: int, clients: int, job: Any) -> float:
+    """Run job(i) for i < count on `clients` threads; returns the wall time."""
+    counter = iter(range(count))
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        while True:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return
+            try:
+                job(i)
+            except BaseException as exc:
+                errors.append(exc)
+                return
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--texts", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--db", default="h_sending_bench")
+    parser.add_argument("--redis-db", type=int, default=3)
+    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--concurrency", type=int, default=4, help="the Celery worker's processes")
+    args = parser.parse_args()
+
+    sandbox_port, web_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.db}",
+        "REDIS_URL": f"redis://127.0.0.1:6379/{args.redis_db}",
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{args.redis_db}",
+        "TWILIO_API_BASE_URL": f"http://127.0.0.1:{sandbox_port}",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{web_port}",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CELERY_DB_REUSE_MAX": "1000",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"DROP DATABASE IF EXISTS {args.db}"],
+        check=True,
+    )
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"CREATE DATABASE {args.db}"],
+        check=True,
+    )
+    subprocess.run(
+        ["redis-cli", "-n", str(args.redis_db), "flushdb"], check=True, capture_output=True
+    )
+    subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.authtoken.models import Token
+
+    from messaging.models import Message, Status
+    from people.models import PhoneType, SmsStatus
+    from sms_admin import services as sms_admin_services
+    from sms_admin.models import SenderNumber
+    from tests import factories
+    from twilio_bridge import gateway, sending
+
+    cell = factories.PhoneTypeFactory(code="cell")
+    advisor_role = factories.RoleFactory(code="advisor")
+    sms_admin_services.configuration_update(
+        actor=None,
+        default_sms_phone_type=cell,
+        permitted_roles=[advisor_role],
+        sms_message_limit=10_000_000,
+    )
+    user = factories.UserFactory(username="bench-advisor")
+    factories.staff(user=user)
+    token = Token.objects.create(user=user).key
+    SenderNumber.objects.create(number="+12015550100")
+    students = []
+    for i in range(200):
+        person = factories.student()
+        factories.PhoneFactory(
+            person=person,
+            number=f"+1202555{i:04d}",
+            phone_type=PhoneType.objects.get(code="cell"),
+            sms_status=SmsStatus.ENABLED,
+        )
+        students.append(person.pk)
+
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(cmd: list[str]) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        procs.append(proc)
+        return proc
+
+    def stop(proc: subprocess.Popen[bytes]) -> None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        procs.remove(proc)
+
+    celery = [
+        str(Path(PY).parent / "celery"),
+        "-A",
+        "config",
+        "worker",
+        "-c",
+        str(args.concurrency),
+        "-l",
+        "WARNING",
+    ]
+
+    try:
+        start(
+            [
+                PY,
+                "manage.py",
+                "run_sandbox",
+                "--port",
+                str(sandbox_port),
+                "--no-callbacks",
+                "--no-log",
+            ]
+        )
+        start(
+            [
+                str(Path(PY).parent / "gunicorn"),
+                "config.wsgi",
+                "-w",
+                str(args.web_workers),
+                "-b",
+                f"127.0.0.1:{web_port}",
+            ]
+        )
+        worker = start(celery)
+        wait_http(f"http://127.0.0.1:{sandbox_port}/_sandbox/requests")
+        wait_http(f"http://127.0.0.1:{web_port}/healthz")
+
+        # Queries per text, in process: the API request's service call and the worker's task.
+        from messaging import services as messaging_services
+
+        sender = user.person
+        per_request, per_task = [], []
+        saved = messaging_services._enqueue_sms
+        queued: list[int] = []
+        messaging_services._enqueue_sms = queued.append  # type: ignore[assignment]
+        for pid in students[:6]:
+            with CaptureQueriesContext(connection) as ctx:
+                messaging_services.message_send(sender=sender, recipient_id=pid, body="q")
+            per_request.append(len(ctx.captured_queries))
+        messaging_services._enqueue_sms = saved  # type: ignore[assignment]
+        for pk in queued:
+            with CaptureQueriesContext(connection) as ctx:
+                sending.sms_send(message_id=pk)
+            per_task.append(len(ctx.captured_queries))
+
+        # Reference: the sandbox's own rate for direct SDK calls.
+        client = gateway.client()
+
+        def direct(i: int) -> None:
+            local = gateway.client()
+            local.messages.create(to=f"+1202555{i % 200:04d}", from_="+12015550100", body="ref")
+
+        del client
+        reference_s = run_parallel(args.texts, args.clients, direct)
+
+        # Pipeline: API request -> ... -> accepted by the sandbox.
+        Message.objects.all().delete()
+        session_local = threading.local()
+
+        def post(i: int) -> None:
+            session = getattr(session_local, "s", None)
+            if session is None:
+                session = session_local.s = requests.Session()
+                session.headers["Authorization"] = f"Token {token}"
+            response = session.post(
+                f"http://127.0.0.1:{web_port}/api/v1/messages/",
+                json={"recipient": students[i % len(students)], "body": f"Text {i}"},
+                timeout=30,
+            )
+            assert response.status_code == 201, response.text
+
+        def wait_all_sent() -> tuple[float, float]:
+            deadline = time.time() + 600
+            while Message.objects.filter(status=Status.SENT).count() < args.texts:
+                if time.time() > deadline:
+                    raise RuntimeError("texts did not all reach the sandbox in time")
+                time.sleep(0.2)
+            times = Message.objects.order_by("sent_at").values_list("sent_at", flat=True)
+            return times.first().timestamp(), times.last().timestamp()  # type: ignore[union-attr]
+
+        # 1. End to end, the worker running while the API takes the requests.
+        started = time.time()
+        run_parallel(args.texts, args.clients, post)
+        _, last = wait_all_sent()
+        pipeline_s = last - started
+        failed = Message.objects.exclude(status=Status.SENT).count()
+
+        # 2. The API alone (worker stopped), then the worker alone draining the queue.
+        stop(worker)
+        Message.objects.all().delete()
+        api_s = run_parallel(args.texts, args.clients, post)
+        start(celery)
+        first, last = wait_all_sent()
+        drain_s = (last - first) * args.texts / max(args.texts - 1, 1)
+    finally:
+        for proc in procs:
+            os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        connection.close()
+        subprocess.run(
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-qc",
+                f"DROP DATABASE IF EXISTS {args.db}",
+            ],
+            check=False,
+        )
+
+    ref_rate = args.texts / reference_s
+    pipe_rate = args.texts / pipeline_s
+    print(
+        f"texts={args.texts} clients={args.clients} gunicorn workers={args.web_workers} "
+        f"celery processes={args.concurrency} failed={failed}"
+    )
+    print(f"queries per API send (first is the sender's number assignment): {per_request}")
+    print(f"queries per send task: {per_task}")
+    api_rate, drain_rate = args.texts / api_s, args.texts / drain_s
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        "| texts | reference: direct SDK -> sandbox | end to end: API -> worker -> sandbox "
+        "| ratio | API alone | worker alone | queries per text (API + task) |"
+    )
+    print(
+        f"| {args.texts} | {ref_rate:.0f}/s | {pipe_rate:.0f}/s | {pipe_rate / ref_rate:.2f} "
+        f"| {api_rate:.0f}/s | {drain_rate:.0f}/s | {per_request[-1]} + {per_task[-1]} |"
+    )
+
+
+if __name__ == "__main__":
+    main()

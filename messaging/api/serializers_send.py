@@ -1,0 +1,72 @@
+"""REST representations of sending, the Message Report and usage (SPEC's contract)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from messaging.models import Message
+
+
+class MessageCreateSerializer(serializers.Serializer[Message]):
+    recipient = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    # The service gives the clear message for an empty or too long body (S5).
+    body = serializers.CharField(allow_blank=True, trim_whitespace=False)
+
+
+class MessageSerializer(serializers.ModelSerializer[Message]):
+    """One row of the Message Report (S7)."""
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "direction",
+            "sender",
+            "recipient",
+            "channel",
+            "destination",
+            "from_number",
+            "body",
+            "status",
+            "failure_reason",
+            "twilio_sid",
+            "error_code",
+            "segments",
+            "encoding",
+            "replaces",
+            "attempts",
+            "created_at",
+            "updated_at",
+            "sent_at",
+            "delivered_at",
+        ]
+        read_only_fields = fields
+
+
+class PhoneUsageRowSerializer(serializers.Serializer[object]):
+    id = serializers.IntegerField()
+    person = serializers.IntegerField(source="person_id")
+    person_name = serializers.CharField(source="person.full_name")
+    number = serializers.CharField(source="sender_number.number")
+    assigned_at = serializers.DateTimeField()
+    held_by_student = serializers.BooleanField()
+
+
+class PhoneUsageSerializer(serializers.Serializer[object]):
+    limit = serializers.IntegerField()
+    used = serializers.IntegerField()
+    results = PhoneUsageRowSerializer(many=True)
+
+
+class SmsUsageSerializer(serializers.Serializer[object]):
+    month = serializers.CharField()
+    limit = serializers.IntegerField()
+    sent = serializers.IntegerField()
+    remaining = serializers.IntegerField()
+
+
+class SenderNumberSerializer(serializers.Serializer[object]):
+    id = serializers.IntegerField(read_only=True)
+    number = serializers.CharField(max_length=32)
+    assigned_to = serializers.IntegerField(read_only=True, allow_null=True)
+    assigned_to_name = serializers.CharField(read_only=True, allow_null=True)

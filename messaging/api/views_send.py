@@ -1,0 +1,278 @@
+"""REST interfaces of sending: messages (send + the Message Report), phone usage, SMS usage and
+the sender-number pool. Each view makes one call into a service or a read."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, generics, permissions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api import IsAdministrator, IsAdminOrIntegration
+from messaging import services
+from messaging.api.serializers_send import (
+    MessageCreateSerializer,
+    MessageSerializer,
+    PhoneUsageSerializer,
+    SenderNumberSerializer,
+    SmsUsageSerializer,
+)
+from messaging.models import Channel, Direction, FailureReason, Message, Status
+from sms_admin import pool
+from sms_admin import services as sms_admin_services
+from sms_admin.models import SenderAssignment, SenderNumber
+
+
+class CanSend(permissions.BasePermission):
+    """S1: only holders of a permitted role send; the service checks again."""
+
+    message = "Only staff holding a permitted role may send texts."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        person = getattr(request.user, "person", None)
+        return services.sender_is_permitted(sender=person)
+
+
+def _choice(params: Any, name: str, choices: Any) -> str | None:
+    value = params.get(name)
+    if value in (None, ""):
+        return None
+    if value not in choices.values:
+        raise exceptions.ValidationError(
+            {name: f"Unknown {name} '{value}'. Choose one of: {', '.join(choices.values)}."}
+        )
+    return str(value)
+
+
+def _int(params: Any, name: str) -> int | None:
+    value = params.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if not 1 <= number <= 2**63 - 1:
+        raise exceptions.ValidationError({name: f"'{value}' is not a person id."})
+    return number
+
+
+def _moment(params: Any, name: str, end_of_day: bool) -> datetime | None:
+    value = params.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        moment = parse_datetime(value)
+    except ValueError:
+        moment = None
+    if moment is None:
+        try:
+            day = parse_date(value) if len(value) == 10 else None
+        except ValueError:
+            day = None
+        if day is None:
+            raise exceptions.ValidationError(
+                {name: f"'{value}' is not a date (YYYY-MM-DD) or an ISO 8601 date-time."}
+            )
+        moment = datetime.combine(day, time.max if end_of_day else time.min)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+REPORT_FILTERS = [
+    OpenApiParameter("direction", str, enum=Direction.values),
+    OpenApiParameter("sender", int),
+    OpenApiParameter("recipient", int),
+    OpenApiParameter("channel", str, enum=Channel.values),
+    OpenApiParameter("status", str, enum=Status.values),
+    OpenApiParameter("failure_reason", str, enum=FailureReason.values),
+    OpenApiParameter("created_after", str, description="date or date-time, inclusive"),
+    OpenApiParameter("created_before", str, description="date or date-time, inclusive"),
+]
+
+
+class MessageListCreateView(generics.ListCreateAPIView[Message]):
+    """POST sends a text (permitted staff); GET is the Message Report (administrators)."""
+
+    serializer_class = MessageSerializer
+
+    def get_permissions(self) -> list[Any]:
+        if self.request.method == "POST":
+            # S1 is checked by the service, first; see post() for invalid input.
+            return [permissions.IsAuthenticated()]
+        return [IsAdministrator()]
+
+    def get_serializer_class(self) -> Any:
+        return MessageCreateSerializer if self.request.method == "POST" else MessageSerializer
+
+    def get_queryset(self) -> QuerySet[Message]:
+        params = self.request.query_params
+        queryset = Message.objects.all().order_by("-created_at", "-id")
+        filters: dict[str, Any] = {
+            "direction": _choice(params, "direction", Direction),
+            "channel": _choice(params, "channel", Channel),
+            "status": _choice(params, "status", Status),
+            "failure_reason": _choice(params, "failure_reason", FailureReason),
+            "sender_id": _int(params, "sender"),
+            "recipient_id": _int(params, "recipient"),
+            "created_at__gte": _moment(params, "created_after", end_of_day=False),
+            "created_at__lte": _moment(params, "created_before", end_of_day=True),
+        }
+        return queryset.filter(**{k: v for k, v in filters.items() if v is not None})
+
+    @extend_schema(parameters=REPORT_FILTERS)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=MessageCreateSerializer, responses={201: MessageSerializer})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        sender = getattr(request.user, "person", None)
+        serializer = MessageCreateSerializer(data=request.data)
+        if not serializer.is_valid():
+            # Somebody who may not send at all hears that first, whatever they typed (S1).
+            if not services.sender_is_permitted(sender=sender):
+                self.permission_denied(request, message=CanSend.message)
+            raise exceptions.ValidationError(serializer.errors)
+        message = services.message_send(
+            sender=sender,
+            recipient_id=serializer.validated_data["recipient"],
+            body=serializer.validated_data["body"],
+        )
+        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class MessageDetailView(generics.RetrieveAPIView[Message]):
+    serializer_class = MessageSerializer
+    permission_classes = [IsAdministrator]
+    queryset = Message.objects.all()
+
+
+class PhoneUsageView(APIView):
+    """The Phone Number Usage grid (C7): limit, used, and who holds which number."""
+
+    permission_classes = [IsAdminOrIntegration]
+
+    @extend_schema(responses=PhoneUsageSerializer)
+    def get(self, request: Request) -> Response:
+        rows = list(pool.phone_usage_list())
+        students = set(pool.student_held_assignments().values_list("pk", flat=True))
+        for row in rows:
+            row.held_by_student = row.pk in students  # type: ignore[attr-defined]
+        data = {
+            "limit": sms_admin_services.configuration_get().sms_phone_number_limit,
+            "used": len(rows),
+            "results": rows,
+        }
+        return Response(PhoneUsageSerializer(data).data)
+
+
+class PhoneUsageDetailView(APIView):
+    permission_classes = [IsAdministrator]
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        """Un-assign (S8): the system phone is soft-deleted and the number is free again."""
+        try:
+            pool.sender_assignment_release(assignment_id=pk, actor=request.user)
+        except SenderAssignment.DoesNotExist:
+            raise exceptions.NotFound(f"There is no number assignment with id {pk}.") from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SmsUsageView(APIView):
+    """This month's SMS count against the limit (C6), in the institution's time zone."""
+
+    permission_classes = [IsAdminOrIntegration]
+
+    @extend_schema(responses=SmsUsageSerializer)
+    def get(self, request: Request) -> Response:
+        usage = pool.monthly_usage_summary()
+        return Response(
+            SmsUsageSerializer(
+                {
+                    "month": usage.month,
+                    "limit": usage.limit,
+                    "sent": usage.sent,
+                    "remaining": usage.remaining,
+                }
+            ).data
+        )
+
+
+def _sender_numbers() -> list[dict[str, Any]]:
+    active = SenderAssignment.objects.filter(sender_number=OuterRef("pk"), released_at__isnull=True)
+    rows = SenderNumber.objects.annotate(
+        assigned_to=Subquery(active.values("person_id")[:1]),
+        first=Subquery(active.values("person__first_name")[:1]),
+        last=Subquery(active.values("person__last_name")[:1]),
+    ).values("id", "number", "assigned_to", "first", "last")
+    return [
+        {
+            "id": r["id"],
+            "number": r["number"],
+            "assigned_to": r["assigned_to"],
+            "assigned_to_name": f"{r['first']} {r['last']}".strip() if r["assigned_to"] else None,
+        }
+        for r in rows
+    ]
+
+
+class SenderNumberListView(APIView):
+    """The provisioned pool (C9): GET, POST `{number}`, DELETE `{number}`."""
+
+    permission_classes = [IsAdministrator]
+
+    @extend_schema(responses=SenderNumberSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(SenderNumberSerializer(_sender_numbers(), many=True).data)
+
+    @extend_schema(request=SenderNumberSerializer, responses={201: SenderNumberSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = SenderNumberSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        number = sms_admin_services.sender_number_add(number=serializer.validated_data["number"])
+        row = {"id": number.pk, "number": number.number, "assigned_to": None}
+        return Response(SenderNumberSerializer(row).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=SenderNumberSerializer,
+        responses={204: None},
+        operation_id="v1_sender_numbers_destroy_by_number",
+    )
+    def delete(self, request: Request) -> Response:
+        data = request.data if isinstance(request.data, dict) else {}
+        raw = data.get("number") or request.query_params.get("number") or ""
+        if not raw:
+            raise exceptions.ValidationError({"number": "Name the number to remove."})
+        try:
+            from people import phone_numbers
+
+            normalized = phone_numbers.phone_number_normalize(str(raw))
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError({"number": exc.messages[0]}) from None
+        number = SenderNumber.objects.filter(number=normalized).first()
+        if number is None:
+            raise exceptions.NotFound(f"{normalized} is not in the pool.")
+        pool.sender_number_remove(sender_number_id=number.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SenderNumberDetailView(APIView):
+    permission_classes = [IsAdministrator]
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        try:
+            pool.sender_number_remove(sender_number_id=pk)
+        except SenderNumber.DoesNotExist:
+            raise exceptions.NotFound(f"There is no pool number with id {pk}.") from None
+        return Response(status=status.HTTP_204_NO_CONTENT)

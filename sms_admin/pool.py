@@ -1,0 +1,240 @@
+"""The sender-number pool and the monthly SMS counter, safe under concurrency (S2, S3, S4, S8, S9).
+
+Patterns (ENGINEERING.md, measured):
+
+- Monthly counter: one row per (year, month) of the institution's time zone, created lazily, and
+  a conditional `UPDATE ... SET sent = sent + 1 WHERE ... AND sent < limit` whose row count says
+  whether the text may go. A text that Twilio never accepted gives its unit back
+  (`monthly_usage_release`), so the counter counts accepted texts (messages, not segments).
+- Pool: a free number is picked with `SELECT ... FOR UPDATE SKIP LOCKED`; the partial unique
+  indexes on active assignments make a double assignment impossible in the database. The phone
+  number limit (C7) is a count over all assignments, which row locks on free numbers cannot
+  guard, so assignments are serialised on the configuration row (they happen once per staff
+  member, so the lock costs nothing measurable).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, QuerySet
+from django.utils import timezone
+
+from people import services as people_services
+from people.models import (
+    SYSTEM_PHONE_TYPE_CODE,
+    SYSTEM_PHONE_TYPE_SRC,
+    SYSTEM_SRC_SUFFIX,
+    Person,
+    PhoneType,
+    RoleKind,
+)
+from people.services import Actor
+from sms_admin import services as sms_admin_services
+from sms_admin.models import MonthlyUsage, SenderAssignment, SenderNumber, SmsConfiguration
+
+# --- the monthly counter (C6, S3, S4) -------------------------------------------------------
+
+
+def month_key(at: datetime | None = None) -> tuple[int, int]:
+    """(year, month) of `at` (default now) in the institution's time zone (settings.TIME_ZONE)."""
+    local = timezone.localtime(at or timezone.now(), ZoneInfo(settings.TIME_ZONE))
+    return local.year, local.month
+
+
+def _month_row_ensure(year: int, month: int) -> None:
+    # ON CONFLICT DO NOTHING: racing first sends of a month create exactly one row, no error.
+    MonthlyUsage.objects.bulk_create(
+        [MonthlyUsage(year=year, month=month, sent=0)], ignore_conflicts=True
+    )
+
+
+def monthly_usage_reserve(*, at: datetime | None = None, limit: int | None = None) -> bool:
+    """Take one text from the month of `at`; False when the month's limit is reached (S4).
+
+    One conditional UPDATE in the common case; the row is created on the month's first text.
+    """
+    year, month = month_key(at)
+    if limit is None:
+        limit = sms_admin_services.configuration_get().sms_message_limit
+    month_rows = MonthlyUsage.objects.filter(year=year, month=month, sent__lt=limit)
+    if month_rows.update(sent=F("sent") + 1):
+        return True
+    _month_row_ensure(year, month)
+    return bool(month_rows.update(sent=F("sent") + 1))
+
+
+def monthly_usage_reserve_many(*, count: int, at: datetime | None = None) -> int:
+    """Take up to `count` texts from the month of `at` at once (bulk send); returns how many."""
+    if count <= 0:
+        return 0
+    year, month = month_key(at)
+    limit = sms_admin_services.configuration_get().sms_message_limit
+    _month_row_ensure(year, month)
+    with transaction.atomic():
+        row = MonthlyUsage.objects.select_for_update().get(year=year, month=month)
+        granted = max(0, min(count, limit - row.sent))
+        if granted:
+            MonthlyUsage.objects.filter(pk=row.pk).update(sent=F("sent") + granted)
+    return granted
+
+
+def monthly_usage_release(*, at: datetime) -> None:
+    """Give back the text reserved in the month of `at`: Twilio never accepted it."""
+    year, month = month_key(at)
+    MonthlyUsage.objects.filter(year=year, month=month, sent__gt=0).update(sent=F("sent") - 1)
+
+
+@dataclass(frozen=True)
+class MonthlyUsageSummary:
+    month: str
+    limit: int
+    sent: int
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.sent)
+
+
+def monthly_usage_summary(at: datetime | None = None) -> MonthlyUsageSummary:
+    year, month = month_key(at)
+    row = MonthlyUsage.objects.filter(year=year, month=month).first()
+    return MonthlyUsageSummary(
+        month=f"{year:04d}-{month:02d}",
+        limit=sms_admin_services.configuration_get().sms_message_limit,
+        sent=row.sent if row else 0,
+    )
+
+
+# --- the sender-number pool (C7, S2, S3, S8, S9) --------------------------------------------
+
+
+def _active_assignments() -> QuerySet[SenderAssignment]:
+    return SenderAssignment.objects.filter(released_at__isnull=True)
+
+
+def sender_assignment_active(person_id: int) -> SenderAssignment | None:
+    """The person's current sender number assignment, if any."""
+    return (
+        _active_assignments()
+        .select_related("sender_number", "phone")
+        .filter(person_id=person_id)
+        .first()
+    )
+
+
+def _is_student(person: Person) -> bool:
+    kinds = set(person.roles.values_list("kind", flat=True))
+    return RoleKind.STUDENT in kinds and RoleKind.STAFF not in kinds
+
+
+def sender_number_ensure(*, person: Person) -> SenderAssignment | None:
+    """The staff member's sender number, assigning a free pool number on first use (S2).
+
+    Returns None when the phone number limit (C7) is reached, no pool number is free, or the
+    person is a student (students are never assigned a number). The assignment gives the staff
+    member a system PersonPhone (P4).
+    """
+    existing = sender_assignment_active(person.pk)
+    if existing is not None:
+        return existing
+    if _is_student(person):
+        return None
+    with transaction.atomic():
+        # Serialise assignments so that the count below cannot be raced past the limit (C7).
+        config = SmsConfiguration.objects.select_for_update().get(
+            pk=sms_admin_services.configuration_get().pk
+        )
+        existing = sender_assignment_active(person.pk)
+        if existing is not None:
+            return existing
+        if _active_assignments().count() >= config.sms_phone_number_limit:
+            return None
+        free = (
+            SenderNumber.objects.filter(
+                ~Exists(_active_assignments().filter(sender_number=OuterRef("pk")))
+            )
+            .order_by("id")
+            .select_for_update(skip_locked=True)
+            .first()
+        )
+        if free is None:
+            return None
+        phone_type, _ = PhoneType.objects.get_or_create(
+            code=SYSTEM_PHONE_TYPE_CODE, defaults={"name": "System"}
+        )
+        phone = people_services.phone_create(
+            person=person,
+            number=free.number,
+            phone_type=phone_type,
+            src_system_id=f"{free.number}.{SYSTEM_SRC_SUFFIX}",
+            phone_type_src_system_id=SYSTEM_PHONE_TYPE_SRC,
+        )
+        assignment = SenderAssignment.objects.create(sender_number=free, person=person, phone=phone)
+    return assignment
+
+
+def sender_assignment_release(*, assignment_id: int, actor: Actor = None) -> SenderAssignment:
+    """Un-assign (S8): the system phone is soft-deleted and the number is free again.
+
+    Releasing twice changes nothing the second time.
+
+    :raises SenderAssignment.DoesNotExist: for an unknown id.
+    """
+    with transaction.atomic():
+        assignment = (
+            SenderAssignment.objects.select_for_update()
+            .select_related("phone")
+            .get(pk=assignment_id)
+        )
+        if assignment.released_at is not None:
+            return assignment
+        assignment.released_at = timezone.now()
+        assignment.released_by = (
+            actor if actor is not None and actor.is_authenticated else None  # type: ignore[assignment]
+        )
+        assignment.save(update_fields=["released_at", "released_by"])
+        people_services.phone_delete(phone=assignment.phone)
+    return assignment
+
+
+def phone_usage_list() -> QuerySet[SenderAssignment]:
+    """Active assignments for the Phone Number Usage grid (C7)."""
+    return _active_assignments().select_related("sender_number", "person").order_by("assigned_at")
+
+
+def student_held_assignments() -> QuerySet[SenderAssignment]:
+    """Active assignments held by students (S9: not allowed since 2021-10-01)."""
+    student_roles = Person.roles.through.objects.filter(
+        person_id=OuterRef("person_id"), role__kind=RoleKind.STUDENT
+    )
+    staff_roles = Person.roles.through.objects.filter(
+        person_id=OuterRef("person_id"), role__kind=RoleKind.STAFF
+    )
+    return phone_usage_list().filter(Exists(student_roles)).exclude(Exists(staff_roles))
+
+
+def sender_number_remove(*, sender_number_id: int) -> None:
+    """Remove a number from the pool; a number someone holds must be un-assigned first.
+
+    :raises SenderNumber.DoesNotExist: for an unknown id.
+    :raises ValidationError: when the number is assigned.
+    """
+    number = SenderNumber.objects.get(pk=sender_number_id)
+    holder = _active_assignments().filter(sender_number=number).select_related("person").first()
+    if holder is not None:
+        raise ValidationError(
+            f"{number.number} is assigned to {holder.person.full_name}; delete that assignment "
+            "on the Phone Number Usage grid first."
+        )
+    if number.assignments.exists():
+        # Past assignments keep their history: the number stays a record (PROTECT).
+        raise ValidationError(
+            f"{number.number} has past assignments in the history and cannot be removed."
+        )
+    number.delete()

@@ -1,0 +1,174 @@
+"""The gateway: URL rewriting, the status-callback URL, and how each Twilio outcome is sorted."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from twilio_bridge import gateway
+from twilio_bridge.sandbox import Sandbox
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json",
+        "https://api.dublin.ie1.twilio.com/2010-04-01/Accounts/AC1/Messages.json",
+        "https://api.sydney.au1.twilio.com/2010-04-01/Accounts/AC1/Messages.json",
+    ],
+)
+def test_every_twilio_host_including_edges_and_regions_is_rewritten_to_the_base_url(
+    url: str,
+) -> None:
+    client = gateway.RewritingHttpClient("http://127.0.0.1:9999/")
+    assert client.rewrite(url) == "http://127.0.0.1:9999/2010-04-01/Accounts/AC1/Messages.json"
+
+
+def test_other_hosts_are_left_alone() -> None:
+    client = gateway.RewritingHttpClient("http://127.0.0.1:9999")
+    assert client.rewrite("https://example.com/twilio.com/x") == "https://example.com/twilio.com/x"
+    assert client.rewrite("https://eviltwilio.com.example/x") == "https://eviltwilio.com.example/x"
+
+
+def test_the_sdk_reaches_the_sandbox_even_with_an_edge_and_region_set(
+    sandbox: Sandbox,
+) -> None:
+    client = gateway.client()
+    client.edge, client.region = "dublin", "ie1"
+
+    message = client.messages.create(to="+15005550006", from_="+15005550006", body="x")
+
+    assert message.sid in sandbox.messages
+    client.edge = client.region = None
+
+
+def test_the_status_callback_url_carries_the_message_token(settings: Any) -> None:
+    settings.PUBLIC_BASE_URL = "https://sms.example.edu"
+    assert gateway.status_callback_url("abc") == (
+        "https://sms.example.edu/twilio/sms/status/?token=abc"
+    )
+
+
+def test_an_accepted_message_comes_back_with_its_sid(sandbox: Sandbox) -> None:
+    result = gateway.message_create(
+        to="+15005550006", body="Hi", from_="+12015550100", status_callback=""
+    )
+    assert result.outcome == gateway.ACCEPTED
+    assert result.sid.startswith("SM")
+    assert result.sid in sandbox.messages
+
+
+@pytest.mark.parametrize(("status", "code"), [(429, 20429), (500, 20500), (503, 20503)])
+def test_throttling_and_server_errors_are_transient(
+    sandbox: Sandbox, status: int, code: int
+) -> None:
+    sandbox.fail_next(status=status, code=code)
+    result = gateway.message_create(to="+15005550006", body="Hi", from_="+1201", status_callback="")
+    assert (result.outcome, result.http_status, result.error_code) == (
+        gateway.TRANSIENT,
+        status,
+        code,
+    )
+
+
+@pytest.mark.parametrize("code", [21211, 21610, 21614, 21408])
+def test_a_twilio_4xx_with_an_error_code_is_a_refusal(sandbox: Sandbox, code: int) -> None:
+    to = {21211: "+15005550001", 21610: "+15005550004", 21614: "+15005550009"}.get(
+        code, "+15005550003"
+    )
+    result = gateway.message_create(to=to, body="Hi", from_="+12015550100", status_callback="")
+    assert (result.outcome, result.error_code, result.http_status) == (gateway.REFUSED, code, 400)
+
+
+def test_wrong_credentials_are_not_a_refusal_of_the_text(sandbox: Sandbox, settings: Any) -> None:
+    settings.TWILIO_AUTH_TOKEN = "wrong"
+    result = gateway.message_create(to="+15005550006", body="Hi", from_="+1", status_callback="")
+    assert (result.outcome, result.http_status, result.error_code) == (
+        gateway.TRANSIENT,
+        401,
+        20003,
+    )
+    assert sandbox.messages == {}
+
+
+def test_a_refused_connection_is_transient(settings: Any) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings.TWILIO_API_BASE_URL = f"http://127.0.0.1:{port}"
+    result = gateway.message_create(to="+15005550006", body="Hi", from_="+1", status_callback="")
+    assert result.outcome == gateway.TRANSIENT
+
+
+def test_a_read_timeout_is_ambiguous(sandbox: Sandbox, settings: Any) -> None:
+    settings.TWILIO_READ_TIMEOUT = 0.2
+    sandbox.hang_next(seconds=0.6)
+    result = gateway.message_create(to="+15005550006", body="Hi", from_="+1", status_callback="")
+    assert result.outcome == gateway.AMBIGUOUS
+
+
+def test_a_connection_dropped_after_the_request_left_is_ambiguous(settings: Any) -> None:
+    """A server that reads the request and closes without answering."""
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+
+    def drop() -> None:
+        conn, _ = server.accept()
+        conn.recv(65536)
+        conn.close()
+
+    thread = threading.Thread(target=drop, daemon=True)
+    thread.start()
+    settings.TWILIO_API_BASE_URL = f"http://127.0.0.1:{port}"
+
+    result = gateway.message_create(to="+15005550006", body="Hi", from_="+1", status_callback="")
+
+    thread.join(timeout=5)
+    server.close()
+    assert result.outcome == gateway.AMBIGUOUS
+
+
+def test_lookup_finds_messages_by_number_and_sender(sandbox: Sandbox) -> None:
+    for body in ("one", "two"):
+        gateway.message_create(
+            to="+15005550006", body=body, from_="+12015550100", status_callback=""
+        )
+    gateway.message_create(
+        to="+15005550006", body="other", from_="+12015550101", status_callback=""
+    )
+
+    found = gateway.message_lookup(to="+15005550006", from_="+12015550100")
+
+    assert found is not None
+    assert [m.body for m in found] == ["two", "one"]
+
+
+def test_lookup_says_none_when_twilio_cannot_be_asked(settings: Any) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings.TWILIO_API_BASE_URL = f"http://127.0.0.1:{port}"
+    assert gateway.message_lookup(to="+15005550006", from_="+1") is None
+
+
+def test_fetch_reads_a_message_back(sandbox: Sandbox) -> None:
+    result = gateway.message_create(to="+15005550006", body="Hi", from_="+1201", status_callback="")
+    fetched = gateway.message_fetch(result.sid)
+    assert fetched is not None
+    assert (fetched.sid, fetched.body, fetched.status) == (result.sid, "Hi", "queued")
+    assert gateway.message_fetch("SM" + "0" * 32) is None
+
+
+def test_the_computed_signature_validates_with_twilio_request_validator() -> None:
+    url = "https://sms.example.edu/twilio/sms/status/?token=t"
+    params = {"MessageSid": "SM1", "MessageStatus": "delivered"}
+    signature = gateway.signature_compute(auth_token="secret", url=url, params=params)
+    assert RequestValidator("secret").validate(url, params, signature)
+    assert not RequestValidator("other").validate(url, params, signature)

@@ -1,0 +1,197 @@
+"""Concurrency proofs on PostgreSQL with real threads, each with its own connection (S3, S6).
+
+SQLite serialises every writer, so it can prove none of this: these tests are skipped there,
+and CI runs them on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import pytest
+from django.db import connection
+
+from messaging import services
+from messaging.models import Channel, FailureReason, Message
+from sms_admin import pool
+from sms_admin import services as sms_admin_services
+from sms_admin.models import MonthlyUsage, SenderAssignment
+from tests import factories
+from tests.sending_support import policy_defaults_ensure, pool_numbers, student_with_phone
+from twilio_bridge.sandbox import Sandbox
+
+T = TypeVar("T")
+
+pytestmark = [
+    pytest.mark.postgres,
+    # serialized_rollback: the flush after each test would drop the data migrations' rows (the
+    # T3 policy, the System phone type) that later tests of the suite rely on.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="concurrency is proven on PostgreSQL only (set DATABASE_URL); SQLite serialises "
+        "all writers",
+    ),
+]
+
+
+def run_at_once(jobs: list[Callable[[], T]], workers: int) -> list[T]:
+    """Run `jobs` on `workers` threads released together; each thread has its own connection."""
+    barrier = threading.Barrier(min(workers, len(jobs)))
+    started = threading.local()
+
+    def wrap(job: Callable[[], T]) -> T:
+        if not getattr(started, "done", False):
+            started.done = True
+            barrier.wait(timeout=30)
+        try:
+            return job()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=workers) as executor:
+        return list(executor.map(wrap, jobs))
+
+
+@pytest.fixture
+def setup(config: Any) -> None:
+    policy_defaults_ensure()
+
+
+@pytest.mark.usefixtures("setup")
+def test_forty_staff_racing_for_ten_free_numbers_get_exactly_ten_and_thirty_emails(
+    sandbox: Sandbox,
+) -> None:
+    sms_admin_services.configuration_update(actor=None, sms_phone_number_limit=100)
+    pool_numbers(10)
+    staff = [factories.staff() for _ in range(40)]
+    student, _ = student_with_phone()
+
+    messages = run_at_once(
+        [
+            lambda s=s: services.message_send(sender=s, recipient_id=student.pk, body="Hi")
+            for s in staff
+        ],
+        workers=40,
+    )
+
+    active = SenderAssignment.objects.filter(released_at__isnull=True)
+    assert active.count() == 10
+    assert active.values("sender_number").distinct().count() == 10
+    assert active.values("person").distinct().count() == 10
+    assert sum(m.channel == Channel.SMS for m in messages) == 10
+    emails = Message.objects.filter(
+        channel=Channel.EMAIL, failure_reason=FailureReason.NO_SENDER_NUMBER
+    )
+    assert emails.count() == 30
+    assert len(sandbox.creates()) == 10
+    assert len({c["form"]["From"] for c in sandbox.creates()}) == 10
+
+
+@pytest.mark.usefixtures("setup")
+def test_the_phone_number_limit_holds_when_the_pool_has_more_numbers_than_the_limit() -> None:
+    sms_admin_services.configuration_update(actor=None, sms_phone_number_limit=7)
+    pool_numbers(20)
+    staff = [factories.staff() for _ in range(30)]
+
+    results = run_at_once(
+        [lambda s=s: pool.sender_number_ensure(person=s) for s in staff], workers=30
+    )
+
+    assert sum(r is not None for r in results) == 7
+    assert SenderAssignment.objects.filter(released_at__isnull=True).count() == 7
+
+
+@pytest.mark.usefixtures("setup")
+def test_a_hundred_sends_with_five_left_this_month_give_five_texts_and_ninety_five_emails(
+    advisor: Any, sandbox: Sandbox
+) -> None:
+    sms_admin_services.configuration_update(actor=None, sms_message_limit=1000)
+    year, month = pool.month_key()
+    MonthlyUsage.objects.create(year=year, month=month, sent=995)
+    pool_numbers(1)
+    assert pool.sender_number_ensure(person=advisor) is not None
+    student, _ = student_with_phone()
+
+    messages = run_at_once(
+        [
+            lambda: services.message_send(sender=advisor, recipient_id=student.pk, body="Hi")
+            for _ in range(100)
+        ],
+        workers=25,
+    )
+
+    assert sum(m.channel == Channel.SMS for m in messages) == 5
+    assert (
+        Message.objects.filter(
+            channel=Channel.EMAIL, failure_reason=FailureReason.SMS_LIMIT_REACHED
+        ).count()
+        == 95
+    )
+    assert MonthlyUsage.objects.get(year=year, month=month).sent == 1000
+    assert len(sandbox.creates()) == 5
+
+
+@pytest.mark.usefixtures("setup")
+def test_the_first_sends_of_a_month_create_one_counter_row_and_never_overshoot() -> None:
+    sms_admin_services.configuration_update(actor=None, sms_message_limit=50)
+
+    granted = run_at_once([pool.monthly_usage_reserve for _ in range(120)], workers=30)
+
+    assert sum(granted) == 50
+    assert list(MonthlyUsage.objects.values_list("sent", flat=True)) == [50]
+
+
+@pytest.mark.usefixtures("setup")
+def test_one_send_task_delivered_three_times_at_once_reaches_twilio_once(
+    advisor: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from twilio_bridge import tasks
+
+    queued: list[int] = []
+    monkeypatch.setattr(services, "_enqueue_sms", queued.append)
+    pool_numbers(1)
+    student, _ = student_with_phone()
+    text = services.message_send(sender=advisor, recipient_id=student.pk, body="Hi")
+    assert queued == [text.pk]
+
+    outcomes = run_at_once(
+        [lambda: tasks.send_sms.apply(kwargs={"message_id": text.pk}).result for _ in range(3)],
+        workers=3,
+    )
+
+    assert sorted(outcomes) == ["sent", "skipped", "skipped"]
+    assert len(sandbox.creates()) == 1
+    text.refresh_from_db()
+    assert text.twilio_sid in sandbox.messages
+    assert text.attempts == 1
+
+
+@pytest.mark.usefixtures("setup")
+def test_bulk_sends_racing_single_sends_never_overshoot_the_month(
+    advisor: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "_enqueue_sms", lambda pk: None)
+    monkeypatch.setattr(services, "_enqueue_email", lambda pk: None)
+    sms_admin_services.configuration_update(actor=None, sms_message_limit=30)
+    pool_numbers(1)
+    assert pool.sender_number_ensure(person=advisor) is not None
+    people = [student_with_phone(f"+12025554{i:03d}")[0] for i in range(20)]
+    ids = [p.pk for p in people]
+
+    def bulk() -> int:
+        result = services.message_send_bulk(sender=advisor, recipient_ids=ids, body="Hi")
+        return result.counts[("sms", "")]
+
+    def single() -> int:
+        message = services.message_send(sender=advisor, recipient_id=ids[0], body="Hi")
+        return int(message.channel == Channel.SMS)
+
+    texts = run_at_once([bulk, bulk, *[single for _ in range(10)]], workers=12)
+
+    assert sum(texts) == 30
+    assert Message.objects.filter(channel=Channel.SMS).count() == 30
+    assert MonthlyUsage.objects.get().sent == 30

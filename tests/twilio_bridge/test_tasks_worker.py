@@ -1,0 +1,136 @@
+"""A real Celery worker on Redis and PostgreSQL is killed mid-send; the broker redelivers the
+task to a new worker, which sends nothing; the sweep settles the text by looking it up (S6)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from messaging import services
+from messaging.models import Status
+from tests.sending_support import policy_defaults_ensure, pool_numbers, student_with_phone
+from twilio_bridge.sandbox import Sandbox
+
+ROOT = Path(settings.BASE_DIR)
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql" or not os.environ.get("REDIS_URL"),
+        reason="needs PostgreSQL and Redis (set DATABASE_URL and REDIS_URL): a real worker "
+        "shares the test database through the broker",
+    ),
+]
+
+
+def start_worker(queue: str, sandbox: Sandbox, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.worker_settings",
+        "DATABASE_URL": (
+            f"postgres://{connection.settings_dict['USER']}@{connection.settings_dict['HOST']}:"
+            f"{connection.settings_dict['PORT']}/{connection.settings_dict['NAME']}"
+        ),
+        "TWILIO_API_BASE_URL": sandbox.url,
+        "PYTHONPATH": str(ROOT),
+    }
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "-P",
+            "solo",
+            "-Q",
+            queue,
+            "-l",
+            "INFO",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def wait_for(predicate: Any, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_task_redelivered_after_its_worker_was_killed_mid_send_sends_nothing_twice(
+    config: Any,
+    advisor: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    from config.celery import app
+    from twilio_bridge import sending, tasks
+
+    policy_defaults_ensure()
+    pool_numbers(1)
+    student, _ = student_with_phone()
+    queued: list[int] = []
+    monkeypatch.setattr(services, "_enqueue_sms", queued.append)
+    text = services.message_send(sender=advisor, recipient_id=student.pk, body="Hi")
+    box = Sandbox(callbacks=False).start()
+    box.hang_next(seconds=20, accept=True)  # Twilio takes it, the answer is slow
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    first = start_worker(queue, box, tmp_path / "first.log")
+    second = None
+    app.conf.task_always_eager = False  # the autouse celery_in_process fixture restores it
+    try:
+        tasks.send_sms.apply_async(kwargs={"message_id": text.pk}, queue=queue)
+        reached = wait_for(lambda: len(box.creates()) == 1, timeout=60)
+        assert reached, "FIRST " + (tmp_path / "first.log").read_text()
+        os.killpg(first.pid, signal.SIGKILL)  # the worker dies mid-send
+        first.wait(timeout=10)
+
+        second = start_worker(queue, box, tmp_path / "second.log")
+        redelivered = wait_for(
+            lambda: "'skipped'" in (tmp_path / "second.log").read_text(), timeout=60
+        )
+        assert redelivered, "SECOND " + (tmp_path / "second.log").read_text()
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=15)
+        box.stop()
+
+    assert len(box.creates()) == 1
+    text.refresh_from_db()
+    assert text.status == Status.SENDING
+    # The sweep looks the text up at Twilio: a fresh sandbox holding what the first one accepted.
+    app.conf.task_always_eager = True
+    restarted = Sandbox(callbacks=False).start()
+    restarted.messages.update(box.messages)
+    monkeypatch.setattr(settings, "TWILIO_API_BASE_URL", restarted.url)
+    monkeypatch.setattr(settings, "SMS_STUCK_AFTER_SECONDS", 0, raising=False)
+    try:
+        sending.messages_sweep()
+    finally:
+        restarted.stop()
+    text.refresh_from_db()
+    assert (text.status, text.twilio_sid) == (Status.SENT, next(iter(box.messages)))
+    assert restarted.creates() == []

@@ -1,0 +1,32 @@
+"""Celery tasks of the Twilio bridge: send a text, sweep stuck messages (S6).
+
+Tasks take ids, call one function of twilio_bridge.sending, and hold the retry policy here.
+Idempotency lives in the data (the queued -> sending claim), so at-least-once delivery of a task
+never sends a text twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from twilio_bridge import sending
+
+
+@shared_task(bind=True, acks_late=True, max_retries=sending.MAX_ATTEMPTS + 2)  # type: ignore[untyped-decorator]
+def send_sms(self: Any, *, message_id: int) -> str:
+    outcome = sending.sms_send(message_id=message_id)
+    while outcome.retry_in is not None:
+        if not self.request.is_eager:
+            # Back to the broker with an exponential countdown; the text waits in `queued`.
+            raise self.retry(countdown=outcome.retry_in, kwargs={"message_id": message_id})
+        # In-process (embedded mode, tests) there is no broker to hold a countdown and Celery's
+        # eager retry cannot propagate: try again at once; the attempt cap still applies.
+        outcome = sending.sms_send(message_id=message_id)
+    return outcome.kind
+
+
+@shared_task  # type: ignore[untyped-decorator]
+def sweep_stuck_messages() -> dict[str, int]:
+    return sending.messages_sweep()
