@@ -177,6 +177,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Celery's Django fixup closes the database connection around every task unless this is set
 # (ENGINEERING.md: a one-statement task ran at 238/s by default, 825/s with 1000).
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
+# A text left in `sending` this long is reconciled by the sweep (looked up at Twilio).
+SMS_STUCK_AFTER_SECONDS = env_int("SMS_STUCK_AFTER_SECONDS", 600)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-messages": {"task": "twilio_bridge.tasks.sweep_stuck_messages", "schedule": 300.0},
 }

@@ -146,7 +146,7 @@ def sms_reconcile(*, message_id: int, final: bool) -> str:
 
 
 def _stuck_after() -> timedelta:
-    return timedelta(seconds=int(getattr(settings, "SMS_STUCK_AFTER_SECONDS", 600)))
+    return timedelta(seconds=settings.SMS_STUCK_AFTER_SECONDS)
 
 
 def messages_sweep(*, limit: int = 500) -> dict[str, int]:

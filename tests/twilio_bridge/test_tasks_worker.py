@@ -126,7 +126,7 @@ def test_a_task_redelivered_after_its_worker_was_killed_mid_send_sends_nothing_t
     restarted = Sandbox(callbacks=False).start()
     restarted.messages.update(box.messages)
     monkeypatch.setattr(settings, "TWILIO_API_BASE_URL", restarted.url)
-    monkeypatch.setattr(settings, "SMS_STUCK_AFTER_SECONDS", 0, raising=False)
+    monkeypatch.setattr(settings, "SMS_STUCK_AFTER_SECONDS", 0)
     try:
         sending.messages_sweep()
     finally:
