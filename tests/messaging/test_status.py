@@ -299,7 +299,7 @@ def test_a_callback_whose_sid_belongs_to_another_message_updates_by_token_and_lo
     assert any("already belongs" in r.getMessage() for r in caplog.records)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_in_autocommit_a_sid_collision_is_logged_and_the_status_still_stored(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -17,9 +17,9 @@ postgres_only = [
         connection.vendor != "postgresql",
         reason="concurrency is proven on PostgreSQL only; set DATABASE_URL=postgres://...",
     ),
-    # serialized_rollback: the flush after a transactional test removes data-migration rows
-    # (the T3 policy defaults); this restores them before each of these tests.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # The rows data migrations create (T3 policy, System type) are put back before each
+    # transactional test by tests/conftest.py.
+    pytest.mark.django_db(transaction=True),
 ]
 
 

@@ -27,9 +27,9 @@ T = TypeVar("T")
 
 pytestmark = [
     pytest.mark.postgres,
-    # serialized_rollback: the flush after each test would drop the data migrations' rows (the
-    # T3 policy, the System phone type) that later tests of the suite rely on.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # The rows data migrations create (T3 policy, System type) are put back before each
+    # transactional test by tests/conftest.py.
+    pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
         connection.vendor != "postgresql",
         reason="concurrency is proven on PostgreSQL only (set DATABASE_URL); SQLite serialises "

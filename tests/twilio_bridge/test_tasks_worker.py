@@ -25,7 +25,7 @@ ROOT = Path(settings.BASE_DIR)
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
         connection.vendor != "postgresql" or not os.environ.get("REDIS_URL"),
         reason="needs PostgreSQL and Redis (set DATABASE_URL and REDIS_URL): a real worker "
