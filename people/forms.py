@@ -10,11 +10,17 @@ from people.models import PersonPhone, SmsStatus
 class PhoneEditForm(forms.Form):
     sms_status = forms.ChoiceField(label="SMS status", choices=SmsStatus.choices)
     verified = forms.BooleanField(label="Verified", required=False)
+    # The status the page showed: a status changed meanwhile (STOP) is not overwritten (T9).
+    shown_status = forms.ChoiceField(choices=SmsStatus.choices, widget=forms.HiddenInput)
 
     @classmethod
     def for_phone(cls, phone: PersonPhone) -> PhoneEditForm:
         return cls(
-            initial={"sms_status": phone.sms_status, "verified": phone.verified_at is not None},
+            initial={
+                "sms_status": phone.sms_status,
+                "shown_status": phone.sms_status,
+                "verified": phone.verified_at is not None,
+            },
             auto_id=f"phone{phone.pk}_%s",
         )
 

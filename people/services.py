@@ -183,22 +183,46 @@ def phone_update(
     actor: Actor,
     sms_status: str | None = None,
     verified: bool | None = None,
+    expected_status: str | None = None,
     **fields: Any,
 ) -> PersonPhone:
-    """Edit a phone by hand: status changes are recorded with cause `manual` (T10)."""
-    if sms_status is not None:
-        phone_status_set(phone=phone, status=sms_status, cause=StatusCause.MANUAL, actor=actor)
-    if verified is True and phone.verified_at is None:
-        phone.verified_at = timezone.now()
-        phone.verified_by = _user_or_none(actor)
-    elif verified is False:
-        phone.verified_at = None
-        phone.verified_by = None
+    """Edit a phone by hand: status changes are recorded with cause `manual` (T10).
+
+    `expected_status` is the status the editor saw; when the phone has changed since (a STOP
+    arrived while the page was open), nothing is saved, so a stale form never lifts SMS Disabled.
+    Only the edited columns are written.
+
+    :raises ValidationError: when the status changed since the editor saw it, or on a bad number.
+    """
+    if expected_status is not None and phone.sms_status != expected_status:
+        raise ValidationError(
+            {
+                "sms_status": (
+                    f"The SMS status of {phone.number} changed to "
+                    f"{SmsStatus(phone.sms_status).label} since you opened the page; "
+                    "nothing was saved. Check it and save again."
+                )
+            }
+        )
+    changed: list[str] = []
     if "number" in fields:
         fields["number"] = phone_numbers.phone_number_normalize(fields["number"])
-    for name, value in fields.items():
-        setattr(phone, name, value)
-    phone.save()
+    with transaction.atomic():
+        if sms_status is not None:
+            phone_status_set(phone=phone, status=sms_status, cause=StatusCause.MANUAL, actor=actor)
+        if verified is True and phone.verified_at is None:
+            phone.verified_at = timezone.now()
+            phone.verified_by = _user_or_none(actor)
+            changed += ["verified_at", "verified_by"]
+        elif verified is False and phone.verified_at is not None:
+            phone.verified_at = None
+            phone.verified_by = None
+            changed += ["verified_at", "verified_by"]
+        for name, value in fields.items():
+            setattr(phone, name, value)
+            changed.append(name)
+        if changed:
+            phone.save(update_fields=[*changed, "updated_at"])
     return phone
 
 

@@ -48,12 +48,19 @@ def phone_edit(request: HttpRequest, phone_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose one of the SMS statuses.")
         return redirect(back)
-    services.phone_update(
-        phone=phone,
-        actor=request.user,
-        sms_status=form.cleaned_data["sms_status"],
-        verified=form.cleaned_data["verified"],
-    )
+    status, shown = form.cleaned_data["sms_status"], form.cleaned_data["shown_status"]
+    try:
+        services.phone_update(
+            phone=phone,
+            actor=request.user,
+            # Only a status the editor changed is applied, and only over the one they saw.
+            sms_status=status if status != shown else None,
+            expected_status=shown if status != shown else None,
+            verified=form.cleaned_data["verified"],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)
     messages.success(request, f"{phone.number} saved.")
     return redirect(back)
 

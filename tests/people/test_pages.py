@@ -12,6 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from people import services
 from people.models import Person, PersonPhone, PhoneStatusChange
 from tests import factories
 from tests.factories import assignments
@@ -59,7 +60,8 @@ def test_the_start_page_searches_people_by_name_and_id(advisor: Any) -> None:
 def test_editing_a_phone_status_and_verified_mark_records_the_change(advisor: Any) -> None:
     phone = factories.PhoneFactory(person=factories.student())
     response = login(advisor.user).post(
-        reverse("phone-edit", args=[phone.pk]), {"sms_status": "enabled", "verified": "on"}
+        reverse("phone-edit", args=[phone.pk]),
+        {"sms_status": "enabled", "shown_status": "default", "verified": "on"},
     )
     assert response.status_code == 302
     phone.refresh_from_db()
@@ -72,6 +74,38 @@ def test_editing_a_phone_status_and_verified_mark_records_the_change(advisor: An
         "manual",
         advisor.user,
     )
+
+
+def test_a_form_opened_before_a_stop_does_not_lift_sms_disabled(advisor: Any) -> None:
+    # Given a page showing the phone as SMS Default, then a STOP disables it (T4)
+    phone = factories.PhoneFactory(person=factories.student())
+    services.phone_status_set(phone=phone, status="disabled", cause="opt_out")
+    # When the advisor saves the stale form, changing only the verified mark
+    client = login(advisor.user)
+    response = client.post(
+        reverse("phone-edit", args=[phone.pk]),
+        {"sms_status": "default", "shown_status": "default", "verified": "on"},
+    )
+    # Then the phone stays disabled (T9) and the verified mark is saved
+    assert response.status_code == 302
+    phone.refresh_from_db()
+    assert phone.sms_status == "disabled"
+    assert phone.verified_by == advisor.user
+    assert PhoneStatusChange.objects.filter(phone=phone).count() == 1
+
+
+def test_a_status_changed_since_the_page_loaded_is_not_overwritten(advisor: Any) -> None:
+    phone = factories.PhoneFactory(person=factories.student())
+    services.phone_status_set(phone=phone, status="disabled", cause="opt_out")
+    client = login(advisor.user)
+    response = client.post(
+        reverse("phone-edit", args=[phone.pk]),
+        {"sms_status": "enabled", "shown_status": "default"},
+        follow=True,
+    )
+    phone.refresh_from_db()
+    assert phone.sms_status == "disabled"
+    assert "changed to SMS Disabled since you opened the page" in response.content.decode()
 
 
 def test_an_unknown_status_changes_nothing(advisor: Any) -> None:
