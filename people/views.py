@@ -27,7 +27,7 @@ MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
 @staff_required
 def home(request: HttpRequest) -> HttpResponse:
-    search = request.GET.get("q", "").strip()
+    search = request.GET.get("q", "").replace("\x00", "").strip()
     people = selectors.person_search(search)
     return render(
         request,
@@ -101,21 +101,25 @@ def prospect_upload(request: HttpRequest) -> HttpResponse:
     upload = ProspectUploadForm()
     if request.method == "POST" and "csv_text" in request.POST:
         confirm = ProspectConfirmForm(request.POST)
-        text = request.POST.get("csv_text") or ""
-        if confirm.is_valid():
-            try:
-                result = prospects.prospects_import(
-                    text=text, actor=request.user, default_phone_type=default_type
-                )
-            except ValidationError as exc:
-                messages.error(request, " ".join(exc.messages))
-            else:
-                messages.success(
-                    request,
-                    f"Imported {result.people} people and {result.phones} phones, "
-                    "marked verified by you.",
-                )
-                return redirect("prospect-upload")
+        if not confirm.is_valid():
+            # Forms refuse NUL characters and the like; such a confirmation was not ours.
+            messages.error(request, "The upload could not be read back; upload the file again.")
+            context["upload"] = upload
+            return render(request, "people/prospect_upload.html", context)
+        text = confirm.cleaned_data["csv_text"]
+        try:
+            result = prospects.prospects_import(
+                text=text, actor=request.user, default_phone_type=default_type
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request,
+                f"Imported {result.people} people and {result.phones} phones, "
+                "marked verified by you.",
+            )
+            return redirect("prospect-upload")
         context["check"] = prospects.prospect_csv_check(text, default_phone_type=default_type)
         context["confirm"] = ProspectConfirmForm(initial={"csv_text": text})
     elif request.method == "POST":
@@ -137,7 +141,11 @@ def _read_upload(form: ProspectUploadForm) -> str | None:
         form.add_error("file", "The file is larger than 2 MB; split it into smaller uploads.")
         return None
     try:
-        return str(file.read().decode("utf-8-sig"))
+        text = str(file.read().decode("utf-8-sig"))
     except UnicodeDecodeError:
         form.add_error("file", "The file is not UTF-8 text; save it as CSV (UTF-8) and retry.")
         return None
+    if "\x00" in text:
+        form.add_error("file", "The file contains NUL characters: it is not a CSV text file.")
+        return None
+    return text

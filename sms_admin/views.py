@@ -111,7 +111,7 @@ def twilio(request: HttpRequest) -> HttpResponse:
             )
         if _save(request, limits):
             return redirect("sms-config-twilio")
-    search = request.GET.get("q", "").strip()
+    search = request.GET.get("q", "").replace("\x00", "").strip()
     return _render(
         request,
         "twilio",

@@ -111,7 +111,10 @@ def sms_inbound(request: HttpRequest) -> HttpResponse:
             raise MalformedPayload("From and To are required.")
         if len(from_number) > 20 or len(to_number) > 254:
             raise MalformedPayload("From or To is too long to be a phone number.")
-        body = request.POST.get("Body", "")
+        if "\x00" in from_number + to_number:
+            raise MalformedPayload("From and To cannot contain NUL characters.")
+        # A NUL cannot be stored (PostgreSQL text); the rest of the text is kept, never dropped.
+        body = request.POST.get("Body", "").replace("\x00", "")
         if len(body) > MAX_BODY:
             raise MalformedPayload("Body is too long.")
     except MalformedPayload as exc:
