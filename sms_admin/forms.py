@@ -6,9 +6,15 @@ from typing import Any
 
 from django import forms
 
-from people.models import PhoneType, Role, RoleKind
+from people.models import SYSTEM_PHONE_TYPE_CODE, PhoneType, Role, RoleKind
 from sms_admin import notifications
-from sms_admin.models import TWILIO_MAX_BODY, DefaultStatus, OptOutScope, SmsConfiguration
+from sms_admin.models import (
+    POSITIVE_INT_MAX,
+    TWILIO_MAX_BODY,
+    DefaultStatus,
+    OptOutScope,
+    SmsConfiguration,
+)
 
 
 class GeneralSettingsForm(forms.Form):
@@ -26,7 +32,7 @@ class GeneralSettingsForm(forms.Form):
     )
     default_sms_phone_type = forms.ModelChoiceField(
         label="Default SMS phone type",
-        queryset=PhoneType.objects.all(),
+        queryset=PhoneType.objects.exclude(code=SYSTEM_PHONE_TYPE_CODE),
         required=False,
         empty_label="(none: only SMS Enabled phones are texted)",
         help_text="SMS Default phones of this type can receive texts (C3).",
@@ -94,11 +100,13 @@ class LimitsForm(forms.Form):
     sms_message_limit = forms.IntegerField(
         label="SMS message limit per month",
         min_value=0,
+        max_value=POSITIVE_INT_MAX,
         error_messages={"min_value": "The limit cannot be negative; enter 0 or more."},
     )
     sms_phone_number_limit = forms.IntegerField(
         label="SMS phone number limit",
         min_value=0,
+        max_value=POSITIVE_INT_MAX,
         error_messages={"min_value": "The limit cannot be negative; enter 0 or more."},
     )
 

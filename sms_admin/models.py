@@ -10,6 +10,8 @@ from django.db.models import Q
 from people.models import Person, PersonPhone, PhoneType, Role
 
 TWILIO_MAX_BODY = 1600
+# The largest value of a PostgreSQL integer column: limits above it cannot be stored.
+POSITIVE_INT_MAX = 2_147_483_647
 
 
 class DefaultStatus(models.TextChoices):

@@ -7,9 +7,18 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from people.models import PhoneType, Role
+from people.models import SYSTEM_PHONE_TYPE_CODE, PhoneType, Role, RoleKind
 from sms_admin import notifications
-from sms_admin.models import TWILIO_MAX_BODY, ConfigurationChange, SenderNumber, SmsConfiguration
+from sms_admin.models import (
+    POSITIVE_INT_MAX,
+    TWILIO_MAX_BODY,
+    ConfigurationChange,
+    SenderNumber,
+    SmsConfiguration,
+)
+
+# Whole-number settings stored in PostgreSQL integer columns.
+INTEGER_FIELDS = frozenset({"sms_message_limit", "sms_phone_number_limit", "reply_window_days"})
 
 # Limits the vendor provisions: only the operator (a superuser) changes them (C7).
 PROVISIONED_FIELDS = frozenset({"sms_message_limit", "sms_phone_number_limit"})
@@ -45,6 +54,20 @@ def configuration_validate(changes: dict[str, Any]) -> None:
         errors["sms_max_length"] = (
             f"Choose a length from 1 to {TWILIO_MAX_BODY} characters (Twilio's maximum)."
         )
+    type_ = changes.get("default_sms_phone_type")
+    if isinstance(type_, PhoneType) and type_.code == SYSTEM_PHONE_TYPE_CODE:
+        errors["default_sms_phone_type"] = (
+            "The System type marks staff members' sender numbers; choose the type of "
+            "students' phones (usually Cell)."
+        )
+    students = [r.code for r in changes.get("permitted_roles") or () if r.kind == RoleKind.STUDENT]
+    if students:
+        errors["permitted_roles"] = (
+            f"Only staff roles may send texts; {', '.join(students)} is a student role."
+        )
+    for name in INTEGER_FIELDS & changes.keys():
+        if not 0 <= int(changes[name]) <= POSITIVE_INT_MAX:
+            errors[name] = f"Enter a whole number from 0 to {POSITIVE_INT_MAX:,}."
     if errors:
         raise ValidationError(errors)
 

@@ -6,17 +6,15 @@ from typing import Any
 
 from rest_framework import serializers
 
-from people.models import SYSTEM_PHONE_TYPE_CODE, PhoneType, Role
+from people.models import PhoneType, Role
 from sms_admin.models import (
+    POSITIVE_INT_MAX,
     TWILIO_MAX_BODY,
     DefaultStatus,
     OptOutScope,
     SenderNumber,
     SmsConfiguration,
 )
-
-# The largest value of a PositiveIntegerField on PostgreSQL (SQLite would store more).
-POSITIVE_INT_MAX = 2_147_483_647
 
 
 class SmsConfigurationSerializer(serializers.ModelSerializer[SmsConfiguration]):
@@ -62,22 +60,6 @@ class SmsConfigurationSerializer(serializers.ModelSerializer[SmsConfiguration]):
             "updated_at",
         ]
         read_only_fields = ["updated_at"]
-
-    def validate_default_sms_phone_type(self, value: PhoneType | None) -> PhoneType | None:
-        if value is not None and value.code == SYSTEM_PHONE_TYPE_CODE:
-            raise serializers.ValidationError(
-                "The System type marks staff members' sender numbers; choose the type of "
-                "students' phones (usually Cell)."
-            )
-        return value
-
-    def validate_permitted_roles(self, roles: list[Role]) -> list[Role]:
-        students = [r.code for r in roles if r.kind == "student"]
-        if students:
-            raise serializers.ValidationError(
-                f"Only staff roles may send texts; {', '.join(students)} is a student role."
-            )
-        return roles
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         from django.core.exceptions import ValidationError as DjangoValidationError

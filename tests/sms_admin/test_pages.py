@@ -315,3 +315,62 @@ def test_staff_cannot_add_pool_numbers(advisor: Any, config: SmsConfiguration) -
     response = login(advisor.user).post(reverse("sms-sender-add"), {"number": "+12015550188"})
     assert response.status_code == 403
     assert not SenderNumber.objects.exists()
+
+
+def test_the_general_tab_never_offers_the_system_type_as_default(
+    superuser: Any, config: Any
+) -> None:
+    from people.models import PhoneType
+
+    system = PhoneType.objects.get(code="SYSTEM")
+    client = login(superuser)
+
+    response = client.post(
+        reverse("sms-config-general"),
+        {
+            "student_sms_default": "opted_in",
+            "staff_sms_default": "opted_in",
+            "default_sms_phone_type": system.pk,
+            "opt_out_scope": "all_phones",
+            "sms_max_length": 1000,
+        },
+    )
+
+    assert response.status_code == 200
+    assert "default_sms_phone_type" in response.context["form"].errors
+    config.refresh_from_db()
+    assert config.default_sms_phone_type.code == "cell"
+
+
+def test_a_superuser_saving_a_limit_beyond_the_column_gets_a_field_error(
+    superuser: Any, config: Any
+) -> None:
+    response = login(superuser).post(
+        reverse("sms-config-twilio"),
+        {"sms_message_limit": 99_999_999_999_999, "sms_phone_number_limit": 5},
+    )
+
+    assert response.status_code == 200
+    assert "sms_message_limit" in response.context["limits"].errors
+    config.refresh_from_db()
+    assert config.sms_message_limit != 99_999_999_999_999
+
+
+def test_the_service_refuses_the_system_type_and_student_roles_whatever_the_interface(
+    config: Any,
+) -> None:
+    import pytest as _pytest
+    from django.core.exceptions import ValidationError
+
+    from people.models import PhoneType
+    from sms_admin import services
+    from tests.factories import RoleFactory
+
+    with _pytest.raises(ValidationError) as exc:
+        services.configuration_update(
+            actor=None,
+            default_sms_phone_type=PhoneType.objects.get(code="SYSTEM"),
+            permitted_roles=[RoleFactory(code="student", kind="student")],
+        )
+
+    assert set(exc.value.message_dict) == {"default_sms_phone_type", "permitted_roles"}
