@@ -71,10 +71,6 @@ class ReportFilter:
     created_from: datetime | None = None
     created_until: datetime | None = None
 
-    @property
-    def is_empty(self) -> bool:
-        return self == ReportFilter()
-
 
 def institution_zone() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
