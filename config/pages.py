@@ -14,11 +14,13 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from config.api import is_administrator, is_staff_member
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
+# HttpResponseBase, so streamed responses (the Message Report's CSV) are views too.
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 PAGE_SIZE = 25
 
@@ -26,7 +28,7 @@ PAGE_SIZE = 25
 def _guard(check: Callable[[Any], bool], refusal: str) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not check(request.user):

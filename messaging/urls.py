@@ -1,4 +1,4 @@
-"""Pages of messaging: the person page and its compose form."""
+"""Pages of messaging: the person page and its compose form; the Message Report."""
 
 from __future__ import annotations
 
@@ -9,4 +9,6 @@ from messaging import views
 urlpatterns = [
     path("people/<int:person_id>/", views.person_detail, name="person-detail"),
     path("people/<int:person_id>/send/", views.person_send, name="person-send"),
+    path("messages/report/", views.message_report, name="message-report"),
+    path("messages/report/csv/", views.message_report_csv, name="message-report-csv"),
 ]

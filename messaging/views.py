@@ -1,5 +1,5 @@
 """The person page (staff): phones, route, compose box, conversation, status history (P3, P4,
-R6, S1, S5, T10), and the compose form's target."""
+R6, S1, S5, T10), and the compose form's target; the Message Report and its CSV export (S7)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,17 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from config.pages import staff_required
-from messaging import conversation, selectors
+from config.pages import administrator_required, paginate, staff_required
+from messaging import conversation, report, selectors
 from messaging import services as messaging_services
-from messaging.forms import ComposeForm
+from messaging.forms import ComposeForm, MessageReportForm
 from people import selectors as people_selectors
 from people.forms import PhoneEditForm
 from people.models import Person, PhoneStatusChange
@@ -93,3 +95,49 @@ def person_send(request: HttpRequest, person_id: int) -> HttpResponse:
         request, f"Message recorded ({message.get_channel_display()}, {message.status})."
     )
     return redirect(reverse("person-detail", args=[person.pk]) + "#conversation")
+
+
+# The Message Report (S7, S9) ------------------------------------------------------------------
+
+
+def _report_query(form: MessageReportForm) -> str:
+    """The filters of `form` as a query string (no page), for the pager and the CSV link."""
+    return urlencode(
+        [(name, form.data[name]) for name in form.fields if form.data.get(name, "").strip()]
+    )
+
+
+def _report_page(request: HttpRequest, form: MessageReportForm) -> HttpResponse:
+    valid = form.is_valid()
+    query = _report_query(form)
+    context: dict[str, Any] = {
+        "nav": "report",
+        "time_zone": report.institution_zone().key,
+        "form": form,
+        "page": paginate(request, report.message_report(form.report_filter)) if valid else None,
+        "query": query,
+        "extra_query": f"{query}&" if query else "",
+    }
+    # A filter value that is not understood is the request's fault: the page says which (400).
+    return render(request, "messaging/message_report.html", context, status=200 if valid else 400)
+
+
+@administrator_required
+def message_report(request: HttpRequest) -> HttpResponse:
+    return _report_page(request, MessageReportForm(request.GET))
+
+
+@administrator_required
+def message_report_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """The filtered report as CSV, streamed row by row however long it is."""
+    form = MessageReportForm(request.GET)
+    if not form.is_valid():
+        return _report_page(request, form)
+    rows = report.message_report(form.report_filter)
+    response = StreamingHttpResponse(
+        report.report_csv_lines(rows), content_type="text/csv; charset=utf-8"
+    )
+    stamp = timezone.localtime(timezone.now(), report.institution_zone()).strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="message-report-{stamp}.csv"'
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -3,13 +3,10 @@ the sender-number pool. Each view makes one call into a service or a read."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, permissions, status
 from rest_framework.request import Request
@@ -17,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import IsAdministrator, IsAdminOrIntegration
-from messaging import services
+from messaging import report, services
 from messaging.api.serializers_send import (
     MessageCreateSerializer,
     MessageSerializer,
@@ -39,53 +36,6 @@ class CanSend(permissions.BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
         person = getattr(request.user, "person", None)
         return services.sender_is_permitted(sender=person)
-
-
-def _choice(params: Any, name: str, choices: Any) -> str | None:
-    value = params.get(name)
-    if value in (None, ""):
-        return None
-    if value not in choices.values:
-        raise exceptions.ValidationError(
-            {name: f"Unknown {name} '{value}'. Choose one of: {', '.join(choices.values)}."}
-        )
-    return str(value)
-
-
-def _int(params: Any, name: str) -> int | None:
-    value = params.get(name)
-    if value in (None, ""):
-        return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = 0
-    if not 1 <= number <= 2**63 - 1:
-        raise exceptions.ValidationError({name: f"'{value}' is not a person id."})
-    return number
-
-
-def _moment(params: Any, name: str, end_of_day: bool) -> datetime | None:
-    value = params.get(name)
-    if value in (None, ""):
-        return None
-    try:
-        moment = parse_datetime(value)
-    except ValueError:
-        moment = None
-    if moment is None:
-        try:
-            day = parse_date(value) if len(value) == 10 else None
-        except ValueError:
-            day = None
-        if day is None:
-            raise exceptions.ValidationError(
-                {name: f"'{value}' is not a date (YYYY-MM-DD) or an ISO 8601 date-time."}
-            )
-        moment = datetime.combine(day, time.max if end_of_day else time.min)
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    return moment
 
 
 REPORT_FILTERS = [
@@ -115,19 +65,11 @@ class MessageListCreateView(generics.ListCreateAPIView[Message]):
         return MessageCreateSerializer if self.request.method == "POST" else MessageSerializer
 
     def get_queryset(self) -> QuerySet[Message]:
-        params = self.request.query_params
-        queryset = Message.objects.all().order_by("-created_at", "-id")
-        filters: dict[str, Any] = {
-            "direction": _choice(params, "direction", Direction),
-            "channel": _choice(params, "channel", Channel),
-            "status": _choice(params, "status", Status),
-            "failure_reason": _choice(params, "failure_reason", FailureReason),
-            "sender_id": _int(params, "sender"),
-            "recipient_id": _int(params, "recipient"),
-            "created_at__gte": _moment(params, "created_after", end_of_day=False),
-            "created_at__lte": _moment(params, "created_before", end_of_day=True),
-        }
-        return queryset.filter(**{k: v for k, v in filters.items() if v is not None})
+        try:
+            report_filter = report.report_filter_parse(self.request.query_params)
+        except report.ReportFilterError as exc:
+            raise exceptions.ValidationError(exc.errors) from None
+        return report.message_report(report_filter)
 
     @extend_schema(parameters=REPORT_FILTERS)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
