@@ -167,8 +167,11 @@ def _statuses_apply(
                 )
 
 
-def _reply_for(keyword: str, config: SmsConfiguration) -> str | None:
-    if keyword == Keyword.HELP and not config.advanced_opt_out and config.help_text.strip():
+def _reply_for(keyword: str, config: SmsConfiguration, *, opt_out_type: str) -> str | None:
+    """The help text for HELP/INFO (T6), unless Twilio's Advanced Opt-Out answers it: configured
+    so, or shown by Twilio itself adding OptOutType to the webhook (never answer twice)."""
+    twilio_answers = config.advanced_opt_out or bool(opt_out_type)
+    if keyword == Keyword.HELP and not twilio_answers and config.help_text.strip():
         return config.help_text
     return None
 
@@ -191,7 +194,11 @@ def message_inbound_receive(
     config = sms_admin_services.configuration_get()
     existing = Message.objects.filter(twilio_sid=message_sid).first()
     if existing is not None:
-        return InboundResult(existing, created=False, reply=_reply_for(existing.keyword, config))
+        return InboundResult(
+            existing,
+            created=False,
+            reply=_reply_for(existing.keyword, config, opt_out_type=opt_out_type),
+        )
     sender_number = _normalized(from_number)
     system_number = _normalized(to_number)
     keyword = keyword_classify(body=body, opt_out_type=opt_out_type)
@@ -227,7 +234,13 @@ def message_inbound_receive(
         existing = Message.objects.filter(twilio_sid=message_sid).first()
         if existing is None:
             raise
-        return InboundResult(existing, created=False, reply=_reply_for(existing.keyword, config))
+        return InboundResult(
+            existing,
+            created=False,
+            reply=_reply_for(existing.keyword, config, opt_out_type=opt_out_type),
+        )
     if phone is None:
         logger.info("Inbound text %s from unknown number %s recorded", message_sid, from_number)
-    return InboundResult(message, created=True, reply=_reply_for(keyword, config))
+    return InboundResult(
+        message, created=True, reply=_reply_for(keyword, config, opt_out_type=opt_out_type)
+    )

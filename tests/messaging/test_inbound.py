@@ -152,6 +152,19 @@ def test_help_is_not_answered_when_twilio_advanced_opt_out_answers_it(
     assert response.content.decode().endswith("<Response></Response>")
 
 
+def test_help_is_not_answered_twice_when_twilio_says_it_answered_even_if_not_configured(
+    world: World, text_in: Any
+) -> None:
+    # Given the setting still says Advanced Opt-Out is off, but Twilio adds OptOutType=HELP
+    set_config(advanced_opt_out=False)
+
+    response, message = text_in("HELP", opt_out_type="HELP")
+
+    # Then Twilio's own answer is the only one the student gets
+    assert message.keyword == inbound.Keyword.HELP
+    assert b"<Message>" not in response.content
+
+
 @pytest.mark.parametrize(
     "body",
     [
