@@ -83,3 +83,25 @@ def test_the_embedded_defaults_are_fine_while_debugging() -> None:
     result = check_deploy()
     assert result.returncode == 0, result.stderr
     assert "sms.E" not in result.stdout + result.stderr
+
+
+def test_the_https_variables_clear_every_deploy_warning() -> None:
+    result = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        **PRODUCTION,
+        DJANGO_SSL_REDIRECT="true",
+        DJANGO_HSTS_SECONDS="31536000",
+        DJANGO_HSTS_INCLUDE_SUBDOMAINS="true",
+        DJANGO_HSTS_PRELOAD="true",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_without_the_https_variables_django_warns_about_hsts_and_redirects() -> None:
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **PRODUCTION)
+
+    assert result.returncode == 1
+    assert "security.W004" in result.stderr
+    assert "security.W008" in result.stderr
