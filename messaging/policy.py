@@ -10,6 +10,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.core.mail import send_mail
+from django.db import transaction
+
 from people import services as people_services
 from people.models import PersonPhone, SmsStatus, StatusCause
 from sms_admin import services as sms_admin_services
@@ -77,10 +83,43 @@ def error_policy_apply(*, code: int | None, phone: PersonPhone | None) -> Policy
             phone=phone, status=SmsStatus.DISABLED, cause=StatusCause.ERROR_CODE, error_code=code
         )
     if decision.alert_admins:
-        logger.error(
-            "Twilio error %s (%s) is on the sender's side: check the messaging service "
-            "registration and geo permissions.",
-            code,
-            decision.failure_reason,
-        )
+        admins_alert(code=code, reason=decision.failure_reason)
     return decision
+
+
+ALERT_EVERY_SECONDS = 3600
+
+
+def admins_alert(*, code: int | None, reason: str) -> None:
+    """Tell administrators about a sender-side Twilio error (T3): a log line every time, and an
+    email to every administrator with an address at most once an hour per code (a campaign
+    failing on an unregistered number must not send one email per text). Sent after commit."""
+    logger.error(
+        "Twilio error %s (%s) is on the sender's side: check the messaging service "
+        "registration and geo permissions.",
+        code,
+        reason,
+    )
+    if not cache.add(f"sms:admin-alert:{code}", True, timeout=ALERT_EVERY_SECONDS):
+        return
+    recipients = list(
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if not recipients:
+        return
+    subject = f"Texting: Twilio error {code} ({reason}) needs an administrator"
+    body = (
+        f"Twilio refused or failed a text with error {code} ({reason}). This error is on the "
+        "institution's side (sender registration, geographic permissions or carrier "
+        "filtering), so the students' phones were left as they are and the texts went by email.\n\n"
+        "Check the messaging service in the Twilio console. Further errors with this code are "
+        "not emailed for an hour; the Message Report lists every affected text."
+    )
+    transaction.on_commit(
+        lambda: send_mail(
+            subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=True
+        )
+    )

@@ -313,3 +313,24 @@ def test_in_autocommit_a_sid_collision_is_logged_and_the_status_still_stored(
     text.refresh_from_db()
     assert text.status == Status.DELIVERED
     assert any("already belongs" in r.getMessage() for r in caplog.records)
+
+
+def test_a_sender_side_error_emails_the_administrators_once_an_hour(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core.cache import cache
+
+    from tests.factories import UserFactory
+
+    cache.clear()
+    UserFactory(username="ops", is_staff=True, email="ops@example.edu")
+    first, second = world.outbound_text(), world.outbound_text()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post_status(first.twilio_sid, "undelivered", 30034)
+        post_status(second.twilio_sid, "undelivered", 30034)
+
+    alerts = [m for m in mail.outbox if m.to == ["ops@example.edu"]]
+    assert len(alerts) == 1
+    assert "30034" in alerts[0].subject
+    assert "TWILIO_SENDER_UNREGISTERED" in alerts[0].subject
