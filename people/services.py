@@ -105,21 +105,36 @@ def phone_create(
     verified_at: datetime | None = None,
     src_system_id: str = "",
     phone_type_src_system_id: str = "",
+    actor: Actor = None,
 ) -> PersonPhone:
     """Add a phone; `number` is normalised to E.164.
 
+    A phone created SMS Enabled or SMS Disabled records that status as a change from SMS
+    Default by `actor` (T10), so every non-default status has a recorded cause.
+
     :raises ValidationError: when the number is not a valid phone number.
     """
-    return PersonPhone.objects.create(
-        person=person,
-        number=phone_numbers.phone_number_normalize(number),
-        phone_type=phone_type,
-        sms_status=sms_status,
-        verified_at=verified_at or (timezone.now() if verified_by is not None else None),
-        verified_by=_user_or_none(verified_by),
-        src_system_id=src_system_id,
-        phone_type_src_system_id=phone_type_src_system_id,
-    )
+    normalized = phone_numbers.phone_number_normalize(number)
+    with transaction.atomic():
+        phone = PersonPhone.objects.create(
+            person=person,
+            number=normalized,
+            phone_type=phone_type,
+            sms_status=sms_status,
+            verified_at=verified_at or (timezone.now() if verified_by is not None else None),
+            verified_by=_user_or_none(verified_by),
+            src_system_id=src_system_id,
+            phone_type_src_system_id=phone_type_src_system_id,
+        )
+        if sms_status != SmsStatus.DEFAULT:
+            PhoneStatusChange.objects.create(
+                phone=phone,
+                old_status=SmsStatus.DEFAULT,
+                new_status=sms_status,
+                cause=StatusCause.MANUAL,
+                changed_by=_user_or_none(actor),
+            )
+    return phone
 
 
 def phone_status_set(

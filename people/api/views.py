@@ -81,7 +81,10 @@ class PersonPhoneListView(generics.ListCreateAPIView[PersonPhone]):
         data = dict(serializer.validated_data)
         verified = data.pop("verified", False)
         phone = services.phone_create(
-            person=person, verified_by=request.user if verified else None, **data
+            person=person,
+            verified_by=request.user if verified else None,
+            actor=request.user,
+            **data,
         )
         return Response(self.get_serializer(phone).data, status=status.HTTP_201_CREATED)
 

@@ -214,3 +214,34 @@ def test_updating_roles_and_fields_of_a_person(db: Any) -> None:
     assert person.email == "new@example.edu"
     assert list(person.roles.all()) == [advisor]
     assert person.is_student is False
+
+
+def test_a_phone_created_sms_disabled_records_the_status_and_who_set_it(cell: Any) -> None:
+    from people.models import PhoneStatusChange
+    from tests.factories import UserFactory
+
+    clerk = UserFactory(username="clerk")
+
+    phone = services.phone_create(
+        person=factories.student(),
+        number="(202) 555-0177",
+        phone_type=cell,
+        sms_status="disabled",
+        actor=clerk,
+    )
+
+    change = PhoneStatusChange.objects.get(phone=phone)
+    assert (change.old_status, change.new_status, change.cause, change.changed_by) == (
+        "default",
+        "disabled",
+        "manual",
+        clerk,
+    )
+
+
+def test_a_phone_created_sms_default_records_no_change(cell: Any) -> None:
+    from people.models import PhoneStatusChange
+
+    phone = services.phone_create(person=factories.student(), number="2025550178", phone_type=cell)
+
+    assert not PhoneStatusChange.objects.filter(phone=phone).exists()
