@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from people import phone_numbers
+from sms_admin import services
 from sms_admin.models import (
     ConfigurationChange,
     ErrorCodePolicy,
@@ -54,6 +55,16 @@ class SenderNumberAdmin(admin.ModelAdmin[SenderNumber]):
     form = SenderNumberForm
     list_display = ["number", "created_at"]
     search_fields = ["number"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: SenderNumber | None = None) -> Any:
+        # Changing the digits of a provisioned number would strand its holder's system phone.
+        return ["number"] if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: SenderNumber, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            obj.pk = services.sender_number_add(number=obj.number, actor=request.user).pk
 
 
 class HeldByStudentFilter(admin.SimpleListFilter):
@@ -101,11 +112,36 @@ class SenderAssignmentAdmin(admin.ModelAdmin[SenderAssignment]):
 
 @admin.register(MonthlyUsage)
 class MonthlyUsageAdmin(admin.ModelAdmin[MonthlyUsage]):
+    """Read-only: the counter is moved only by sends (S3); an edit would break the quota."""
+
     list_display = ["year", "month", "sent"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(ErrorCodePolicy)
 class ErrorCodePolicyAdmin(admin.ModelAdmin[ErrorCodePolicy]):
+    """The T3 table; every edit lands in the configuration's change history (C10)."""
+
     list_display = ["code", "meaning", "action", "failure_reason"]
     list_filter = ["action"]
     search_fields = ["code", "meaning", "failure_reason"]
+
+    def save_model(
+        self, request: HttpRequest, obj: ErrorCodePolicy, form: Any, change: bool
+    ) -> None:
+        services.error_code_policy_save(policy=obj, actor=request.user)
+
+    def delete_model(self, request: HttpRequest, obj: ErrorCodePolicy) -> None:
+        services.error_code_policy_delete(policy=obj, actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ErrorCodePolicy]) -> None:
+        for policy in queryset:
+            services.error_code_policy_delete(policy=policy, actor=request.user)

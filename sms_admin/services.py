@@ -7,12 +7,14 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from people import phone_numbers
 from people.models import SYSTEM_PHONE_TYPE_CODE, PhoneType, Role, RoleKind
 from sms_admin import notifications
 from sms_admin.models import (
     POSITIVE_INT_MAX,
     TWILIO_MAX_BODY,
     ConfigurationChange,
+    ErrorCodePolicy,
     SenderNumber,
     SmsConfiguration,
 )
@@ -114,10 +116,54 @@ def configuration_update(*, actor: Any, **changes: Any) -> SmsConfiguration:
     return config
 
 
-def sender_number_add(*, number: str) -> SenderNumber:
-    from people import phone_numbers
+def configuration_change_record(*, actor: Any, field: str, old: str, new: str) -> None:
+    """Record one change of configuration that is not a field of the row (C10): the sender
+    pool, the error-code policy table."""
+    ConfigurationChange.objects.create(
+        field=field,
+        old_value=old,
+        new_value=new,
+        changed_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
 
+
+@transaction.atomic
+def sender_number_add(*, number: str, actor: Any = None) -> SenderNumber:
+    """Add a provisioned number to the pool, recorded in the change history (C10).
+
+    :raises ValidationError: on an invalid number or one already in the pool.
+    """
     normalized = phone_numbers.phone_number_normalize(number)
     if SenderNumber.objects.filter(number=normalized).exists():
         raise ValidationError({"number": f"{normalized} is already in the pool."})
-    return SenderNumber.objects.create(number=normalized)
+    sender = SenderNumber.objects.create(number=normalized)
+    configuration_change_record(actor=actor, field="sender_number", old="", new=normalized)
+    return sender
+
+
+def _policy_display(policy: ErrorCodePolicy) -> str:
+    return f"{policy.action} / {policy.failure_reason} ({policy.meaning})"
+
+
+@transaction.atomic
+def error_code_policy_save(*, policy: ErrorCodePolicy, actor: Any) -> ErrorCodePolicy:
+    """Save an administrator's edit of one T3 policy row, recorded in the change history."""
+    before = ErrorCodePolicy.objects.filter(pk=policy.pk).first() if policy.pk else None
+    policy.save()
+    old = _policy_display(before) if before else ""
+    if old != _policy_display(policy):
+        configuration_change_record(
+            actor=actor,
+            field=f"error_code_policy {policy.code}",
+            old=old,
+            new=_policy_display(policy),
+        )
+    return policy
+
+
+@transaction.atomic
+def error_code_policy_delete(*, policy: ErrorCodePolicy, actor: Any) -> None:
+    configuration_change_record(
+        actor=actor, field=f"error_code_policy {policy.code}", old=_policy_display(policy), new=""
+    )
+    policy.delete()

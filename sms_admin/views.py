@@ -136,7 +136,9 @@ def sender_add(request: HttpRequest) -> HttpResponse:
     form = SenderNumberForm(request.POST)
     if form.is_valid():
         try:
-            sender = services.sender_number_add(number=form.cleaned_data["number"])
+            sender = services.sender_number_add(
+                number=form.cleaned_data["number"], actor=request.user
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:

@@ -181,7 +181,9 @@ class SenderNumberListView(APIView):
     def post(self, request: Request) -> Response:
         serializer = SenderNumberSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        number = sms_admin_services.sender_number_add(number=serializer.validated_data["number"])
+        number = sms_admin_services.sender_number_add(
+            number=serializer.validated_data["number"], actor=request.user
+        )
         row = {"id": number.pk, "number": number.number, "assigned_to": None}
         return Response(SenderNumberSerializer(row).data, status=status.HTTP_201_CREATED)
 
