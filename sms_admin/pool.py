@@ -69,12 +69,15 @@ def monthly_usage_reserve(*, at: datetime | None = None, limit: int | None = Non
     return bool(month_rows.update(sent=F("sent") + 1))
 
 
-def monthly_usage_reserve_many(*, count: int, at: datetime | None = None) -> int:
+def monthly_usage_reserve_many(
+    *, count: int, at: datetime | None = None, limit: int | None = None
+) -> int:
     """Take up to `count` texts from the month of `at` at once (bulk send); returns how many."""
     if count <= 0:
         return 0
     year, month = month_key(at)
-    limit = sms_admin_services.configuration_get().sms_message_limit
+    if limit is None:
+        limit = sms_admin_services.configuration_get().sms_message_limit
     _month_row_ensure(year, month)
     with transaction.atomic():
         row = MonthlyUsage.objects.select_for_update().get(year=year, month=month)
