@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from people.models import PhoneType, Role
 from sms_admin import notifications
-from sms_admin.models import TWILIO_MAX_BODY, ConfigurationChange, SenderNumber, SmsConfiguration
+from sms_admin.models import (
+    TWILIO_MAX_BODY,
+    ConfigurationChange,
+    SenderNumber,
+    SmsConfiguration,
+    WebhookReceipt,
+)
 
 # Limits the vendor provisions: only the operator (a superuser) changes them (C7).
 PROVISIONED_FIELDS = frozenset({"sms_message_limit", "sms_phone_number_limit"})
@@ -98,3 +106,31 @@ def sender_number_add(*, number: str) -> SenderNumber:
     if SenderNumber.objects.filter(number=normalized).exists():
         raise ValidationError({"number": f"{normalized} is already in the pool."})
     return SenderNumber.objects.create(number=normalized)
+
+
+# --- when Twilio's webhooks last arrived (C9's health line) ------------------------------------
+
+# A busy webhook should not write the same row on every request: each process writes at most
+# once per interval, so the time shown is at most this many seconds old.
+WEBHOOK_RECEIPT_WRITE_INTERVAL_SECONDS = 10.0
+_receipts_written: dict[str, float] = {}
+
+
+def webhook_receipt_record(*, kind: str, force: bool = False) -> bool:
+    """Note that a correctly signed webhook of `kind` (WebhookKind) arrived now; called by the
+    webhook views once the request is verified. Returns whether the row was written."""
+    monotonic = time.monotonic()
+    previous = _receipts_written.get(kind)
+    interval = WEBHOOK_RECEIPT_WRITE_INTERVAL_SECONDS
+    if not force and previous is not None and monotonic - previous < interval:
+        return False
+    _receipts_written[kind] = monotonic
+    now = timezone.now()
+    if WebhookReceipt.objects.filter(kind=kind).update(last_received_at=now):
+        return True
+    try:
+        with transaction.atomic():
+            WebhookReceipt.objects.create(kind=kind, last_received_at=now)
+    except IntegrityError:
+        WebhookReceipt.objects.filter(kind=kind).update(last_received_at=now)
+    return True

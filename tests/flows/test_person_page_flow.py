@@ -14,8 +14,11 @@ from typing import Any
 import pytest
 import requests
 from django.conf import settings as django_settings
+from django.urls import reverse
+from django.utils import timezone
 
 from messaging.models import Channel, Message, Status
+from sms_admin.models import WebhookKind, WebhookReceipt
 from tests import factories
 from tests.sending_support import pool_numbers, student_with_phone
 from twilio_bridge.sandbox import Sandbox
@@ -112,3 +115,12 @@ def test_a_text_sent_from_the_person_page_comes_back_delivered_through_the_webho
     }
     later = session.get(f"{live_server.url}/people/{student.pk}/", timeout=10).text
     assert '<span class="badge badge-ok">delivered</span>' in conversation_item(later, text.pk)
+
+    # The Twilio tab's health line (C9) saw those callbacks arrive.
+    factories.UserFactory(username="root", is_staff=True, is_superuser=True)
+    tab = login(live_server.url, "root").get(
+        f"{live_server.url}{reverse('sms-config-twilio')}", timeout=10
+    )
+    line = tab.text.split('id="health-line">')[1].split("</dd>")[0]
+    received = WebhookReceipt.objects.get(kind=WebhookKind.STATUS).last_received_at
+    assert f"last status callback received {timezone.localtime(received):%Y-%m-%d %H:%M}" in line
