@@ -2,7 +2,9 @@
 
 Query budget (R7): `route_for_person` costs 2 queries (configuration; the person with phones);
 `routes_for_people` costs 2 in all, whatever the cohort: the configuration, then one streamed
-query joining people and phones (the kind computed in SQL), read a batch at a time.
+query joining people and phones (the kind computed in SQL), read a batch at a time. The send
+path (messaging.services, twilio_bridge.sending) uses these too: it reads the configuration row
+once for its limits and passes `config_facts_of(row)` on, so no query is repeated.
 """
 
 from __future__ import annotations
@@ -37,6 +39,17 @@ _ROW_COLUMNS = (
     "phones__created_at",
     "phones__phone_type_src_system_id",
 )
+
+
+def config_facts_of(config: SmsConfiguration) -> routing.ConfigFacts:
+    """The routing facts of a configuration row the caller already holds (the send path reads
+    the row for its limits too); no query when `default_sms_phone_type` was selected with it."""
+    default_type = config.default_sms_phone_type
+    return routing.ConfigFacts(
+        student_opted_in=config.student_sms_default == DefaultStatus.OPTED_IN,
+        staff_opted_in=config.staff_sms_default == DefaultStatus.OPTED_IN,
+        default_type_code=default_type.code if default_type is not None else None,
+    )
 
 
 def config_facts() -> routing.ConfigFacts:
@@ -131,6 +144,16 @@ def route_facts_for_people(
     )
     for _, person_rows in groupby(rows, key=itemgetter(0)):
         yield _person_facts(person_rows)
+
+
+def route_facts_for_person_id(person_id: int) -> routing.PersonFacts | None:
+    """The routing facts of the person with this id, None when there is none; 1 query.
+
+    For the send path, which has an id (from a request or a queued message), not a Person;
+    the stream is read to its end so no cursor stays open.
+    """
+    found = list(route_facts_for_people(Person.objects.filter(pk=person_id)))
+    return found[0] if found else None
 
 
 def route_facts_for_person(person: Person) -> routing.PersonFacts:

@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from messaging import routing, segments, send_routing
+from messaging import routing, segments, selectors
 from messaging.models import Channel, Direction, FailureReason, Message, Status
 from people.models import Person
 from sms_admin import pool
@@ -95,6 +95,13 @@ def message_email_fallback(*, message_id: int, reason: str) -> Message:
 
 
 # --- checks (S1, S5) ------------------------------------------------------------------------
+
+
+def _configuration() -> SmsConfiguration:
+    """The configuration row with its default phone type, in one query: the send path needs its
+    limits (C6-C8) and its routing facts (C1-C3), and reads it once for both."""
+    config = SmsConfiguration.objects.select_related("default_sms_phone_type").filter(pk=1).first()
+    return config if config is not None else sms_admin_services.configuration_get()
 
 
 def sender_is_permitted(*, sender: Person | None, config: SmsConfiguration | None = None) -> bool:
@@ -202,14 +209,13 @@ def message_send(*, sender: Person | None, recipient_id: int, body: str) -> Mess
     :raises ValidationError: when the body is empty or longer than smsMaxLength (S5), or the
         recipient does not exist.
     """
-    config = send_routing.configuration_for_sending()
+    config = _configuration()
     sender = _sender_check(sender, config)
     body = _body_check(body, config)
-    facts = send_routing.people_facts([recipient_id])
-    if recipient_id not in facts:
+    person = selectors.route_facts_for_person_id(recipient_id)
+    if person is None:
         raise ValidationError({"recipient": f"There is no person with id {recipient_id}."})
-    person = facts[recipient_id]
-    route = routing.route(person, send_routing.config_facts(config))
+    route = routing.route(person, selectors.config_facts_of(config))
     with transaction.atomic():
         assignment = pool.sender_number_ensure(person=sender) if route.channel == "sms" else None
         if route.channel != "sms":
@@ -296,15 +302,21 @@ def message_send_bulk(
     :raises PermissionDenied: when the sender holds no permitted role (S1).
     :raises ValidationError: when the body is empty or longer than smsMaxLength (S5).
     """
-    config = send_routing.configuration_for_sending()
+    config = _configuration()
     sender = _sender_check(sender, config)
     body = _body_check(body, config)
-    config_facts = send_routing.config_facts(config)
+    config_facts = selectors.config_facts_of(config)
     result = BulkSendResult()
     assignment: SenderAssignment | None = None
     assignment_tried = False
     for batch in _batches(dict.fromkeys(recipient_ids), batch_size):
-        facts = send_routing.people_facts(batch)
+        # One query per batch (R7): the batch's people joined with their phones, streamed.
+        facts = {
+            f.id: f
+            for f in selectors.route_facts_for_people(
+                Person.objects.filter(pk__in=batch), batch_size=batch_size
+            )
+        }
         result.unknown_recipients += [pid for pid in batch if pid not in facts]
         routes = [(pid, routing.route(facts[pid], config_facts)) for pid in batch if pid in facts]
         by_sms = [(pid, r) for pid, r in routes if r.channel == "sms"]
@@ -313,7 +325,11 @@ def message_send_bulk(
         with transaction.atomic():
             # The month is that of the reservation; the rows' created_at follow within the same
             # transaction (a boundary falling between them would misplace at most this batch).
-            granted = pool.monthly_usage_reserve_many(count=len(by_sms)) if assignment else 0
+            granted = (
+                pool.monthly_usage_reserve_many(count=len(by_sms), limit=config.sms_message_limit)
+                if assignment
+                else 0
+            )
             messages: list[Message] = []
             for pid, route in routes:
                 email = facts[pid].email

@@ -33,7 +33,9 @@ def _person(person_id: int) -> Person:
     return get_object_or_404(people_selectors.person_list(), pk=person_id)
 
 
-def _page(request: HttpRequest, person: Person, compose: ComposeForm | None = None) -> HttpResponse:
+def _page(
+    request: HttpRequest, person: Person, compose: ComposeForm | None = None, status: int = 200
+) -> HttpResponse:
     viewer = _viewer(request)
     config = sms_admin_services.configuration_get()
     may_send = sms_admin_selectors.person_may_send(viewer)
@@ -62,7 +64,7 @@ def _page(request: HttpRequest, person: Person, compose: ComposeForm | None = No
         "compose": compose or ComposeForm(max_length=config.sms_max_length),
         "max_length": config.sms_max_length,
     }
-    return render(request, "messaging/person_detail.html", context)
+    return render(request, "messaging/person_detail.html", context, status=status)
 
 
 @staff_required
@@ -73,28 +75,32 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
 @staff_required
 @require_POST
 def person_send(request: HttpRequest, person_id: int) -> HttpResponse:
-    """Validate the compose form, then hand the text to the sending service."""
+    """Hand the compose form's text to the sending service (S1, S5, S6) and show where it went.
+
+    The service decides: not permitted -> the 403 page (PermissionDenied); empty or too long ->
+    the page again with the reason under the compose box (400). The form states the same
+    rules in the same words as the browser's counter; a refusal it does not know (the
+    configuration changed meanwhile) is shown with the service's words.
+    """
     person = _person(person_id)
     viewer = _viewer(request)
-    if not sms_admin_selectors.person_may_send(viewer):
-        raise PermissionDenied("None of your roles is permitted to send texts.")
+    if viewer is not None and viewer.pk == person.pk:
+        raise PermissionDenied("This is your own profile; texts go to other people.")
     config = sms_admin_services.configuration_get()
     form = ComposeForm(request.POST, max_length=config.sms_max_length)
-    if not form.is_valid():
-        return _page(request, person, compose=form)
-    send = getattr(messaging_services, "message_send", None)
-    if send is None:
-        messages.warning(request, "Sending is not available yet.")
-        return redirect(reverse("person-detail", args=[person.pk]) + "#compose")
     try:
-        message = send(sender=viewer, recipient=person, body=form.cleaned_data["body"])
+        message = messaging_services.message_send(
+            sender=viewer, recipient_id=person.pk, body=form.data.get("body", "")
+        )
     except ValidationError as exc:
-        form.add_error("body", " ".join(exc.messages))
-        return _page(request, person, compose=form)
-    messages.success(
-        request, f"Message recorded ({message.get_channel_display()}, {message.status})."
-    )
-    return redirect(reverse("person-detail", args=[person.pk]) + "#conversation")
+        if form.is_valid():
+            form.add_error("body", " ".join(exc.messages))
+        return _page(request, person, compose=form, status=400)
+    where = f" to {message.destination}" if message.destination else ""
+    reason = f" ({message.get_failure_reason_display()})" if message.failure_reason else ""
+    # Its status moves on (queued, sent, delivered): the conversation below shows the current one.
+    messages.success(request, f"Message recorded: {message.get_channel_display()}{where}{reason}.")
+    return redirect(reverse("person-detail", args=[person.pk]) + f"#message-{message.pk}")
 
 
 # The Message Report (S7, S9) ------------------------------------------------------------------

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -92,8 +93,14 @@ def release_assignments(
 ) -> None:
     from sms_admin import pool
 
+    released = 0
     for assignment in queryset.filter(released_at__isnull=True):
-        pool.sender_assignment_release(assignment_id=assignment.pk, actor=request.user)
+        try:
+            pool.sender_assignment_release(assignment_id=assignment.pk, actor=request.user)
+        except ValidationError:
+            continue  # released meanwhile by someone else: nothing left to do
+        released += 1
+    modeladmin.message_user(request, f"Un-assigned {released} number(s).")
 
 
 @admin.register(SenderAssignment)

@@ -206,3 +206,26 @@ class ErrorCodePolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.meaning}"
+
+
+class WebhookKind(models.TextChoices):
+    STATUS = "status", "Status callback"
+    INBOUND = "inbound", "Inbound message"
+
+
+class WebhookReceipt(models.Model):
+    """One row per webhook kind: when a correctly signed request of that kind last arrived.
+
+    The Twilio tab's health line (C9) shows "last status callback received" from it. The
+    webhooks (twilio_bridge) write it through sms_admin.services; it lives here so the tab reads
+    it without importing the bridge (people <- sms_admin <- messaging <- twilio_bridge).
+    """
+
+    kind = models.CharField(max_length=16, choices=WebhookKind.choices, unique=True)
+    last_received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.last_received_at:%Y-%m-%d %H:%M:%S}"

@@ -31,6 +31,7 @@ from people.models import (
     SYSTEM_PHONE_TYPE_SRC,
     SYSTEM_SRC_SUFFIX,
     Person,
+    PersonPhone,
     PhoneType,
     RoleKind,
 )
@@ -69,12 +70,15 @@ def monthly_usage_reserve(*, at: datetime | None = None, limit: int | None = Non
     return bool(month_rows.update(sent=F("sent") + 1))
 
 
-def monthly_usage_reserve_many(*, count: int, at: datetime | None = None) -> int:
+def monthly_usage_reserve_many(
+    *, count: int, at: datetime | None = None, limit: int | None = None
+) -> int:
     """Take up to `count` texts from the month of `at` at once (bulk send); returns how many."""
     if count <= 0:
         return 0
     year, month = month_key(at)
-    limit = sms_admin_services.configuration_get().sms_message_limit
+    if limit is None:
+        limit = sms_admin_services.configuration_get().sms_message_limit
     _month_row_ensure(year, month)
     with transaction.atomic():
         row = MonthlyUsage.objects.select_for_update().get(year=year, month=month)
@@ -180,26 +184,34 @@ def sender_number_ensure(*, person: Person) -> SenderAssignment | None:
 
 
 def sender_assignment_release(*, assignment_id: int, actor: Actor = None) -> SenderAssignment:
-    """Un-assign (S8): the system phone is soft-deleted and the number is free again.
+    """Un-assign (S8): the assignment is marked released (when, and by whom when `actor` is a
+    logged-in user) and the staff member's system phone is soft-deleted, in one transaction; the
+    number is then free for the next new sender.
 
-    Releasing twice changes nothing the second time.
+    The release is a conditional UPDATE on the assignment still being active, so two
+    administrators (or the grid and the S9 command) releasing the same row release it once; the
+    second is told so.
 
     :raises SenderAssignment.DoesNotExist: for an unknown id.
+    :raises ValidationError: when the assignment was already released (nothing changes).
     """
+    now = timezone.now()
+    released_by = actor if actor is not None and actor.is_authenticated else None
     with transaction.atomic():
-        assignment = (
-            SenderAssignment.objects.select_for_update()
-            .select_related("phone")
-            .get(pk=assignment_id)
-        )
-        if assignment.released_at is not None:
-            return assignment
-        assignment.released_at = timezone.now()
-        assignment.released_by = (
-            actor if actor is not None and actor.is_authenticated else None  # type: ignore[assignment]
-        )
-        assignment.save(update_fields=["released_at", "released_by"])
-        people_services.phone_delete(phone=assignment.phone)
+        changed = SenderAssignment.objects.filter(
+            pk=assignment_id, released_at__isnull=True
+        ).update(released_at=now, released_by=released_by)
+        if not changed:
+            if not SenderAssignment.objects.filter(pk=assignment_id).exists():
+                raise SenderAssignment.DoesNotExist(
+                    f"There is no number assignment with id {assignment_id}."
+                )
+            raise ValidationError("This number was already un-assigned.", code="already_released")
+        assignment = SenderAssignment.objects.select_related(
+            "phone", "person", "sender_number"
+        ).get(pk=assignment_id)
+        phone = PersonPhone.objects.select_for_update().get(pk=assignment.phone_id)
+        people_services.phone_delete(phone=phone)
     return assignment
 
 

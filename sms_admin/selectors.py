@@ -8,7 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Max, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from people.models import Person
@@ -17,6 +17,8 @@ from sms_admin.models import (
     MonthlyUsage,
     SenderAssignment,
     SenderNumber,
+    WebhookKind,
+    WebhookReceipt,
 )
 
 
@@ -93,24 +95,26 @@ class TwilioHealth:
         return f"{credentials}; {callback}."
 
 
+def webhook_receipt_last(*, kind: str) -> datetime | None:
+    """When a correctly signed webhook of `kind` (WebhookKind) last arrived, or None if never."""
+    return (
+        WebhookReceipt.objects.filter(kind=kind).values_list("last_received_at", flat=True).first()
+    )
+
+
 def twilio_health() -> TwilioHealth:
     """The Twilio health line (C9). The auth token is never read into the page.
 
-    The last status callback is the latest delivery outcome recorded on an SMS (delivered or
-    undelivered), which only Twilio's status callbacks set.
+    The last status callback is when the status webhook last accepted a signed request
+    (WebhookReceipt, written by the webhook at most every 10 s per process), whatever it said.
     """
-    from messaging.models import Channel, Message, Status
-
-    last = Message.objects.filter(
-        channel=Channel.SMS, status__in=[Status.DELIVERED, Status.UNDELIVERED]
-    ).aggregate(at=Max("updated_at"))["at"]
     sid = settings.TWILIO_ACCOUNT_SID
     return TwilioHealth(
         sandbox=bool(settings.TWILIO_SANDBOX),
         credentials_configured=sid.startswith("AC") and len(sid) == 34,
         account_sid=sid,
         messaging_service_sid=settings.TWILIO_MESSAGING_SERVICE_SID,
-        last_status_callback_at=last,
+        last_status_callback_at=webhook_receipt_last(kind=WebhookKind.STATUS),
     )
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from people import phone_numbers
 from people.models import SYSTEM_PHONE_TYPE_CODE, PhoneType, Role, RoleKind
@@ -17,6 +19,7 @@ from sms_admin.models import (
     ErrorCodePolicy,
     SenderNumber,
     SmsConfiguration,
+    WebhookReceipt,
 )
 
 # Whole-number settings stored in PostgreSQL integer columns.
@@ -167,3 +170,31 @@ def error_code_policy_delete(*, policy: ErrorCodePolicy, actor: Any) -> None:
         actor=actor, field=f"error_code_policy {policy.code}", old=_policy_display(policy), new=""
     )
     policy.delete()
+
+
+# --- when Twilio's webhooks last arrived (C9's health line) ------------------------------------
+
+# A busy webhook should not write the same row on every request: each process writes at most
+# once per interval, so the time shown is at most this many seconds old.
+WEBHOOK_RECEIPT_WRITE_INTERVAL_SECONDS = 10.0
+_receipts_written: dict[str, float] = {}
+
+
+def webhook_receipt_record(*, kind: str, force: bool = False) -> bool:
+    """Note that a correctly signed webhook of `kind` (WebhookKind) arrived now; called by the
+    webhook views once the request is verified. Returns whether the row was written."""
+    monotonic = time.monotonic()
+    previous = _receipts_written.get(kind)
+    interval = WEBHOOK_RECEIPT_WRITE_INTERVAL_SECONDS
+    if not force and previous is not None and monotonic - previous < interval:
+        return False
+    _receipts_written[kind] = monotonic
+    now = timezone.now()
+    if WebhookReceipt.objects.filter(kind=kind).update(last_received_at=now):
+        return True
+    try:
+        with transaction.atomic():
+            WebhookReceipt.objects.create(kind=kind, last_received_at=now)
+    except IntegrityError:
+        WebhookReceipt.objects.filter(kind=kind).update(last_received_at=now)
+    return True

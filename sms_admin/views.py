@@ -9,13 +9,13 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from config.pages import administrator_required, paginate
-from sms_admin import assignments, notifications, selectors, services
+from sms_admin import notifications, pool, selectors, services
 from sms_admin.forms import (
     EmailNotificationsForm,
     GeneralSettingsForm,
@@ -151,11 +151,10 @@ def sender_add(request: HttpRequest) -> HttpResponse:
 @administrator_required
 @require_POST
 def assignment_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    assignment = get_object_or_404(
-        SenderAssignment.objects.select_related("person", "sender_number"), pk=pk
-    )
     try:
-        assignments.sender_assignment_release(assignment=assignment, actor=request.user)
+        assignment = pool.sender_assignment_release(assignment_id=pk, actor=request.user)
+    except SenderAssignment.DoesNotExist:
+        raise Http404(f"There is no number assignment with id {pk}.") from None
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

@@ -125,3 +125,12 @@ def migration_data_in_transactional_tests(request: pytest.FixtureRequest) -> Non
 def fast_password_hashing(settings: Any) -> None:
     """Users are made in most tests; the production hasher costs about half a second each."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def webhook_receipts_unthrottled() -> None:
+    """Each test starts as a fresh web process: the webhook-receipt write throttle (one write
+    per kind per 10 s per process) must not carry a previous test's write over."""
+    from sms_admin import services as sms_admin_services
+
+    sms_admin_services._receipts_written.clear()

@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from messaging import policy, send_routing
+from messaging import policy, routing, selectors
 from messaging import services as messaging_services
 from messaging.models import Channel, Direction, FailureReason, Message, Status
 from people.models import Person, PersonPhone
@@ -47,11 +47,12 @@ def sms_send(*, message_id: int) -> SendOutcome:
     if message is None:
         return SendOutcome("skipped")
     # Route again at send time: a phone disabled (STOP, by hand) since queuing is never texted.
-    route = (
-        send_routing.route_for_person_id(message.recipient_id)
+    facts = (
+        selectors.route_facts_for_person_id(message.recipient_id)
         if message.recipient_id is not None
         else None
     )
+    route = routing.route(facts, selectors.config_facts()) if facts is not None else None
     if route is None or route.channel != "sms" or route.phone is None:
         reason = route.reason if route is not None else FailureReason.NO_SMS_PHONE
         messaging_services.message_sms_failed(

@@ -17,8 +17,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from messaging import inbound, status
-from twilio_bridge import receipts
-from twilio_bridge.models import WebhookKind
+from sms_admin import services as sms_admin_services
+from sms_admin.models import WebhookKind
 from twilio_bridge.signature import twilio_signature_required
 
 logger = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ def sms_status(request: HttpRequest) -> HttpResponse:
     status.message_status_apply(
         message_sid=message_sid, twilio_status=twilio_status, token=token, error_code=error_code
     )
-    receipts.webhook_receipt_record(kind=WebhookKind.STATUS)
+    sms_admin_services.webhook_receipt_record(kind=WebhookKind.STATUS)
     return HttpResponse(status=204)
 
 
@@ -126,5 +126,5 @@ def sms_inbound(request: HttpRequest) -> HttpResponse:
         body=body,
         opt_out_type=request.POST.get("OptOutType", "").strip(),
     )
-    receipts.webhook_receipt_record(kind=WebhookKind.INBOUND)
+    sms_admin_services.webhook_receipt_record(kind=WebhookKind.INBOUND)
     return _twiml(result.reply)

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from messaging import services as messaging_services
 from messaging.models import Channel, Direction, Message, Status
 from people import services as people_services
 from people.models import Person
@@ -61,9 +60,8 @@ def student(config: Any, cell: Any, advisor: Person) -> Person:
 
 
 def test_a_permitted_advisor_counts_characters_and_a_1001_character_text_cannot_be_sent(
-    session: Session, advisor: Person, student: Person, monkeypatch: pytest.MonkeyPatch
+    session: Session, advisor: Person, student: Person, sandbox: Any
 ) -> None:
-    monkeypatch.delattr(messaging_services, "message_send", raising=False)
     session.login("advisor")
     session.open(f"/people/{student.pk}/")
     page = session.page
@@ -104,8 +102,15 @@ def test_a_permitted_advisor_counts_characters_and_a_1001_character_text_cannot_
 
     page.get_by_label("Text message").fill("Hello Sam")
     page.get_by_role("button", name="Send").click()
-    expect(page.get_by_role("status").first).to_contain_text("Sending is not available yet.")
-    assert Message.objects.count() == 3
+    expect(page.get_by_role("status").first).to_contain_text(
+        "Message recorded: SMS to +12025550111."
+    )
+    text = Message.objects.get(body="Hello Sam")
+    item = page.locator(f"#message-{text.pk}")
+    expect(item).to_contain_text("SMS")
+    expect(item).to_contain_text("to +12025550111")
+    expect(item).to_contain_text("sent")
+    assert [c["form"]["From"] for c in sandbox.creates()] == ["+12015550100"]
 
 
 def test_staff_without_a_permitted_role_see_no_compose_box(

@@ -9,11 +9,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from messaging import services as messaging_services
+from messaging.forms import ComposeForm
 from messaging.models import Channel, Direction, Message, Status
 from people import services as people_services
 from tests import factories
 from tests.factories import assignments
+from tests.sending_support import pool_numbers
 
 
 def login(user: Any) -> Client:
@@ -27,12 +28,6 @@ def student(config: Any, cell: Any) -> Any:
     person = factories.student(first_name="Sam", last_name="Student", src_system_id="STU-1")
     factories.PhoneFactory(person=person, number="+12025550111", phone_type=cell)
     return person
-
-
-@pytest.fixture
-def no_sending_service(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The page as it is before the sending pipeline is merged: no message_send."""
-    monkeypatch.delattr(messaging_services, "message_send", raising=False)
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page(student: Any) -> None:
@@ -99,7 +94,7 @@ def test_a_text_longer_than_sms_max_length_is_refused_with_the_reason(
     response = login(advisor.user).post(
         reverse("person-send", args=[student.pk]), {"body": "x" * 1001}
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["compose"].errors["body"] == [
         "The text is 1001 characters; the limit is 1000 (smsMaxLength). Shorten it by 1."
     ]
@@ -108,43 +103,88 @@ def test_a_text_longer_than_sms_max_length_is_refused_with_the_reason(
 
 def test_an_empty_text_is_refused(advisor: Any, student: Any) -> None:
     response = login(advisor.user).post(reverse("person-send", args=[student.pk]), {"body": "   "})
+    assert response.status_code == 400
+    assert not Message.objects.exists()
     assert response.context["compose"].errors["body"] == [
         "Write a message first: an empty text cannot be sent."
     ]
 
 
-def test_without_the_sending_service_the_page_says_sending_is_not_available(
-    advisor: Any, student: Any, no_sending_service: None
+def test_a_valid_text_is_sent_and_the_redirect_shows_it_in_the_conversation(
+    advisor: Any, student: Any, sandbox: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    response = login(advisor.user).post(
-        reverse("person-send", args=[student.pk]), {"body": "Hello"}, follow=True
+    pool_numbers(1)
+    client = login(advisor.user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("person-send", args=[student.pk]), {"body": "Hello Sam"})
+
+    message = Message.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == (
+        reverse("person-detail", args=[student.pk]) + f"#message-{message.pk}"
     )
-    assert response.status_code == 200
-    assert "Sending is not available yet." in response.content.decode()
+    assert (message.sender, message.recipient, message.body) == (advisor, student, "Hello Sam")
+    assert (message.channel, message.status) == (Channel.SMS, Status.SENT)
+    assert [c["form"]["To"] for c in sandbox.creates()] == ["+12025550111"]
+    page = client.get(response["Location"]).content.decode()
+    item = page.split(f'id="message-{message.pk}"')[1].split("</li>")[0]
+    assert "Hello Sam" in item
+    assert '<span class="badge">SMS</span>' in item
+    assert "to +12025550111" in item
+    assert ">sent</span>" in item
+    assert "Message recorded: SMS to +12025550111." in page
+
+
+def test_a_text_to_a_person_without_a_textable_phone_shows_it_went_by_email(
+    advisor: Any, config: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    person = factories.student(email="no.phone@example.edu")
+    client = login(advisor.user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("person-send", args=[person.pk]), {"body": "Hi"})
+
+    page = client.get(response["Location"]).content.decode()
+    message = Message.objects.get(recipient=person)
+    item = page.split(f'id="message-{message.pk}"')[1].split("</li>")[0]
+    assert '<span class="badge badge-mail">Email</span>' in item
+    assert "to no.phone@example.edu" in item
+    assert ">sent</span>" in item
+    assert message.failure_reason == "NO_SMS_PHONE"
+    assert "Message recorded: Email to no.phone@example.edu (" in page
+
+
+def test_a_refusal_the_form_does_not_know_is_shown_with_the_services_words(
+    advisor: Any, student: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A form that lets everything through (as a stale one would): the service still refuses.
+    monkeypatch.setattr(ComposeForm, "clean_body", lambda form: form.cleaned_data["body"])
+
+    response = login(advisor.user).post(
+        reverse("person-send", args=[student.pk]), {"body": "x" * 1001}
+    )
+
+    assert response.status_code == 400
+    [error] = response.context["compose"].errors["body"]
+    assert error.startswith("The text is 1001 characters long; the limit is 1000 (smsMaxLength).")
+    assert 'id="compose-error"' in response.content.decode()
     assert not Message.objects.exists()
 
 
-def test_a_valid_text_is_handed_to_the_sending_service(
-    advisor: Any, student: Any, monkeypatch: pytest.MonkeyPatch
+def test_a_text_to_ones_own_profile_is_refused(advisor: Any, config: Any) -> None:
+    response = login(advisor.user).post(reverse("person-send", args=[advisor.pk]), {"body": "hi"})
+    assert response.status_code == 403
+    assert not Message.objects.exists()
+
+
+def test_an_administrator_without_a_person_record_gets_the_403_page_with_the_reason(
+    admin_user: Any, student: Any
 ) -> None:
-    calls: list[dict[str, Any]] = []
-
-    def message_send(**kwargs: Any) -> Message:
-        calls.append(kwargs)
-        return Message.objects.create(
-            direction=Direction.OUTBOUND,
-            sender=kwargs["sender"],
-            recipient=kwargs["recipient"],
-            channel=Channel.SMS,
-            body=kwargs["body"],
-        )
-
-    monkeypatch.setattr(messaging_services, "message_send", message_send, raising=False)
-    response = login(advisor.user).post(
-        reverse("person-send", args=[student.pk]), {"body": "Hello Sam"}
-    )
-    assert response.status_code == 302
-    assert calls == [{"sender": advisor, "recipient": student, "body": "Hello Sam"}]
+    response = login(admin_user).post(reverse("person-send", args=[student.pk]), {"body": "hi"})
+    assert response.status_code == 403
+    assert "not linked to a person" in response.content.decode()
+    assert not Message.objects.exists()
 
 
 def test_system_numbers_show_as_system_on_the_staff_members_own_profile(

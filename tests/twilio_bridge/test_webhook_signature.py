@@ -12,6 +12,8 @@ from django.test import Client
 
 from messaging.models import Message, Status
 from people.models import PhoneStatusChange, SmsStatus
+from sms_admin import selectors as sms_admin_selectors
+from sms_admin.models import WebhookKind
 from tests.twilio_bridge.webhook_client import (
     FORM,
     INBOUND_PATH,
@@ -23,8 +25,6 @@ from tests.twilio_bridge.webhook_client import (
     signed_post,
     status_params,
 )
-from twilio_bridge import receipts
-from twilio_bridge.models import WebhookKind
 
 pytestmark = pytest.mark.django_db
 
@@ -306,19 +306,17 @@ def test_a_signature_over_the_public_url_with_its_default_port_is_accepted(
 
 
 def test_a_signed_status_callback_is_remembered_for_the_health_line(world: World) -> None:
-    receipts._last_written.clear()
     text = world.outbound_text()
 
     signed_post(Client(), STATUS_PATH, status_params(text.twilio_sid, "delivered"))
 
-    assert receipts.webhook_receipt_last(kind=WebhookKind.STATUS) is not None
-    assert receipts.webhook_receipt_last(kind=WebhookKind.INBOUND) is None
+    assert sms_admin_selectors.webhook_receipt_last(kind=WebhookKind.STATUS) is not None
+    assert sms_admin_selectors.webhook_receipt_last(kind=WebhookKind.INBOUND) is None
 
 
 def test_a_refused_callback_is_not_remembered_for_the_health_line(world: World) -> None:
-    receipts._last_written.clear()
     text = world.outbound_text()
 
     signed_post(Client(), STATUS_PATH, status_params(text.twilio_sid, "delivered"), signature="x")
 
-    assert receipts.webhook_receipt_last(kind=WebhookKind.STATUS) is None
+    assert sms_admin_selectors.webhook_receipt_last(kind=WebhookKind.STATUS) is None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandParser
 
 from sms_admin import pool
@@ -30,8 +31,13 @@ class Command(BaseCommand):
                 f"(person {row.person_id})\tassigned {row.assigned_at:%Y-%m-%d}"
             )
         if options["release"]:
+            released = 0
             for row in rows:
-                pool.sender_assignment_release(assignment_id=row.pk)
-            self.stdout.write(f"Released {len(rows)} assignment(s).")
+                try:
+                    pool.sender_assignment_release(assignment_id=row.pk)
+                except ValidationError:
+                    continue  # released meanwhile (the grid, another run)
+                released += 1
+            self.stdout.write(f"Released {released} assignment(s).")
         else:
             self.stdout.write(f"{len(rows)} assignment(s); run with --release to un-assign.")

@@ -1,7 +1,9 @@
 """`manage.py runserver_demo [addrport]`: the Twilio sandbox in the background, then runserver.
 
 Texts sent from the browser reach the sandbox, which posts signed status callbacks back to
-PUBLIC_BASE_URL, so they come back as delivered through the real webhook path.
+PUBLIC_BASE_URL, so they come back as delivered through the real webhook path. Without
+PUBLIC_BASE_URL in the environment it is this server's own address (`addrport`), so the demo
+works on any port.
 """
 
 from __future__ import annotations
@@ -16,6 +18,18 @@ from django.core.management.base import BaseCommand, CommandParser
 from twilio_bridge.sandbox import Sandbox
 
 
+def public_base_url_for(addrport: str) -> str:
+    """The origin the sandbox calls back for a development server on `addrport`
+    ("8000", "127.0.0.1:8000", "0.0.0.0:8000", "[::1]:8000")."""
+    host, _, port = addrport.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    if host in ("0.0.0.0", "::", "0"):  # noqa: S104 (a comparison; nothing binds here)
+        host = "127.0.0.1"  # listening everywhere: call back on this machine
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 class Command(BaseCommand):
     help = "Start the Twilio sandbox in the background, then the development server."
 
@@ -26,12 +40,18 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         sandbox: Sandbox | None = None
+        if not os.environ.get("PUBLIC_BASE_URL"):
+            # The environment carries it to runserver's autoreloaded child process too.
+            os.environ["PUBLIC_BASE_URL"] = public_base_url_for(options["addrport"])
+            settings.PUBLIC_BASE_URL = os.environ["PUBLIC_BASE_URL"]
         # Under the autoreloader the server runs in a child process (RUN_MAIN=true); the
         # sandbox lives in the parent, which stays up across reloads, so it binds only once.
         if settings.TWILIO_SANDBOX and os.environ.get("RUN_MAIN") != "true":
             sandbox = Sandbox(port=settings.SANDBOX_PORT, callback_delay=options["callback_delay"])
             sandbox.start()
-            self.stdout.write(f"Twilio sandbox on {sandbox.url}")
+            self.stdout.write(
+                f"Twilio sandbox on {sandbox.url}; status callbacks to {settings.PUBLIC_BASE_URL}"
+            )
         try:
             call_command("runserver", options["addrport"], use_reloader=not options["noreload"])
         finally:

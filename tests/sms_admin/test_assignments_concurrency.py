@@ -1,0 +1,62 @@
+"""Racing releases of one assignment (S8) on PostgreSQL: the conditional UPDATE lets exactly one
+through; the others are told it was already un-assigned and change nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from people.models import PersonPhone, PhoneStatusChange
+from sms_admin import pool
+from sms_admin.models import SenderAssignment
+from tests import factories
+from tests.factories import assignments
+from tests.twilio_bridge.parallel import postgres_only, run_at_once
+
+pytestmark = postgres_only
+
+RACERS = 8
+
+
+def test_racing_releases_of_one_assignment_release_it_once() -> None:
+    held = assignments.assignment()
+    admins = [factories.UserFactory(username=f"racer{i}", is_staff=True) for i in range(RACERS)]
+
+    def release(i: int) -> str:
+        try:
+            pool.sender_assignment_release(assignment_id=held.pk, actor=admins[i])
+        except ValidationError:
+            return "refused"
+        return "released"
+
+    outcomes = run_at_once(release, RACERS)
+
+    assert sorted(outcomes) == ["refused"] * (RACERS - 1) + ["released"]
+    stored = SenderAssignment.objects.get(pk=held.pk)
+    assert stored.released_at is not None
+    assert stored.released_by in admins
+    assert PersonPhone.objects.get(pk=held.phone_id).deleted is True
+    assert not PhoneStatusChange.objects.filter(phone_id=held.phone_id).exists()
+    assert not SenderAssignment.objects.filter(released_at__isnull=True).exists()
+
+
+def test_releases_racing_new_assignments_never_give_one_number_to_two_people(
+    config: Any,
+) -> None:
+    held = [assignments.assignment() for _ in range(RACERS // 2)]
+    newcomers = [factories.staff() for _ in range(RACERS // 2)]
+
+    def act(i: int) -> str:
+        if i % 2 == 0:
+            pool.sender_assignment_release(assignment_id=held[i // 2].pk)
+            return "released"
+        got = pool.sender_number_ensure(person=newcomers[i // 2])
+        return "assigned" if got is not None else "none"
+
+    run_at_once(act, RACERS)
+
+    active = SenderAssignment.objects.filter(released_at__isnull=True)
+    numbers = list(active.values_list("sender_number_id", flat=True))
+    assert len(numbers) == len(set(numbers))
+    assert active.count() <= config.sms_phone_number_limit
