@@ -3,6 +3,7 @@ all or nothing with row-by-row errors; the management command and `POST people/i
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -479,3 +480,68 @@ def test_staff_and_students_may_not_import(advisor_api: APIClient, student_api: 
         assert response.status_code == 403
         assert response.json()["detail"] == "Only administrators and integrations may do this."
     assert not Person.objects.filter(src_system_id="S-1").exists()
+
+
+# Concurrency (PostgreSQL) ----------------------------------------------------------------------
+
+THREADS = 8
+
+
+def race(work: Any) -> list[Any]:
+    """Run work(i) in THREADS threads released together, each with its own connection; an
+    exception is returned as the thread's result."""
+    barrier = threading.Barrier(THREADS)
+    results: list[Any] = [None] * THREADS
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as exc:  # compared by the test
+            results[i] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_racing_imports_of_one_person_add_a_new_phone_once(ana: Person) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is proven on PostgreSQL: run with DATABASE_URL=postgres://...")
+    feed = [ana_row(phone("PH-1", "+12025550101"), phone("PH-2", "+12025550102"))]
+    results = race(lambda i: sis.sis_people_import(rows=feed))
+    assert all(isinstance(r, sis.SisImportResult) for r in results), results
+    assert sorted(r.phones_added for r in results) == [0] * (THREADS - 1) + [1]
+    assert ana.phones.filter(src_system_id="PH-2").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_racing_imports_of_one_new_person_create_it_once(
+    student_role: Role, cell: PhoneType
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is proven on PostgreSQL: run with DATABASE_URL=postgres://...")
+    feed = [
+        sis.SisRow(
+            src_system_id="S-7",
+            first_name="Gus",
+            last_name="Novak",
+            roles=("student",),
+            phones=(phone("PH-7", "+12025550107"),),
+        )
+    ]
+    results = race(lambda i: sis.sis_people_import(rows=feed))
+    created = [r for r in results if isinstance(r, sis.SisImportResult) and r.people_created]
+    refused = [r for r in results if not isinstance(r, sis.SisImportResult)]
+    assert len(created) == 1
+    assert all("Run the import again." in str(r) for r in refused), refused
+    assert Person.objects.filter(src_system_id="S-7").count() == 1
+    assert PersonPhone.objects.filter(src_system_id="PH-7").count() == 1
