@@ -20,6 +20,7 @@ api_v1 = [
     path(
         "sms-configuration/", sms_admin_api.SmsConfigurationView.as_view(), name="sms-configuration"
     ),
+    path("people/import/", people_api.PersonImportView.as_view(), name="people-import"),
     path(
         "people/<int:person_id>/phones/",
         people_api.PersonPhoneListView.as_view(),

@@ -6,9 +6,10 @@ from typing import Any
 
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
-from people import phone_numbers
+from people import phone_numbers, sis
 from people.models import (
     SYSTEM_PHONE_TYPE_CODE,
     SYSTEM_PHONE_TYPE_SRC,
@@ -170,3 +171,72 @@ class PhoneUpdateSerializer(PhoneSerializer):
             "src_system_id",
             "phone_type_src_system_id",
         ]
+
+
+SIS_IMPORT_MAX_PEOPLE = 5000
+
+
+class SisPhoneImportSerializer(serializers.Serializer[Any]):
+    """One phone of a person in the SIS feed (P7); the import checks the values row by row."""
+
+    src_system_id = serializers.CharField(allow_blank=True, default="")
+    number = serializers.CharField(allow_blank=True, default="")
+    phone_type = serializers.CharField(allow_blank=True, default="", help_text="A phone type code.")
+    phone_type_src_system_id = serializers.CharField(allow_blank=True, default="")
+
+
+class SisPersonImportSerializer(serializers.Serializer[Any]):
+    """One person of the SIS feed with all of their phones (P7)."""
+
+    src_system_id = serializers.CharField(allow_blank=True, default="")
+    first_name = serializers.CharField(allow_blank=True, default="")
+    last_name = serializers.CharField(allow_blank=True, default="")
+    email = serializers.CharField(allow_blank=True, default="")
+    roles = serializers.ListField(child=serializers.CharField(), default=list)
+    phones = SisPhoneImportSerializer(many=True, default=list)
+
+
+class SisImportSerializer(serializers.Serializer[Any]):
+    people = SisPersonImportSerializer(many=True, allow_empty=False)
+
+    def validate_people(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if len(value) > SIS_IMPORT_MAX_PEOPLE:
+            raise serializers.ValidationError(
+                f"Send at most {SIS_IMPORT_MAX_PEOPLE} people per request; split the feed."
+            )
+        return value
+
+    def sis_rows(self) -> list[sis.SisRow]:
+        return [
+            sis.SisRow(
+                src_system_id=person["src_system_id"],
+                first_name=person["first_name"],
+                last_name=person["last_name"],
+                email=person["email"],
+                roles=tuple(person["roles"]),
+                phones=tuple(sis.SisPhoneRow(**phone) for phone in person["phones"]),
+            )
+            for person in self.validated_data["people"]
+        ]
+
+
+class SisImportResultSerializer(serializers.Serializer[Any]):
+    people_created = serializers.IntegerField()
+    people_updated = serializers.IntegerField()
+    people_unchanged = serializers.IntegerField()
+    phones_added = serializers.IntegerField()
+    phones_updated = serializers.IntegerField()
+    phones_deleted = serializers.IntegerField(help_text="Soft-deleted: missing from the feed.")
+    phones_unchanged = serializers.IntegerField()
+
+
+class SisRowErrorSerializer(serializers.Serializer[Any]):
+    row = serializers.CharField(help_text='e.g. "people[2]" or "people[2].phones[0]"')
+    messages = serializers.ListField(child=serializers.CharField())
+
+
+# Only for the schema: `errors` cannot be a declared field (it is a Serializer property).
+SisImportErrorsSerializer = inline_serializer(
+    name="SisImportErrors",
+    fields={"detail": serializers.CharField(), "errors": SisRowErrorSerializer(many=True)},
+)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from config.api import AdminWritesStaffReads, IsAdminOrIntegration, IsStaffMember
-from people import selectors, services
+from people import selectors, services, sis
 from people.api.serializers import (
     SYSTEM_PHONES_MESSAGE,
     PersonSerializer,
@@ -18,6 +20,9 @@ from people.api.serializers import (
     PhoneTypeSerializer,
     PhoneUpdateSerializer,
     RoleSerializer,
+    SisImportErrorsSerializer,
+    SisImportResultSerializer,
+    SisImportSerializer,
 )
 from people.models import Person, PersonPhone, PhoneType, Role
 
@@ -111,3 +116,25 @@ class PhoneDetailView(generics.RetrieveUpdateDestroyAPIView[PersonPhone]):
                 {"detail": SYSTEM_PHONES_MESSAGE + " Delete the assignment on Phone Number Usage."}
             )
         services.phone_delete(phone=instance)
+
+
+class PersonImportView(APIView):
+    """POST `people/import/`: the SIS person import (P7), all or nothing."""
+
+    permission_classes = [IsAdminOrIntegration]
+
+    @extend_schema(
+        request=SisImportSerializer,
+        responses={200: SisImportResultSerializer, 400: SisImportErrorsSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = SisImportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            result = sis.sis_people_import(rows=serializer.sis_rows(), actor=request.user)
+        except sis.SisImportError as exc:
+            errors = [{"row": e.row, "messages": list(e.messages)} for e in exc.row_errors]
+            return Response(
+                {"detail": exc.messages[0], "errors": errors}, status=status.HTTP_400_BAD_REQUEST
+            )
+        return Response(result.as_dict())
