@@ -121,29 +121,58 @@ def message_status_apply(
         direction=Direction.OUTBOUND,
         channel=Channel.SMS,
     )
+    if status in FAILED_STATUSES:
+        return _failure_apply(texts, lower, fields, token=token, sid=message_sid, code=error_code)
+    # The common path (sent, delivered): one UPDATE in autocommit, no transaction.
     changed = _update(texts.filter(status__in=lower), fields, token=token, sid=message_sid)
     if not changed:
-        current = texts.values_list("pk", "status").first()
-        if current is None:
-            logger.warning(
-                "Status callback %r for unknown message (MessageSid %s, token %s): ignored",
-                twilio_status,
-                message_sid,
-                token,
-            )
-            return StatusOutcome(found=False, changed=False)
-        logger.info(
-            "Status callback %r for message %s (now %s) changes nothing",
-            twilio_status,
-            current[0],
-            current[1],
-        )
-        return StatusOutcome(found=True, changed=False, message_id=current[0], status=current[1])
-    if status not in FAILED_STATUSES:
-        return StatusOutcome(found=True, changed=True, status=status)
-    message_id = texts.values_list("pk", flat=True).get()
-    message_delivery_failure_handle(message_id=message_id, error_code=error_code)
+        return _unchanged(texts, twilio_status=twilio_status, sid=message_sid, token=token)
+    return StatusOutcome(found=True, changed=True, status=status)
+
+
+def _failure_apply(
+    texts: QuerySet[Message],
+    lower: list[str],
+    fields: dict[str, object],
+    *,
+    token: uuid.UUID | None,
+    sid: str,
+    code: int | None,
+) -> StatusOutcome:
+    """undelivered/failed: the status, the policy (phones) and the queued email fallback in ONE
+    transaction. A process dying half-way rolls all of it back, so Twilio's retry of the same
+    callback finds the text still below the failed rank and applies T3 in full."""
+    status = str(fields["status"])
+    message_id: int | None = None
+    with transaction.atomic():
+        changed = _update(texts.filter(status__in=lower), fields, token=token, sid=sid)
+        if changed:
+            message_id = texts.values_list("pk", flat=True).get()
+            message_delivery_failure_handle(message_id=message_id, error_code=code)
+    if not changed:
+        return _unchanged(texts, twilio_status=status, sid=sid, token=token)
     return StatusOutcome(found=True, changed=True, message_id=message_id, status=status)
+
+
+def _unchanged(
+    texts: QuerySet[Message], *, twilio_status: str, sid: str, token: uuid.UUID | None
+) -> StatusOutcome:
+    current = texts.values_list("pk", "status").first()
+    if current is None:
+        logger.warning(
+            "Status callback %r for unknown message (MessageSid %s, token %s): ignored",
+            twilio_status,
+            sid,
+            token,
+        )
+        return StatusOutcome(found=False, changed=False)
+    logger.info(
+        "Status callback %r for message %s (now %s) changes nothing",
+        twilio_status,
+        current[0],
+        current[1],
+    )
+    return StatusOutcome(found=True, changed=False, message_id=current[0], status=current[1])
 
 
 def message_delivery_failure_handle(*, message_id: int, error_code: int | None) -> Message:

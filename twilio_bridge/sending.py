@@ -152,7 +152,8 @@ def _stuck_after() -> timedelta:
 
 def messages_sweep(*, limit: int = 500) -> dict[str, int]:
     """The beat job: re-queue texts and emails left in `queued` (a lost task), reconcile texts
-    left in `sending` (a worker killed mid-send, a lost answer)."""
+    left in `sending` (a worker killed mid-send, a lost answer), and send again, once, emails
+    left in `sending` (their outcome is unknown; a duplicate email beats a lost one)."""
     cutoff = timezone.now() - _stuck_after()
     outbound = Message.objects.filter(direction=Direction.OUTBOUND, updated_at__lt=cutoff)
     counts = {"requeued": 0, "reconciled": 0}
@@ -169,4 +170,11 @@ def messages_sweep(*, limit: int = 500) -> dict[str, int]:
     for pk in stuck[:limit]:
         sms_reconcile(message_id=pk, final=True)
         counts["reconciled"] += 1
+    emails = outbound.filter(status=Status.SENDING, channel=Channel.EMAIL)
+    for pk in emails.values_list("pk", flat=True)[:limit]:
+        if messaging_services.message_email_unstick(message_id=pk, cutoff=cutoff):
+            messaging_tasks.deliver_email.delay(message_id=pk)
+            counts["requeued"] += 1
+        else:
+            counts["reconciled"] += 1
     return counts
