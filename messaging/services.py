@@ -11,13 +11,13 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from messaging import routing, segments, selectors
@@ -414,9 +414,12 @@ def message_email_unstick(*, message_id: int, cutoff: datetime) -> bool:
 
 def message_sms_claim(*, message_id: int) -> Message | None:
     """queued -> sending, by a conditional UPDATE: only one worker ever holds a text."""
-    claimed = Message.objects.filter(
-        pk=message_id, channel=Channel.SMS, status=Status.QUEUED
-    ).update(status=Status.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now())
+    now = timezone.now()
+    claimed = (
+        Message.objects.filter(pk=message_id, channel=Channel.SMS, status=Status.QUEUED)
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+        .update(status=Status.SENDING, attempts=F("attempts") + 1, updated_at=now)
+    )
     if not claimed:
         return None
     return Message.objects.select_related("sender", "recipient", "phone").get(pk=message_id)
@@ -493,3 +496,58 @@ def message_sms_failed(
         pool.monthly_usage_release(at=created_at)
         # In the same transaction: a failed text always has its (queued) email.
         return message_email_fallback(message_id=message_id, reason=reason)
+
+
+def message_sms_retry_schedule(*, message_id: int, reason: str) -> Message | None:
+    """Schedule another attempt of a text a status callback reported failed with a "retry later"
+    code (T3: 30003, 30008): a new queued text, `retry_of` the failed one, due after the next
+    delay of `SMS_UNREACHABLE_RETRY_SECONDS` (`not_before`; the sweep enqueues it when due; it is
+    routed again at send time). It takes a unit of the monthly limit like any text.
+
+    Returns None when no attempt is left or the month's limit is reached: the caller falls back
+    to email. Call it inside the caller's transaction, once per failed attempt (a unique
+    constraint on `retry_of` guards against races).
+    """
+    text = Message.objects.get(pk=message_id)
+    delays = tuple(settings.SMS_UNREACHABLE_RETRY_SECONDS)
+    earlier = 0
+    ancestor_id = text.retry_of_id
+    while ancestor_id is not None:
+        earlier += 1
+        ancestor_id = (
+            Message.objects.filter(pk=ancestor_id).values_list("retry_of_id", flat=True).first()
+        )
+    if earlier >= len(delays):
+        return None
+    with transaction.atomic():
+        retry = Message.objects.create(
+            direction=Direction.OUTBOUND,
+            sender_id=text.sender_id,
+            recipient_id=text.recipient_id,
+            channel=Channel.SMS,
+            destination=text.destination,
+            from_number=text.from_number,
+            phone_id=text.phone_id,
+            body=text.body,
+            status=Status.QUEUED,
+            failure_reason=reason,
+            segments=text.segments,
+            encoding=text.encoding,
+            retry_of=text,
+            not_before=timezone.now() + timedelta(seconds=delays[earlier]),
+        )
+        if not pool.monthly_usage_reserve(at=retry.created_at):
+            transaction.set_rollback(True)
+            return None
+    return retry
+
+
+def message_sms_retry_due(*, message_id: int) -> bool:
+    """A scheduled retry whose time has come: clears `not_before` (True when this call did, so
+    exactly one sweep enqueues it; a lost task is then re-queued like any queued text)."""
+    now = timezone.now()
+    return bool(
+        Message.objects.filter(pk=message_id, status=Status.QUEUED, not_before__lte=now).update(
+            not_before=None, updated_at=now
+        )
+    )

@@ -26,6 +26,7 @@ from django.utils import timezone
 from messaging import policy
 from messaging import services as messaging_services
 from messaging.models import STATUS_RANK, Channel, Direction, Message, Status
+from sms_admin.models import PolicyAction
 
 logger = logging.getLogger(__name__)
 
@@ -176,12 +177,14 @@ def _unchanged(
 
 
 def message_delivery_failure_handle(*, message_id: int, error_code: int | None) -> Message:
-    """Apply T3 to a text Twilio reported as undelivered/failed: phones, reason, email.
+    """Apply T3 to a text Twilio reported as undelivered/failed: phones, reason, and then either
+    another attempt later or the email fallback (queued; sent by a task after commit).
 
-    Call it once per failed text (the caller's conditional UPDATE guarantees that). Twilio has
-    already tried to deliver the text, so every action ends in the email fallback at once,
-    including "retry later" codes (30003, 30008): sending the same text again could reach the
-    handset twice, and the student gets the email now rather than after hours of backoff.
+    Call it once per failed text, inside the caller's transaction (the conditional UPDATE
+    guarantees once). A "retry later" code (action retry_then_email: 30003, 30008) schedules a
+    new attempt of the text after a backoff (`message_sms_retry_schedule`) while attempts are
+    left, then falls back to email. Every other action falls back to email at once; so does
+    `retry` (20429) reported by a callback, which cannot be a throttled request of ours.
 
     :raises Message.DoesNotExist: when the message does not exist.
     """
@@ -189,5 +192,12 @@ def message_delivery_failure_handle(*, message_id: int, error_code: int | None) 
     decision = policy.error_policy_apply(code=error_code, phone=text.phone)
     Message.objects.filter(pk=message_id).update(failure_reason=decision.failure_reason)
     text.failure_reason = decision.failure_reason
+    if decision.action == PolicyAction.RETRY_THEN_EMAIL and (
+        messaging_services.message_sms_retry_schedule(
+            message_id=message_id, reason=decision.failure_reason
+        )
+        is not None
+    ):
+        return text
     messaging_services.message_email_fallback(message_id=message_id, reason=decision.failure_reason)
     return text
