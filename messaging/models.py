@@ -7,6 +7,10 @@ Outbound state machine (statuses are Twilio's words; they only move forward by r
        |                 \\--refused / retries exhausted--> failed (+ email fallback)
        \\--routed to email--> (channel email) sent | failed
 
+A text Twilio reports undelivered with a "retry later" code (30003, 30008) gets a new queued
+text `retry_of` it, due at `not_before` (T3); an email (routed or fallback) is claimed
+queued -> sending by its task and re-sent once by the sweep when its outcome is unknown.
+
 Inbound messages are stored once per Twilio MessageSid with status `received`.
 """
 
