@@ -182,6 +182,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 # A text left in `sending` this long is reconciled by the sweep (looked up at Twilio).
 SMS_STUCK_AFTER_SECONDS = env_int("SMS_STUCK_AFTER_SECONDS", 600)
+# T3 "retry later" codes (30003, 30008) reported by a status callback: a new attempt after each
+# of these delays (picked up by the sweep), then the email fallback. Empty: email at once.
+SMS_UNREACHABLE_RETRY_SECONDS = tuple(
+    int(s) for s in os.environ.get("SMS_UNREACHABLE_RETRY_SECONDS", "900,3600").split(",") if s
+)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-messages": {"task": "twilio_bridge.tasks.sweep_stuck_messages", "schedule": 300.0},
 }

@@ -7,6 +7,10 @@ Outbound state machine (statuses are Twilio's words; they only move forward by r
        |                 \\--refused / retries exhausted--> failed (+ email fallback)
        \\--routed to email--> (channel email) sent | failed
 
+A text Twilio reports undelivered with a "retry later" code (30003, 30008) gets a new queued
+text `retry_of` it, due at `not_before` (T3); an email (routed or fallback) is claimed
+queued -> sending by its task and re-sent once by the sweep when its outcome is unknown.
+
 Inbound messages are stored once per Twilio MessageSid with status `received`.
 """
 
@@ -100,6 +104,13 @@ class Message(models.Model):
     replaces = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="fallbacks"
     )
+    # The text this one tries again (T3 "retry later" codes reported by a status callback): each
+    # attempt has its own token, SID and statuses, so late callbacks of one never touch another.
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
+    )
+    # A queued retry is not sent before this time (the sweep enqueues it when due).
+    not_before = models.DateTimeField(null=True, blank=True)
     # Our own id for Twilio's status callback URL, so a callback that overtakes the stored SID
     # still finds its message (T2).
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -127,6 +138,12 @@ class Message(models.Model):
                 fields=["replaces"],
                 condition=Q(replaces__isnull=False),
                 name="message_one_fallback_per_text",
+            ),
+            # A failed attempt is tried again at most once (the next attempt has its own row).
+            models.UniqueConstraint(
+                fields=["retry_of"],
+                condition=Q(retry_of__isnull=False),
+                name="message_one_retry_per_text",
             ),
         ]
 

@@ -11,13 +11,13 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from messaging import routing, segments, selectors
@@ -52,12 +52,14 @@ def _fallback_email(text: Message) -> EmailMessage:
 
 
 def message_email_fallback(*, message_id: int, reason: str) -> Message:
-    """Send the text `message_id` by email instead, once, recorded as its own message.
+    """Record the email that stands in for the text `message_id`, once, and queue it.
 
-    The fallback is linked to the text it replaces (`replaces`) and carries `reason`. A second
-    call for the same text returns the existing fallback and sends nothing (a unique constraint
-    guards against races). With no email address the fallback is recorded as undeliverable
-    (channel none, reason NO_EMAIL).
+    The fallback is its own message, linked to the text it replaces (`replaces`), carrying
+    `reason`, created `queued`; `deliver_email` sends it after the caller's transaction commits
+    (no SMTP inside a webhook request or a transaction; the sweep re-queues it if the task is
+    lost). A second call for the same text returns the existing fallback and queues nothing (a
+    unique constraint guards against races). With no email address the fallback is recorded as
+    undeliverable (channel none, reason NO_EMAIL).
     """
     text = Message.objects.select_related("sender", "recipient").get(pk=message_id)
     existing = Message.objects.filter(replaces=text).first()
@@ -73,24 +75,14 @@ def message_email_fallback(*, message_id: int, reason: str) -> Message:
                 channel=Channel.EMAIL if email else Channel.NONE,
                 destination=email,
                 body=text.body,
-                status=Status.SENDING if email else Status.FAILED,
+                status=Status.QUEUED if email else Status.FAILED,
                 failure_reason=reason if email else FailureReason.NO_EMAIL,
                 replaces=text,
             )
     except IntegrityError:
         return Message.objects.get(replaces=text)
-    if not email:
-        return fallback
-    try:
-        _fallback_email(text).send()
-    except Exception:
-        logger.exception("Email fallback for message %s could not be sent", text.pk)
-        Message.objects.filter(pk=fallback.pk).update(status=Status.FAILED)
-        fallback.status = Status.FAILED
-        return fallback
-    now = timezone.now()
-    Message.objects.filter(pk=fallback.pk).update(status=Status.SENT, sent_at=now)
-    fallback.status, fallback.sent_at = Status.SENT, now
+    if email:
+        _enqueue_email(fallback.pk)
     return fallback
 
 
@@ -365,10 +357,18 @@ def message_send_bulk(
     return result
 
 
-def message_email_deliver(*, message_id: int) -> Message:
-    """Send a message that was routed to email from the start (R5, S2, S4); once.
+# An email whose send outcome is unknown (the worker died between claiming and recording the
+# answer) is sent again by the sweep until it has been claimed this many times: a duplicate email
+# is less harmful than a lost one. A send that raised is retried the same way.
+EMAIL_MAX_ATTEMPTS = 2
 
-    The message is claimed (queued -> sending) so a redelivered task sends nothing twice.
+
+def message_email_deliver(*, message_id: int) -> Message:
+    """Send one queued email message (routed to email from the start, or a text's fallback).
+
+    The message is claimed (queued -> sending) by a conditional UPDATE, so a duplicate or
+    redelivered task sends nothing twice. A failed send goes back to `queued` for the sweep
+    while attempts remain (`EMAIL_MAX_ATTEMPTS`), then ends `failed`.
     """
     now = timezone.now()
     claimed = Message.objects.filter(
@@ -377,12 +377,16 @@ def message_email_deliver(*, message_id: int) -> Message:
     message = Message.objects.select_related("sender", "recipient").get(pk=message_id)
     if not claimed:
         return message
+    # A fallback reads as the text it replaces (same sender, recipient and body).
     try:
         _fallback_email(message).send()
     except Exception:
         logger.exception("Email message %s could not be sent", message_id)
-        Message.objects.filter(pk=message_id).update(status=Status.FAILED, updated_at=now)
-        message.status = Status.FAILED
+        final = message.attempts >= EMAIL_MAX_ATTEMPTS
+        Message.objects.filter(pk=message_id, status=Status.SENDING).update(
+            status=Status.FAILED if final else Status.QUEUED, updated_at=timezone.now()
+        )
+        message.refresh_from_db()
         return message
     Message.objects.filter(pk=message_id, status=Status.SENDING).update(
         status=Status.SENT, sent_at=timezone.now(), updated_at=timezone.now()
@@ -391,14 +395,31 @@ def message_email_deliver(*, message_id: int) -> Message:
     return message
 
 
+def message_email_unstick(*, message_id: int, cutoff: datetime) -> bool:
+    """An email left in `sending` since before `cutoff`: its send outcome is unknown. While
+    attempts remain it goes back to `queued` (returns True: enqueue it again), else it fails."""
+    stuck = Message.objects.filter(
+        pk=message_id, channel=Channel.EMAIL, status=Status.SENDING, updated_at__lt=cutoff
+    )
+    now = timezone.now()
+    if stuck.filter(attempts__lt=EMAIL_MAX_ATTEMPTS).update(status=Status.QUEUED, updated_at=now):
+        return True
+    if stuck.update(status=Status.FAILED, updated_at=now):
+        logger.error("Email message %s was never confirmed sent; marked failed", message_id)
+    return False
+
+
 # --- the worker's transitions of a text (S6) --------------------------------------------------
 
 
 def message_sms_claim(*, message_id: int) -> Message | None:
     """queued -> sending, by a conditional UPDATE: only one worker ever holds a text."""
-    claimed = Message.objects.filter(
-        pk=message_id, channel=Channel.SMS, status=Status.QUEUED
-    ).update(status=Status.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now())
+    now = timezone.now()
+    claimed = (
+        Message.objects.filter(pk=message_id, channel=Channel.SMS, status=Status.QUEUED)
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+        .update(status=Status.SENDING, attempts=F("attempts") + 1, updated_at=now)
+    )
     if not claimed:
         return None
     return Message.objects.select_related("sender", "recipient", "phone").get(pk=message_id)
@@ -473,4 +494,60 @@ def message_sms_failed(
         if created_at is None:
             created_at = Message.objects.values_list("created_at", flat=True).get(pk=message_id)
         pool.monthly_usage_release(at=created_at)
-    return message_email_fallback(message_id=message_id, reason=reason)
+        # In the same transaction: a failed text always has its (queued) email.
+        return message_email_fallback(message_id=message_id, reason=reason)
+
+
+def message_sms_retry_schedule(*, message_id: int, reason: str) -> Message | None:
+    """Schedule another attempt of a text a status callback reported failed with a "retry later"
+    code (T3: 30003, 30008): a new queued text, `retry_of` the failed one, due after the next
+    delay of `SMS_UNREACHABLE_RETRY_SECONDS` (`not_before`; the sweep enqueues it when due; it is
+    routed again at send time). It takes a unit of the monthly limit like any text.
+
+    Returns None when no attempt is left or the month's limit is reached: the caller falls back
+    to email. Call it inside the caller's transaction, once per failed attempt (a unique
+    constraint on `retry_of` guards against races).
+    """
+    text = Message.objects.get(pk=message_id)
+    delays = tuple(settings.SMS_UNREACHABLE_RETRY_SECONDS)
+    earlier = 0
+    ancestor_id = text.retry_of_id
+    while ancestor_id is not None:
+        earlier += 1
+        ancestor_id = (
+            Message.objects.filter(pk=ancestor_id).values_list("retry_of_id", flat=True).first()
+        )
+    if earlier >= len(delays):
+        return None
+    with transaction.atomic():
+        retry = Message.objects.create(
+            direction=Direction.OUTBOUND,
+            sender_id=text.sender_id,
+            recipient_id=text.recipient_id,
+            channel=Channel.SMS,
+            destination=text.destination,
+            from_number=text.from_number,
+            phone_id=text.phone_id,
+            body=text.body,
+            status=Status.QUEUED,
+            failure_reason=reason,
+            segments=text.segments,
+            encoding=text.encoding,
+            retry_of=text,
+            not_before=timezone.now() + timedelta(seconds=delays[earlier]),
+        )
+        if not pool.monthly_usage_reserve(at=retry.created_at):
+            transaction.set_rollback(True)
+            return None
+    return retry
+
+
+def message_sms_retry_due(*, message_id: int) -> bool:
+    """A scheduled retry whose time has come: clears `not_before` (True when this call did, so
+    exactly one sweep enqueues it; a lost task is then re-queued like any queued text)."""
+    now = timezone.now()
+    return bool(
+        Message.objects.filter(pk=message_id, status=Status.QUEUED, not_before__lte=now).update(
+            not_before=None, updated_at=now
+        )
+    )

@@ -26,6 +26,7 @@ from django.utils import timezone
 from messaging import policy
 from messaging import services as messaging_services
 from messaging.models import STATUS_RANK, Channel, Direction, Message, Status
+from sms_admin.models import PolicyAction
 
 logger = logging.getLogger(__name__)
 
@@ -121,38 +122,69 @@ def message_status_apply(
         direction=Direction.OUTBOUND,
         channel=Channel.SMS,
     )
+    if status in FAILED_STATUSES:
+        return _failure_apply(texts, lower, fields, token=token, sid=message_sid, code=error_code)
+    # The common path (sent, delivered): one UPDATE in autocommit, no transaction.
     changed = _update(texts.filter(status__in=lower), fields, token=token, sid=message_sid)
     if not changed:
-        current = texts.values_list("pk", "status").first()
-        if current is None:
-            logger.warning(
-                "Status callback %r for unknown message (MessageSid %s, token %s): ignored",
-                twilio_status,
-                message_sid,
-                token,
-            )
-            return StatusOutcome(found=False, changed=False)
-        logger.info(
-            "Status callback %r for message %s (now %s) changes nothing",
-            twilio_status,
-            current[0],
-            current[1],
-        )
-        return StatusOutcome(found=True, changed=False, message_id=current[0], status=current[1])
-    if status not in FAILED_STATUSES:
-        return StatusOutcome(found=True, changed=True, status=status)
-    message_id = texts.values_list("pk", flat=True).get()
-    message_delivery_failure_handle(message_id=message_id, error_code=error_code)
+        return _unchanged(texts, twilio_status=twilio_status, sid=message_sid, token=token)
+    return StatusOutcome(found=True, changed=True, status=status)
+
+
+def _failure_apply(
+    texts: QuerySet[Message],
+    lower: list[str],
+    fields: dict[str, object],
+    *,
+    token: uuid.UUID | None,
+    sid: str,
+    code: int | None,
+) -> StatusOutcome:
+    """undelivered/failed: the status, the policy (phones) and the queued email fallback in ONE
+    transaction. A process dying half-way rolls all of it back, so Twilio's retry of the same
+    callback finds the text still below the failed rank and applies T3 in full."""
+    status = str(fields["status"])
+    message_id: int | None = None
+    with transaction.atomic():
+        changed = _update(texts.filter(status__in=lower), fields, token=token, sid=sid)
+        if changed:
+            message_id = texts.values_list("pk", flat=True).get()
+            message_delivery_failure_handle(message_id=message_id, error_code=code)
+    if not changed:
+        return _unchanged(texts, twilio_status=status, sid=sid, token=token)
     return StatusOutcome(found=True, changed=True, message_id=message_id, status=status)
 
 
-def message_delivery_failure_handle(*, message_id: int, error_code: int | None) -> Message:
-    """Apply T3 to a text Twilio reported as undelivered/failed: phones, reason, email.
+def _unchanged(
+    texts: QuerySet[Message], *, twilio_status: str, sid: str, token: uuid.UUID | None
+) -> StatusOutcome:
+    current = texts.values_list("pk", "status").first()
+    if current is None:
+        logger.warning(
+            "Status callback %r for unknown message (MessageSid %s, token %s): ignored",
+            twilio_status,
+            sid,
+            token,
+        )
+        return StatusOutcome(found=False, changed=False)
+    logger.info(
+        "Status callback %r for message %s (now %s) changes nothing",
+        twilio_status,
+        current[0],
+        current[1],
+    )
+    return StatusOutcome(found=True, changed=False, message_id=current[0], status=current[1])
 
-    Call it once per failed text (the caller's conditional UPDATE guarantees that). Twilio has
-    already tried to deliver the text, so every action ends in the email fallback at once,
-    including "retry later" codes (30003, 30008): sending the same text again could reach the
-    handset twice, and the student gets the email now rather than after hours of backoff.
+
+def message_delivery_failure_handle(*, message_id: int, error_code: int | None) -> Message:
+    """Apply T3 to a text Twilio reported as undelivered/failed: phones, reason, and then either
+    another attempt later or the email fallback (queued; sent by a task after commit).
+
+    Call it once per failed text, inside the caller's transaction (the conditional UPDATE
+    guarantees once). A "retry later" code (action retry_then_email: 30003, 30008) schedules a
+    new attempt of the text after a backoff (`message_sms_retry_schedule`) while attempts are
+    left, then falls back to email. Every other action falls back to email at once; so does
+    `retry` (20429) reported by a callback, which cannot be a throttled request of ours.
 
     :raises Message.DoesNotExist: when the message does not exist.
     """
@@ -160,5 +192,12 @@ def message_delivery_failure_handle(*, message_id: int, error_code: int | None) 
     decision = policy.error_policy_apply(code=error_code, phone=text.phone)
     Message.objects.filter(pk=message_id).update(failure_reason=decision.failure_reason)
     text.failure_reason = decision.failure_reason
+    if decision.action == PolicyAction.RETRY_THEN_EMAIL and (
+        messaging_services.message_sms_retry_schedule(
+            message_id=message_id, reason=decision.failure_reason
+        )
+        is not None
+    ):
+        return text
     messaging_services.message_email_fallback(message_id=message_id, reason=decision.failure_reason)
     return text

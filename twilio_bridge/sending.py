@@ -152,14 +152,25 @@ def _stuck_after() -> timedelta:
 
 def messages_sweep(*, limit: int = 500) -> dict[str, int]:
     """The beat job: re-queue texts and emails left in `queued` (a lost task), reconcile texts
-    left in `sending` (a worker killed mid-send, a lost answer)."""
+    left in `sending` (a worker killed mid-send, a lost answer), send again, once, emails left in
+    `sending` (their outcome is unknown; a duplicate email beats a lost one), and enqueue the
+    scheduled retries of texts (`not_before`) whose time has come."""
     cutoff = timezone.now() - _stuck_after()
     outbound = Message.objects.filter(direction=Direction.OUTBOUND, updated_at__lt=cutoff)
     counts = {"requeued": 0, "reconciled": 0}
     from messaging import tasks as messaging_tasks
     from twilio_bridge import tasks as bridge_tasks
 
-    for pk, channel in outbound.filter(status=Status.QUEUED).values_list("pk", "channel")[:limit]:
+    # Scheduled retries whose time has come (T3 "retry later"; their own backoff, not a countdown).
+    due = Message.objects.filter(
+        direction=Direction.OUTBOUND, status=Status.QUEUED, not_before__lte=timezone.now()
+    )
+    for pk in due.values_list("pk", flat=True)[:limit]:
+        if messaging_services.message_sms_retry_due(message_id=pk):
+            bridge_tasks.send_sms.delay(message_id=pk)
+            counts["requeued"] += 1
+    waiting = outbound.filter(status=Status.QUEUED, not_before__isnull=True)
+    for pk, channel in waiting.values_list("pk", "channel")[:limit]:
         if channel == Channel.SMS:
             bridge_tasks.send_sms.delay(message_id=pk)
         elif channel == Channel.EMAIL:
@@ -169,4 +180,11 @@ def messages_sweep(*, limit: int = 500) -> dict[str, int]:
     for pk in stuck[:limit]:
         sms_reconcile(message_id=pk, final=True)
         counts["reconciled"] += 1
+    emails = outbound.filter(status=Status.SENDING, channel=Channel.EMAIL)
+    for pk in emails.values_list("pk", flat=True)[:limit]:
+        if messaging_services.message_email_unstick(message_id=pk, cutoff=cutoff):
+            messaging_tasks.deliver_email.delay(message_id=pk)
+            counts["requeued"] += 1
+        else:
+            counts["reconciled"] += 1
     return counts

@@ -39,6 +39,20 @@ def test_twenty_parallel_duplicate_failure_callbacks_make_one_state_change(world
     assert len(mail.outbox) == 1
 
 
+def test_twenty_parallel_unreachable_callbacks_schedule_one_retry_and_no_email(
+    world: World,
+) -> None:
+    text = world.outbound_text()
+    params = status_params(text.twilio_sid, "undelivered", 30003)
+
+    codes = run_at_once(lambda _: signed_post(Client(), STATUS_PATH, params).status_code, 20)
+
+    assert codes == [204] * 20
+    assert Message.objects.filter(retry_of=text, status=Status.QUEUED).count() == 1
+    assert not Message.objects.filter(replaces=text).exists()
+    assert mail.outbox == []
+
+
 def test_twenty_parallel_duplicate_delivered_callbacks_change_the_state_once(
     world: World,
 ) -> None:
