@@ -12,11 +12,12 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -97,10 +98,12 @@ def message_email_fallback(*, message_id: int, reason: str) -> Message:
 # --- checks (S1, S5) ------------------------------------------------------------------------
 
 
-def _configuration() -> SmsConfiguration:
+def _configuration(sender: Person | None = None) -> SmsConfiguration:
     """The configuration row with its default phone type, in one query: the send path needs its
-    limits (C6-C8) and its routing facts (C1-C3), and reads it once for both."""
-    config = SmsConfiguration.objects.select_related("default_sms_phone_type").filter(pk=1).first()
+    limits (C6-C8) and its routing facts (C1-C3), and reads it once for both. With `sender`, the
+    same query also answers whether the sender holds a permitted role (S1) and which pool number
+    they hold now (`selectors.send_configuration`)."""
+    config = selectors.send_configuration(sender.pk if sender is not None else None)
     return config if config is not None else sms_admin_services.configuration_get()
 
 
@@ -118,7 +121,10 @@ def _sender_check(sender: Person | None, config: SmsConfiguration) -> Person:
             "Your login is not linked to a person, so you cannot send texts. "
             "Ask an administrator to link it."
         )
-    if not sender_is_permitted(sender=sender, config=config):
+    permitted = getattr(config, "sender_permitted", None)
+    if permitted is None:
+        permitted = sender_is_permitted(sender=sender, config=config)
+    if not permitted:
         roles = ", ".join(sorted(config.permitted_roles.values_list("name", flat=True)))
         raise PermissionDenied(
             "Only staff holding a permitted role may send texts"
@@ -209,7 +215,7 @@ def message_send(*, sender: Person | None, recipient_id: int, body: str) -> Mess
     :raises ValidationError: when the body is empty or longer than smsMaxLength (S5), or the
         recipient does not exist.
     """
-    config = _configuration()
+    config = _configuration(sender)
     sender = _sender_check(sender, config)
     body = _body_check(body, config)
     person = selectors.route_facts_for_person_id(recipient_id)
@@ -217,7 +223,11 @@ def message_send(*, sender: Person | None, recipient_id: int, body: str) -> Mess
         raise ValidationError({"recipient": f"There is no person with id {recipient_id}."})
     route = routing.route(person, selectors.config_facts_of(config))
     with transaction.atomic():
-        assignment = pool.sender_number_ensure(person=sender) if route.channel == "sms" else None
+        # The number the sender holds came with the configuration; only a first send assigns one.
+        from_number = getattr(config, "sender_number", None) or ""
+        if route.channel == "sms" and not from_number:
+            assignment = pool.sender_number_ensure(person=sender)
+            from_number = assignment.sender_number.number if assignment is not None else ""
         if route.channel != "sms":
             message = _not_by_sms(
                 sender=sender,
@@ -226,7 +236,7 @@ def message_send(*, sender: Person | None, recipient_id: int, body: str) -> Mess
                 email=person.email,
                 reason=route.reason,
             )
-        elif assignment is None:
+        elif not from_number:
             message = _not_by_sms(
                 sender=sender,
                 recipient_id=recipient_id,
@@ -240,7 +250,7 @@ def message_send(*, sender: Person | None, recipient_id: int, body: str) -> Mess
                 recipient_id=recipient_id,
                 body=body,
                 route=route,
-                from_number=assignment.sender_number.number,
+                from_number=from_number,
             )
         message.save()
         if message.channel == Channel.SMS and not pool.monthly_usage_reserve(
@@ -302,7 +312,7 @@ def message_send_bulk(
     :raises PermissionDenied: when the sender holds no permitted role (S1).
     :raises ValidationError: when the body is empty or longer than smsMaxLength (S5).
     """
-    config = _configuration()
+    config = _configuration(sender)
     sender = _sender_check(sender, config)
     body = _body_check(body, config)
     config_facts = selectors.config_facts_of(config)
@@ -394,14 +404,63 @@ def message_email_deliver(*, message_id: int) -> Message:
 # --- the worker's transitions of a text (S6) --------------------------------------------------
 
 
+# The columns the worker needs of a text it claims, read back by the claim itself.
+_CLAIM_COLUMNS = (
+    "id",
+    "sender_id",
+    "recipient_id",
+    "channel",
+    "destination",
+    "from_number",
+    "phone_id",
+    "body",
+    "status",
+    "token",
+    "attempts",
+    "created_at",
+    "updated_at",
+)
+
+
 def message_sms_claim(*, message_id: int) -> Message | None:
-    """queued -> sending, by a conditional UPDATE: only one worker ever holds a text."""
-    claimed = Message.objects.filter(
-        pk=message_id, channel=Channel.SMS, status=Status.QUEUED
-    ).update(status=Status.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now())
-    if not claimed:
+    """queued -> sending, by a conditional UPDATE: only one worker ever holds a text.
+
+    One statement: `UPDATE ... RETURNING` (PostgreSQL, SQLite >= 3.35) hands back the columns
+    the worker needs, so the claimed row is not read again. Relations (sender, recipient) load
+    lazily if a rare path needs them.
+    """
+    table = connection.ops.quote_name(Message._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in _CLAIM_COLUMNS)
+    now = timezone.now()
+    # Identifiers only come from the model's own metadata; values are parameters.
+    sql = (
+        f"UPDATE {table} SET status = %s, attempts = attempts + 1, updated_at = %s "  # noqa: S608
+        f"WHERE id = %s AND channel = %s AND status = %s RETURNING {columns}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [Status.SENDING, now, message_id, Channel.SMS, Status.QUEUED],
+        )
+        row = cursor.fetchone()
+    if row is None:
         return None
-    return Message.objects.select_related("sender", "recipient", "phone").get(pk=message_id)
+    fields = {f.column: f for f in Message._meta.concrete_fields}
+    values = [
+        _from_db(fields[column].cached_col, value)
+        for column, value in zip(_CLAIM_COLUMNS, row, strict=True)
+    ]
+    return Message.from_db(connection.alias, [fields[c].attname for c in _CLAIM_COLUMNS], values)
+
+
+def _from_db(column: Any, value: Any) -> Any:
+    """A raw column value as the ORM would give it (UUIDs and datetimes on SQLite, aware
+    datetimes everywhere)."""
+    for converter in connection.ops.get_db_converters(column) + column.get_db_converters(
+        connection
+    ):
+        value = converter(value, column, connection)
+    return value
 
 
 def message_sms_retarget(*, message: Message, phone_id: int, number: str, from_number: str) -> None:
