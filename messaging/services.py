@@ -89,10 +89,12 @@ def message_email_fallback(*, message_id: int, reason: str) -> Message:
 # --- checks (S1, S5) ------------------------------------------------------------------------
 
 
-def _configuration() -> SmsConfiguration:
+def _configuration(sender: Person | None = None) -> SmsConfiguration:
     """The configuration row with its default phone type, in one query: the send path needs its
-    limits (C6-C8) and its routing facts (C1-C3), and reads it once for both."""
-    config = SmsConfiguration.objects.select_related("default_sms_phone_type").filter(pk=1).first()
+    limits (C6-C8) and its routing facts (C1-C3), and reads it once for both. With `sender`, the
+    same query also answers whether the sender holds a permitted role (S1) and which pool number
+    they hold now (`selectors.send_configuration`)."""
+    config = selectors.send_configuration(sender.pk if sender is not None else None)
     return config if config is not None else sms_admin_services.configuration_get()
 
 
@@ -110,7 +112,10 @@ def _sender_check(sender: Person | None, config: SmsConfiguration) -> Person:
             "Your login is not linked to a person, so you cannot send texts. "
             "Ask an administrator to link it."
         )
-    if not sender_is_permitted(sender=sender, config=config):
+    permitted = getattr(config, "sender_permitted", None)
+    if permitted is None:
+        permitted = sender_is_permitted(sender=sender, config=config)
+    if not permitted:
         roles = ", ".join(sorted(config.permitted_roles.values_list("name", flat=True)))
         raise PermissionDenied(
             "Only staff holding a permitted role may send texts"
@@ -201,7 +206,7 @@ def message_send(*, sender: Person | None, recipient_id: int, body: str) -> Mess
     :raises ValidationError: when the body is empty or longer than smsMaxLength (S5), or the
         recipient does not exist.
     """
-    config = _configuration()
+    config = _configuration(sender)
     sender = _sender_check(sender, config)
     body = _body_check(body, config)
     person = selectors.route_facts_for_person_id(recipient_id)
@@ -209,7 +214,11 @@ def message_send(*, sender: Person | None, recipient_id: int, body: str) -> Mess
         raise ValidationError({"recipient": f"There is no person with id {recipient_id}."})
     route = routing.route(person, selectors.config_facts_of(config))
     with transaction.atomic():
-        assignment = pool.sender_number_ensure(person=sender) if route.channel == "sms" else None
+        # The number the sender holds came with the configuration; only a first send assigns one.
+        from_number = getattr(config, "sender_number", None) or ""
+        if route.channel == "sms" and not from_number:
+            assignment = pool.sender_number_ensure(person=sender)
+            from_number = assignment.sender_number.number if assignment is not None else ""
         if route.channel != "sms":
             message = _not_by_sms(
                 sender=sender,
@@ -218,7 +227,7 @@ def message_send(*, sender: Person | None, recipient_id: int, body: str) -> Mess
                 email=person.email,
                 reason=route.reason,
             )
-        elif assignment is None:
+        elif not from_number:
             message = _not_by_sms(
                 sender=sender,
                 recipient_id=recipient_id,
@@ -232,7 +241,7 @@ def message_send(*, sender: Person | None, recipient_id: int, body: str) -> Mess
                 recipient_id=recipient_id,
                 body=body,
                 route=route,
-                from_number=assignment.sender_number.number,
+                from_number=from_number,
             )
         message.save()
         if message.channel == Channel.SMS and not pool.monthly_usage_reserve(
@@ -294,7 +303,7 @@ def message_send_bulk(
     :raises PermissionDenied: when the sender holds no permitted role (S1).
     :raises ValidationError: when the body is empty or longer than smsMaxLength (S5).
     """
-    config = _configuration()
+    config = _configuration(sender)
     sender = _sender_check(sender, config)
     body = _body_check(body, config)
     config_facts = selectors.config_facts_of(config)

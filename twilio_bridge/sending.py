@@ -47,28 +47,36 @@ def sms_send(*, message_id: int) -> SendOutcome:
     if message is None:
         return SendOutcome("skipped")
     # Route again at send time: a phone disabled (STOP, by hand) since queuing is never texted.
+    # The configuration comes with the sender's current pool number, in one query.
     facts = (
         selectors.route_facts_for_person_id(message.recipient_id)
         if message.recipient_id is not None
         else None
     )
-    route = routing.route(facts, selectors.config_facts()) if facts is not None else None
+    config = selectors.send_configuration(message.sender_id)
+    config_facts = (
+        selectors.config_facts_of(config) if config is not None else selectors.config_facts()
+    )
+    route = routing.route(facts, config_facts) if facts is not None else None
     if route is None or route.channel != "sms" or route.phone is None:
         reason = route.reason if route is not None else FailureReason.NO_SMS_PHONE
         messaging_services.message_sms_failed(
             message_id=message.pk, reason=reason, created_at=message.created_at
         )
         return SendOutcome("failed")
-    sender: Person | None = message.sender
-    assignment = pool.sender_number_ensure(person=sender) if sender is not None else None
-    if assignment is None:
+    from_number: str = getattr(config, "sender_number", None) or ""
+    if not from_number and message.sender_id is not None:
+        # The assignment was deleted since queuing (S8): a free number, or none.
+        sender: Person = message.sender  # type: ignore[assignment]
+        assignment = pool.sender_number_ensure(person=sender)
+        from_number = assignment.sender_number.number if assignment is not None else ""
+    if not from_number:
         messaging_services.message_sms_failed(
             message_id=message.pk,
             reason=FailureReason.NO_SENDER_NUMBER,
             created_at=message.created_at,
         )
         return SendOutcome("failed")
-    from_number = assignment.sender_number.number
     messaging_services.message_sms_retarget(
         message=message, phone_id=route.phone.id, number=route.phone.number, from_number=from_number
     )

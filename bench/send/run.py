@@ -38,9 +38,10 @@ def wait_http(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            requests.get(url, timeout=1)
+            requests.get(url, timeout=5)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
+            # Still starting (gunicorn workers booting on a loaded machine).
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)

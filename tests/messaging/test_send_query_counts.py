@@ -1,0 +1,131 @@
+"""Queries per text on the send path are fixed (issue 4's benchmark): the API request, the
+service it calls and the worker's task each cost the same few statements for every text, whatever
+the recipient's phones, once the sender holds a number."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from messaging import services
+from messaging.models import Message, Status
+from people.models import Person
+from sms_admin import pool
+from tests.sending_support import Sandbox, pool_numbers, sandbox, student_with_phone
+
+__all__ = ["sandbox"]
+
+pytestmark = pytest.mark.usefixtures("config", "policy")
+
+
+def _statements(ctx: CaptureQueriesContext) -> list[str]:
+    """The captured SQL without the savepoints of the test's own transaction."""
+    return [
+        q["sql"]
+        for q in ctx.captured_queries
+        if not q["sql"].upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO"))
+    ]
+
+
+def _ready(advisor: Person) -> None:
+    pool_numbers(1)
+    assert pool.sender_number_ensure(person=advisor) is not None
+    warm, _ = student_with_phone("+12025550199")
+    services.message_send(sender=advisor, recipient_id=warm.pk, body="creates the month's row")
+
+
+def test_a_send_costs_four_queries_configuration_recipient_insert_and_month_counter(
+    advisor: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False):
+        _ready(advisor)
+    student, _ = student_with_phone()
+
+    with (
+        django_capture_on_commit_callbacks(execute=False),
+        CaptureQueriesContext(connection) as ctx,
+    ):
+        text = services.message_send(sender=advisor, recipient_id=student.pk, body="Hi")
+
+    sql = _statements(ctx)
+    assert text.channel == "sms"
+    assert len(sql) == 4
+    # One read answers the configuration, the permitted role (S1) and the held number (S2).
+    assert 'FROM "sms_admin_smsconfiguration"' in sql[0]
+    assert "sms_admin_senderassignment" in sql[0]
+    assert "sms_admin_smsconfiguration_permitted_roles" in sql[0]
+
+
+def test_the_send_task_costs_five_queries_claim_read_configuration_recipient_and_accepted(
+    advisor: Any, sandbox: Sandbox, django_capture_on_commit_callbacks: Any
+) -> None:
+    from twilio_bridge import sending
+
+    with django_capture_on_commit_callbacks(execute=False):
+        _ready(advisor)
+        student, _ = student_with_phone()
+        text = services.message_send(sender=advisor, recipient_id=student.pk, body="Hi")
+
+    with CaptureQueriesContext(connection) as ctx:
+        outcome = sending.sms_send(message_id=text.pk)
+
+    sql = _statements(ctx)
+    assert outcome.kind == "sent"
+    assert Message.objects.get(pk=text.pk).status == Status.SENT
+    assert len(sql) == 5
+    # The claim is a conditional UPDATE, then one read of the claimed text with its people.
+    assert sql[0].startswith('UPDATE "messaging_message"')
+    assert sql[1].startswith("SELECT") and 'FROM "messaging_message"' in sql[1]
+
+
+def test_a_redelivered_send_task_costs_one_query_and_sends_nothing(
+    advisor: Any, sandbox: Sandbox, django_capture_on_commit_callbacks: Any
+) -> None:
+    from twilio_bridge import sending
+
+    with django_capture_on_commit_callbacks(execute=False):
+        _ready(advisor)
+        student, _ = student_with_phone()
+        text = services.message_send(sender=advisor, recipient_id=student.pk, body="Hi")
+    assert sending.sms_send(message_id=text.pk).kind == "sent"
+    requests_before = len(sandbox.creates())
+
+    with CaptureQueriesContext(connection) as ctx:
+        outcome = sending.sms_send(message_id=text.pk)
+
+    assert outcome.kind == "skipped"
+    assert len(_statements(ctx)) == 1
+    assert len(sandbox.creates()) == requests_before
+
+
+def test_the_api_send_request_costs_the_token_read_plus_the_send(
+    advisor: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False):
+        _ready(advisor)
+    student, _ = student_with_phone()
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=advisor.user).key}")
+
+    with (
+        django_capture_on_commit_callbacks(execute=False),
+        CaptureQueriesContext(connection) as ctx,
+    ):
+        response = api.post(
+            "/api/v1/messages/", {"recipient": student.pk, "body": "Hi"}, format="json"
+        )
+
+    assert response.status_code == 201, response.content
+    sql = _statements(ctx)
+    # The token comes with its user and the user's person (S1 needs the person): one query.
+    assert (
+        'FROM "authtoken_token"' in sql[0]
+        and 'FROM "people_person"' not in sql[0].split("WHERE")[1]
+    )
+    assert "people_person" in sql[0]
+    assert len(sql) == 5
