@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from messaging import notifications
+from messaging import tasks
 from messaging.models import Channel, Direction, Message, Status
 from people import phone_numbers
 from people import services as people_services
@@ -226,10 +226,8 @@ def message_inbound_receive(
             )
             _statuses_apply(keyword=keyword, is_reply=is_reply, phones=phones, config=config)
             if staff is not None and not keyword:
-                message_id = message.pk
-                transaction.on_commit(
-                    lambda: notifications.reply_notification_send(message_id=message_id)
-                )
+                # By a worker, after commit: no SMTP inside Twilio's webhook request.
+                tasks.notify_reply.delay_on_commit(message_id=message.pk)
     except IntegrityError:
         existing = Message.objects.filter(twilio_sid=message_sid).first()
         if existing is None:

@@ -1,12 +1,18 @@
-"""Celery tasks of messaging: emails of messages routed to email from the start."""
+"""Celery tasks of messaging: emails (fallbacks, texts routed to email, reply notifications)."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from messaging import services
+from messaging import notifications, services
 
 
 @shared_task(acks_late=True)  # type: ignore[untyped-decorator]
 def deliver_email(*, message_id: int) -> str:
     return str(services.message_email_deliver(message_id=message_id).status)
+
+
+@shared_task(acks_late=True)  # type: ignore[untyped-decorator]
+def notify_reply(*, message_id: int) -> bool:
+    """The reply-notification email (C5), sent by a worker so the webhook answers Twilio fast."""
+    return bool(notifications.reply_notification_send(message_id=message_id))
