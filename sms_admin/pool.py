@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -25,6 +26,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
+from people import phone_numbers
 from people import services as people_services
 from people.models import (
     SYSTEM_PHONE_TYPE_CODE,
@@ -215,29 +217,55 @@ def sender_assignment_release(*, assignment_id: int, actor: Actor = None) -> Sen
     return assignment
 
 
-def phone_usage_list() -> QuerySet[SenderAssignment]:
-    """Active assignments for the Phone Number Usage grid (C7)."""
-    return _active_assignments().select_related("sender_number", "person").order_by("assigned_at")
-
-
-def student_held_assignments() -> QuerySet[SenderAssignment]:
-    """Active assignments held by students (S9: not allowed since 2021-10-01)."""
+def _held_by_student() -> Any:
+    """The holder is a student (P1): the student role and no staff role."""
     student_roles = Person.roles.through.objects.filter(
         person_id=OuterRef("person_id"), role__kind=RoleKind.STUDENT
     )
     staff_roles = Person.roles.through.objects.filter(
         person_id=OuterRef("person_id"), role__kind=RoleKind.STAFF
     )
-    return phone_usage_list().filter(Exists(student_roles)).exclude(Exists(staff_roles))
+    return Exists(student_roles) & ~Exists(staff_roles)
 
 
-def sender_number_remove(*, sender_number_id: int) -> None:
-    """Remove a number from the pool; a number someone holds must be un-assigned first.
+def phone_usage_list() -> QuerySet[SenderAssignment]:
+    """Active assignments for the Phone Number Usage grid (C7), each with `held_by_student`,
+    in one query."""
+    return (
+        _active_assignments()
+        .select_related("sender_number", "person")
+        .annotate(held_by_student=_held_by_student())
+        .order_by("assigned_at")
+    )
 
-    :raises SenderNumber.DoesNotExist: for an unknown id.
-    :raises ValidationError: when the number is assigned.
+
+def student_held_assignments() -> QuerySet[SenderAssignment]:
+    """Active assignments held by students (S9: not allowed since 2021-10-01)."""
+    return phone_usage_list().filter(_held_by_student())
+
+
+def sender_number_remove(
+    *, sender_number_id: int | None = None, number: str | None = None, actor: Any = None
+) -> None:
+    """Remove a number from the pool, by id or by the number as typed; recorded in the change
+    history (C10). A number someone holds must be un-assigned first.
+
+    :raises SenderNumber.DoesNotExist: for an unknown id or a number not in the pool.
+    :raises ValidationError: for a number that is not a phone number, or one that is assigned.
     """
-    number = SenderNumber.objects.get(pk=sender_number_id)
+    if number is not None:
+        normalized = phone_numbers.phone_number_normalize(number)
+        found = SenderNumber.objects.filter(number=normalized).first()
+        if found is None:
+            raise SenderNumber.DoesNotExist(f"{normalized} is not in the pool.")
+        sender_number_id = found.pk
+    if sender_number_id is None:
+        raise SenderNumber.DoesNotExist("Name the pool number to remove.")
+    number_row = SenderNumber.objects.get(pk=sender_number_id)
+    _sender_number_delete(number_row, actor=actor)
+
+
+def _sender_number_delete(number: SenderNumber, *, actor: Any) -> None:
     holder = _active_assignments().filter(sender_number=number).select_related("person").first()
     if holder is not None:
         raise ValidationError(
@@ -249,4 +277,8 @@ def sender_number_remove(*, sender_number_id: int) -> None:
         raise ValidationError(
             f"{number.number} has past assignments in the history and cannot be removed."
         )
-    number.delete()
+    with transaction.atomic():
+        sms_admin_services.configuration_change_record(
+            actor=actor, field="sender_number", old=number.number, new=""
+        )
+        number.delete()

@@ -106,9 +106,6 @@ class PhoneUsageView(APIView):
     @extend_schema(responses=PhoneUsageSerializer)
     def get(self, request: Request) -> Response:
         rows = list(pool.phone_usage_list())
-        students = set(pool.student_held_assignments().values_list("pk", flat=True))
-        for row in rows:
-            row.held_by_student = row.pk in students  # type: ignore[attr-defined]
         data = {
             "limit": sms_admin_services.configuration_get().sms_phone_number_limit,
             "used": len(rows),
@@ -198,15 +195,11 @@ class SenderNumberListView(APIView):
         if not raw:
             raise exceptions.ValidationError({"number": "Name the number to remove."})
         try:
-            from people import phone_numbers
-
-            normalized = phone_numbers.phone_number_normalize(str(raw))
+            pool.sender_number_remove(number=str(raw), actor=request.user)
         except DjangoValidationError as exc:
             raise exceptions.ValidationError({"number": exc.messages[0]}) from None
-        number = SenderNumber.objects.filter(number=normalized).first()
-        if number is None:
-            raise exceptions.NotFound(f"{normalized} is not in the pool.")
-        pool.sender_number_remove(sender_number_id=number.pk)
+        except SenderNumber.DoesNotExist as exc:
+            raise exceptions.NotFound(str(exc)) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -216,7 +209,7 @@ class SenderNumberDetailView(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
         try:
-            pool.sender_number_remove(sender_number_id=pk)
+            pool.sender_number_remove(sender_number_id=pk, actor=request.user)
         except SenderNumber.DoesNotExist:
             raise exceptions.NotFound(f"There is no pool number with id {pk}.") from None
         return Response(status=status.HTTP_204_NO_CONTENT)

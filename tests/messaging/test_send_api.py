@@ -293,3 +293,19 @@ def test_sender_numbers_list_add_and_remove(admin_api: APIClient, advisor: Any) 
     assert admin_api.delete("/api/v1/sender-numbers/?number=%2B12015550779").status_code == 404
     assert SenderNumber.objects.count() == 1
     assert SenderAssignment.objects.count() == 1
+
+
+def test_removing_a_pool_number_by_number_is_recorded_in_the_change_history(
+    admin_api: APIClient, admin_user: Any
+) -> None:
+    from sms_admin.models import ConfigurationChange
+
+    admin_api.post("/api/v1/sender-numbers/", {"number": "+1 (201) 555-0778"})
+
+    response = admin_api.delete("/api/v1/sender-numbers/?number=(201)%20555-0778")
+
+    assert response.status_code == 204
+    removed = ConfigurationChange.objects.get(field="sender_number", new_value="")
+    assert (removed.old_value, removed.changed_by) == ("+12015550778", admin_user)
+    assert admin_api.delete("/api/v1/sender-numbers/?number=+12015550778").status_code == 404
+    assert admin_api.delete("/api/v1/sender-numbers/?number=garbage").status_code == 400
