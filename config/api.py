@@ -67,7 +67,12 @@ class AdminWritesStaffReads(permissions.BasePermission):
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
-        detail: Any = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        if hasattr(exc, "error_dict"):
+            detail: Any = exc.message_dict
+        else:
+            # One message reads as DRF's own {"detail": "..."}; several stay a list.
+            messages = exc.messages
+            detail = {"detail": messages[0] if len(messages) == 1 else messages}
         exc = exceptions.ValidationError(detail)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)

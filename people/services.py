@@ -191,6 +191,13 @@ def person_phones_disable(
     return changed
 
 
+SYSTEM_PHONE_MESSAGE = (
+    "System numbers are assigned from the sender pool when a staff member first texts; "
+    "they cannot be added or edited as phones. Delete the assignment on Phone Number Usage, "
+    "which also frees the number."
+)
+
+
 @transaction.atomic
 def phone_update(
     *,
@@ -207,8 +214,11 @@ def phone_update(
     arrived while the page was open), nothing is saved, so a stale form never lifts SMS Disabled.
     Only the edited columns are written.
 
-    :raises ValidationError: when the status changed since the editor saw it, or on a bad number.
+    :raises ValidationError: when the status changed since the editor saw it, on a bad number,
+        or for a system number (P4, S8: managed on Phone Number Usage).
     """
+    if phone.is_system:
+        raise ValidationError(SYSTEM_PHONE_MESSAGE)
     if expected_status is not None and phone.sms_status != expected_status:
         raise ValidationError(
             {
@@ -241,8 +251,16 @@ def phone_update(
     return phone
 
 
-def phone_delete(*, phone: PersonPhone) -> PersonPhone:
-    """Soft-delete: the record stays, with deleted = true (P2)."""
+def phone_delete(*, phone: PersonPhone, releasing_assignment: bool = False) -> PersonPhone:
+    """Soft-delete: the record stays, with deleted = true (P2).
+
+    A system number is soft-deleted only by the release of its assignment (S8), which frees
+    the pool number in the same transaction.
+
+    :raises ValidationError: for a system number outside that release.
+    """
+    if phone.is_system and not releasing_assignment:
+        raise ValidationError(SYSTEM_PHONE_MESSAGE)
     if not phone.deleted:
         phone.deleted = True
         phone.save(update_fields=["deleted", "updated_at"])

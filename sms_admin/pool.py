@@ -213,7 +213,7 @@ def sender_assignment_release(*, assignment_id: int, actor: Actor = None) -> Sen
             "phone", "person", "sender_number"
         ).get(pk=assignment_id)
         phone = PersonPhone.objects.select_for_update().get(pk=assignment.phone_id)
-        people_services.phone_delete(phone=phone)
+        people_services.phone_delete(phone=phone, releasing_assignment=True)
     return assignment
 
 

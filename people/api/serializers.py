@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
-from people import phone_numbers, sis
+from people import phone_numbers, services, sis
 from people.models import (
     SYSTEM_PHONE_TYPE_CODE,
     SYSTEM_PHONE_TYPE_SRC,
@@ -21,10 +21,7 @@ from people.models import (
     SmsStatus,
 )
 
-SYSTEM_PHONES_MESSAGE = (
-    "System numbers are assigned from the sender pool when a staff member first texts; "
-    "they cannot be added or edited as phones."
-)
+SYSTEM_PHONES_MESSAGE = services.SYSTEM_PHONE_MESSAGE
 
 
 class RoleSerializer(serializers.ModelSerializer[Role]):

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, generics, mixins, status, viewsets
+from rest_framework import generics, mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,7 +14,6 @@ from rest_framework.views import APIView
 from config.api import AdminWritesStaffReads, IsAdminOrIntegration, IsStaffMember
 from people import selectors, services, sis
 from people.api.serializers import (
-    SYSTEM_PHONES_MESSAGE,
     PersonSerializer,
     PhoneSerializer,
     PhoneTypeSerializer,
@@ -103,18 +102,11 @@ class PhoneDetailView(generics.RetrieveUpdateDestroyAPIView[PersonPhone]):
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
     def perform_update(self, serializer: Any) -> None:
-        # A system number is released from Phone Number Usage (S8), which also frees the number.
-        if serializer.instance.is_system:
-            raise exceptions.ValidationError({"detail": SYSTEM_PHONES_MESSAGE})
         serializer.instance = services.phone_update(
             phone=serializer.instance, actor=self.request.user, **serializer.validated_data
         )
 
     def perform_destroy(self, instance: PersonPhone) -> None:
-        if instance.is_system:
-            raise exceptions.ValidationError(
-                {"detail": SYSTEM_PHONES_MESSAGE + " Delete the assignment on Phone Number Usage."}
-            )
         services.phone_delete(phone=instance)
 
 

@@ -23,8 +23,14 @@ def test_a_django_validation_error_without_a_field_is_a_400_detail() -> None:
     assert response is not None
     assert (response.status_code, response.data) == (
         400,
-        {"detail": ["Unknown role code(s): dean."]},
+        {"detail": "Unknown role code(s): dean."},
     )
+
+
+def test_several_messages_without_a_field_stay_a_list() -> None:
+    response = exception_handler(ValidationError(["First.", "Second."]), CONTEXT)
+    assert response is not None
+    assert response.data == {"detail": ["First.", "Second."]}
 
 
 def test_a_django_permission_denied_is_a_403_with_its_message() -> None:

@@ -245,3 +245,23 @@ def test_a_phone_created_sms_default_records_no_change(cell: Any) -> None:
     phone = services.phone_create(person=factories.student(), number="2025550178", phone_type=cell)
 
     assert not PhoneStatusChange.objects.filter(phone=phone).exists()
+
+
+def test_a_system_number_is_never_edited_or_deleted_as_a_phone(advisor: Any) -> None:
+    from django.core.exceptions import ValidationError
+
+    from people.models import PhoneType
+
+    system = factories.PhoneFactory(
+        person=advisor,
+        phone_type=PhoneType.objects.get(code="SYSTEM"),
+        phone_type_src_system_id="AVISO.SYSTEM",
+    )
+
+    with pytest.raises(ValidationError, match="Phone Number Usage"):
+        services.phone_update(phone=system, actor=None, sms_status="disabled")
+    with pytest.raises(ValidationError, match="Phone Number Usage"):
+        services.phone_delete(phone=system)
+
+    system.refresh_from_db()
+    assert (system.sms_status, system.deleted) == ("default", False)

@@ -74,7 +74,7 @@ def test_a_release_whose_phone_cannot_be_deleted_leaves_the_assignment_active(
 ) -> None:
     held = assignments.assignment()
 
-    def broken(*, phone: PersonPhone) -> PersonPhone:
+    def broken(*, phone: PersonPhone, releasing_assignment: bool = False) -> PersonPhone:
         raise RuntimeError("the phone write failed")
 
     monkeypatch.setattr(people_services, "phone_delete", broken)
