@@ -134,11 +134,6 @@ def sender_assignment_active(person_id: int) -> SenderAssignment | None:
     )
 
 
-def _is_student(person: Person) -> bool:
-    kinds = set(person.roles.values_list("kind", flat=True))
-    return RoleKind.STUDENT in kinds and RoleKind.STAFF not in kinds
-
-
 def sender_number_ensure(*, person: Person) -> SenderAssignment | None:
     """The staff member's sender number, assigning a free pool number on first use (S2).
 
@@ -149,7 +144,7 @@ def sender_number_ensure(*, person: Person) -> SenderAssignment | None:
     existing = sender_assignment_active(person.pk)
     if existing is not None:
         return existing
-    if _is_student(person):
+    if person.is_student:
         return None
     with transaction.atomic():
         # Serialise assignments so that the count below cannot be raced past the limit (C7).
