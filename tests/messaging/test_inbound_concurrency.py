@@ -10,7 +10,7 @@ from django.test import Client
 
 from messaging.models import Message
 from people.models import PhoneStatusChange, SmsStatus, StatusCause
-from tests.twilio_bridge.parallel import postgres_only, run_at_once
+from tests.parallel import postgres_only, run_at_once
 from tests.twilio_bridge.webhook_client import (
     INBOUND_PATH,
     World,

@@ -11,7 +11,7 @@ from django.test import Client
 from messaging import status
 from messaging.models import Message, Status
 from people.models import PhoneStatusChange, SmsStatus
-from tests.twilio_bridge.parallel import postgres_only, run_at_once
+from tests.parallel import postgres_only, run_at_once
 from tests.twilio_bridge.webhook_client import STATUS_PATH, World, signed_post, status_params
 
 pytestmark = postgres_only

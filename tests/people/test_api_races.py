@@ -3,16 +3,16 @@ get a 400 with a message (the database's uniqueness error is answered, never a 5
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from rest_framework.test import APIClient
 
 from people.models import Person, Role
 from tests import factories
+from tests.parallel import run_each_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -26,28 +26,14 @@ def postgresql_only() -> None:
 
 
 def race(user: Any, send: Callable[[APIClient, int], Any]) -> list[Any]:
-    barrier = threading.Barrier(THREADS)
-    responses: list[Any] = [None] * THREADS
-    errors: list[BaseException] = []
+    """Send THREADS API requests released together, each client on its own connection."""
 
-    def run(i: int) -> None:
+    def one(i: int) -> Any:
         api = APIClient()
         api.force_authenticate(user)
-        try:
-            barrier.wait()
-            responses[i] = send(api, i)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        return send(api, i)
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    return responses
+    return run_each_at_once(one, THREADS)
 
 
 def test_racing_creations_of_one_role_code_make_one_role_and_400s() -> None:

@@ -5,18 +5,18 @@ recorded only by the writer that really made it (T10), and configuration history
 from __future__ import annotations
 
 import itertools
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from people import services
 from people.models import PersonPhone, PhoneStatusChange, SmsStatus, StatusCause
 from sms_admin import services as sms_admin_services
 from sms_admin.models import ConfigurationChange
 from tests import factories
+from tests.parallel import run_each_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -31,26 +31,7 @@ def postgresql_only() -> None:
 
 def race(work: Callable[[int], Any]) -> list[Any]:
     """Run work(0..THREADS-1) in threads released together; each thread has its own connection."""
-    barrier = threading.Barrier(THREADS)
-    results: list[Any] = [None] * THREADS
-    errors: list[BaseException] = []
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except BaseException as exc:  # reported below, in the test's thread
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    return results
+    return run_each_at_once(work, THREADS)
 
 
 def test_racing_opt_outs_of_one_phone_record_exactly_one_change() -> None:

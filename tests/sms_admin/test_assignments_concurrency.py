@@ -12,7 +12,7 @@ from sms_admin import pool
 from sms_admin.models import SenderAssignment
 from tests import factories
 from tests.factories import assignments
-from tests.twilio_bridge.parallel import postgres_only, run_at_once
+from tests.parallel import postgres_only, run_at_once
 
 pytestmark = postgres_only
 

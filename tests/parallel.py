@@ -46,3 +46,15 @@ def run_at_once(call: Callable[[int], T], n: int) -> list[T]:
     if errors:
         raise errors[0]
     return [r for r in results if r is not None]
+
+
+def run_each_at_once(call: Callable[[int], T], n: int) -> list[T | None]:
+    """Like run_at_once, but keeps every result in thread order (None included)."""
+    slots: list[T | None] = [None] * n
+
+    def keep(i: int) -> bool:
+        slots[i] = call(i)
+        return True
+
+    run_at_once(keep, n)
+    return slots
