@@ -24,6 +24,7 @@ from messaging import routing, segments, selectors
 from messaging.models import Channel, Direction, FailureReason, Message, Status
 from people.models import Person
 from sms_admin import pool
+from sms_admin import selectors as sms_admin_selectors
 from sms_admin import services as sms_admin_services
 from sms_admin.models import SenderAssignment, SmsConfiguration
 
@@ -98,14 +99,6 @@ def _configuration(sender: Person | None = None) -> SmsConfiguration:
     return config if config is not None else sms_admin_services.configuration_get()
 
 
-def sender_is_permitted(*, sender: Person | None, config: SmsConfiguration | None = None) -> bool:
-    """Whether `sender` holds at least one permitted role (C4, S1)."""
-    if sender is None:
-        return False
-    config = config or sms_admin_services.configuration_get()
-    return config.permitted_roles.filter(people=sender).exists()
-
-
 def _sender_check(sender: Person | None, config: SmsConfiguration) -> Person:
     if sender is None:
         raise PermissionDenied(
@@ -114,7 +107,7 @@ def _sender_check(sender: Person | None, config: SmsConfiguration) -> Person:
         )
     permitted = getattr(config, "sender_permitted", None)
     if permitted is None:
-        permitted = sender_is_permitted(sender=sender, config=config)
+        permitted = sms_admin_selectors.person_may_send(sender, config=config)
     if not permitted:
         roles = ", ".join(sorted(config.permitted_roles.values_list("name", flat=True)))
         raise PermissionDenied(

@@ -38,6 +38,7 @@ from people.models import (
     RoleKind,
 )
 from people.services import Actor
+from sms_admin import selectors
 from sms_admin import services as sms_admin_services
 from sms_admin.models import MonthlyUsage, SenderAssignment, SenderNumber, SmsConfiguration
 
@@ -120,14 +121,10 @@ def monthly_usage_summary(at: datetime | None = None) -> MonthlyUsageSummary:
 # --- the sender-number pool (C7, S2, S3, S8, S9) --------------------------------------------
 
 
-def _active_assignments() -> QuerySet[SenderAssignment]:
-    return SenderAssignment.objects.filter(released_at__isnull=True)
-
-
 def sender_assignment_active(person_id: int) -> SenderAssignment | None:
     """The person's current sender number assignment, if any."""
     return (
-        _active_assignments()
+        selectors.sender_assignments_active()
         .select_related("sender_number", "phone")
         .filter(person_id=person_id)
         .first()
@@ -154,11 +151,11 @@ def sender_number_ensure(*, person: Person) -> SenderAssignment | None:
         existing = sender_assignment_active(person.pk)
         if existing is not None:
             return existing
-        if _active_assignments().count() >= config.sms_phone_number_limit:
+        if selectors.sender_assignments_active().count() >= config.sms_phone_number_limit:
             return None
         free = (
             SenderNumber.objects.filter(
-                ~Exists(_active_assignments().filter(sender_number=OuterRef("pk")))
+                ~Exists(selectors.sender_assignments_active().filter(sender_number=OuterRef("pk")))
             )
             .order_by("id")
             .select_for_update(skip_locked=True)
@@ -227,7 +224,7 @@ def phone_usage_list() -> QuerySet[SenderAssignment]:
     """Active assignments for the Phone Number Usage grid (C7), each with `held_by_student`,
     in one query."""
     return (
-        _active_assignments()
+        selectors.sender_assignments_active()
         .select_related("sender_number", "person")
         .annotate(held_by_student=_held_by_student())
         .order_by("assigned_at")
@@ -261,7 +258,12 @@ def sender_number_remove(
 
 
 def _sender_number_delete(number: SenderNumber, *, actor: Any) -> None:
-    holder = _active_assignments().filter(sender_number=number).select_related("person").first()
+    holder = (
+        selectors.sender_assignments_active()
+        .filter(sender_number=number)
+        .select_related("person")
+        .first()
+    )
     if holder is not None:
         raise ValidationError(
             f"{number.number} is assigned to {holder.person.full_name}; delete that assignment "

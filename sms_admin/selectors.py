@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
@@ -14,25 +13,12 @@ from django.utils import timezone
 from people.models import Person
 from sms_admin.models import (
     ConfigurationChange,
-    MonthlyUsage,
     SenderAssignment,
     SenderNumber,
+    SmsConfiguration,
     WebhookKind,
     WebhookReceipt,
 )
-
-
-def institution_month(now: datetime | None = None) -> tuple[int, int]:
-    """(year, month) of `now` in the institution's time zone (settings.TIME_ZONE)."""
-    local = (now or timezone.now()).astimezone(ZoneInfo(settings.TIME_ZONE))
-    return local.year, local.month
-
-
-def monthly_usage_sent(now: datetime | None = None) -> int:
-    """SMS sent in the institution's current month; 0 when no row exists yet (C6)."""
-    year, month = institution_month(now)
-    row = MonthlyUsage.objects.filter(year=year, month=month).values_list("sent", flat=True)
-    return next(iter(row), 0)
 
 
 def sender_assignments_active() -> QuerySet[SenderAssignment]:
@@ -118,11 +104,10 @@ def twilio_health() -> TwilioHealth:
     )
 
 
-def person_may_send(person: Person | None) -> bool:
-    """Whether `person` holds at least one permitted role (C4, S1)."""
+def person_may_send(person: Person | None, *, config: SmsConfiguration | None = None) -> bool:
+    """Whether `person` holds at least one permitted role (C4, S1); one query with `config`."""
     if person is None:
         return False
     from sms_admin.services import configuration_get
 
-    permitted = configuration_get().permitted_roles.all()
-    return person.roles.filter(pk__in=permitted.values("pk")).exists()
+    return (config or configuration_get()).permitted_roles.filter(people=person).exists()

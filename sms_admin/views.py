@@ -119,7 +119,7 @@ def twilio(request: HttpRequest) -> HttpResponse:
         config=config,
         limits=limits,
         limits_editable=editable,
-        sent=selectors.monthly_usage_sent(),
+        sent=pool.monthly_usage_summary().sent,
         assigned=selectors.sender_assignments_active_count(),
         health=selectors.twilio_health(),
         pool=selectors.sender_pool(),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, permissions, status
 from rest_framework.request import Request
@@ -24,18 +24,11 @@ from messaging.api.serializers_send import (
 )
 from messaging.models import Channel, Direction, FailureReason, Message, Status
 from sms_admin import pool
+from sms_admin import selectors as sms_admin_selectors
 from sms_admin import services as sms_admin_services
 from sms_admin.models import SenderAssignment, SenderNumber
 
-
-class CanSend(permissions.BasePermission):
-    """S1: only holders of a permitted role send; the service checks again."""
-
-    message = "Only staff holding a permitted role may send texts."
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        person = getattr(request.user, "person", None)
-        return services.sender_is_permitted(sender=person)
+NOT_PERMITTED = "Only staff holding a permitted role may send texts."
 
 
 REPORT_FILTERS = [
@@ -81,8 +74,8 @@ class MessageListCreateView(generics.ListCreateAPIView[Message]):
         serializer = MessageCreateSerializer(data=request.data)
         if not serializer.is_valid():
             # Somebody who may not send at all hears that first, whatever they typed (S1).
-            if not services.sender_is_permitted(sender=sender):
-                self.permission_denied(request, message=CanSend.message)
+            if not sms_admin_selectors.person_may_send(sender):
+                self.permission_denied(request, message=NOT_PERMITTED)
             raise exceptions.ValidationError(serializer.errors)
         message = services.message_send(
             sender=sender,
@@ -148,21 +141,21 @@ class SmsUsageView(APIView):
 
 
 def _sender_numbers() -> list[dict[str, Any]]:
-    active = SenderAssignment.objects.filter(sender_number=OuterRef("pk"), released_at__isnull=True)
-    rows = SenderNumber.objects.annotate(
-        assigned_to=Subquery(active.values("person_id")[:1]),
-        first=Subquery(active.values("person__first_name")[:1]),
-        last=Subquery(active.values("person__last_name")[:1]),
-    ).values("id", "number", "assigned_to", "first", "last")
-    return [
-        {
-            "id": r["id"],
-            "number": r["number"],
-            "assigned_to": r["assigned_to"],
-            "assigned_to_name": f"{r['first']} {r['last']}".strip() if r["assigned_to"] else None,
-        }
-        for r in rows
-    ]
+    """The pool with each number's active holder, from the selector the Twilio tab uses."""
+    rows = []
+    for number in sms_admin_selectors.sender_pool():
+        # `active_assignments` is the selector's prefetch (to_attr).
+        active = number.active_assignments  # type: ignore[attr-defined]
+        holder = active[0].person if active else None
+        rows.append(
+            {
+                "id": number.pk,
+                "number": number.number,
+                "assigned_to": holder.pk if holder else None,
+                "assigned_to_name": holder.full_name if holder else None,
+            }
+        )
+    return rows
 
 
 class SenderNumberListView(APIView):

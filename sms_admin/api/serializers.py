@@ -12,7 +12,6 @@ from sms_admin.models import (
     TWILIO_MAX_BODY,
     DefaultStatus,
     OptOutScope,
-    SenderNumber,
     SmsConfiguration,
 )
 
@@ -71,17 +70,3 @@ class SmsConfigurationSerializer(serializers.ModelSerializer[SmsConfiguration]):
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from exc
         return attrs
-
-
-class SenderNumberSerializer(serializers.ModelSerializer[SenderNumber]):
-    assigned_to = serializers.SerializerMethodField()
-
-    class Meta:
-        model = SenderNumber
-        fields = ["id", "number", "assigned_to"]
-
-    def get_assigned_to(self, sender: SenderNumber) -> int | None:
-        active = getattr(sender, "active_assignments", None)
-        if active is None:
-            active = [a for a in sender.assignments.all() if a.released_at is None]
-        return active[0].person_id if active else None

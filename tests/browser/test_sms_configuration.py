@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from sms_admin.models import ConfigurationChange, MonthlyUsage, SenderAssignment, SmsConfiguration
-from sms_admin.selectors import institution_month
+from sms_admin.pool import month_key as institution_month
 from tests import factories
 from tests.browser.conftest import Session
 from tests.factories import assignments

@@ -19,7 +19,7 @@ from sms_admin.models import (
     SenderNumber,
     SmsConfiguration,
 )
-from sms_admin.selectors import institution_month
+from sms_admin.pool import month_key as institution_month
 from tests import factories
 from tests.factories import assignments
 
