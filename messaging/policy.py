@@ -14,8 +14,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.mail import send_mail
-from django.db import transaction
 
+from messaging import tasks
 from people import services as people_services
 from people.models import PersonPhone, SmsStatus, StatusCause
 from sms_admin import services as sms_admin_services
@@ -29,12 +29,10 @@ UNKNOWN_CODE_REASON = "TWILIO_UNREACHABLE"
 
 @dataclass(frozen=True)
 class PolicyDecision:
-    code: int | None
     action: str
     failure_reason: str
     # Try the text again later, with backoff; every action ends in the email fallback.
     retry: bool
-    alert_admins: bool
 
 
 def error_policy_lookup(code: int | None) -> PolicyDecision:
@@ -42,19 +40,15 @@ def error_policy_lookup(code: int | None) -> PolicyDecision:
     policy = ErrorCodePolicy.objects.filter(code=code).first() if code else None
     if policy is None:
         return PolicyDecision(
-            code=code,
             action="unknown",
             failure_reason=UNKNOWN_CODE_REASON,
             retry=False,
-            alert_admins=False,
         )
     action = policy.action
     return PolicyDecision(
-        code=code,
         action=action,
         failure_reason=policy.failure_reason,
         retry=action in {PolicyAction.RETRY, PolicyAction.RETRY_THEN_EMAIL},
-        alert_admins=action == PolicyAction.SENDER_SIDE,
     )
 
 
@@ -82,7 +76,7 @@ def error_policy_apply(*, code: int | None, phone: PersonPhone | None) -> Policy
         people_services.phone_status_set(
             phone=phone, status=SmsStatus.DISABLED, cause=StatusCause.ERROR_CODE, error_code=code
         )
-    if decision.alert_admins:
+    if decision.action == PolicyAction.SENDER_SIDE:
         admins_alert(code=code, reason=decision.failure_reason)
     return decision
 
@@ -93,15 +87,23 @@ ALERT_EVERY_SECONDS = 3600
 def admins_alert(*, code: int | None, reason: str) -> None:
     """Tell administrators about a sender-side Twilio error (T3): a log line every time, and an
     email to every administrator with an address at most once an hour per code (a campaign
-    failing on an unregistered number must not send one email per text). Sent after commit."""
+    failing on an unregistered number must not send one email per text), sent by a task after
+    commit."""
     logger.error(
         "Twilio error %s (%s) is on the sender's side: check the messaging service "
         "registration and geo permissions.",
         code,
         reason,
     )
+    # By a worker after commit: no SMTP inside Twilio's webhook request or a rolled-back change.
+    tasks.alert_admins.delay_on_commit(code=code, reason=reason)
+
+
+def admins_alert_email(*, code: int | None, reason: str) -> bool:
+    """Email every administrator with an address, at most once an hour per code. Returns
+    whether an email went out."""
     if not cache.add(f"sms:admin-alert:{code}", True, timeout=ALERT_EVERY_SECONDS):
-        return
+        return False
     recipients = list(
         get_user_model()
         .objects.filter(is_active=True, is_staff=True)
@@ -109,7 +111,7 @@ def admins_alert(*, code: int | None, reason: str) -> None:
         .values_list("email", flat=True)
     )
     if not recipients:
-        return
+        return False
     subject = f"Texting: Twilio error {code} ({reason}) needs an administrator"
     body = (
         f"Twilio refused or failed a text with error {code} ({reason}). This error is on the "
@@ -118,8 +120,6 @@ def admins_alert(*, code: int | None, reason: str) -> None:
         "Check the messaging service in the Twilio console. Further errors with this code are "
         "not emailed for an hour; the Message Report lists every affected text."
     )
-    transaction.on_commit(
-        lambda: send_mail(
-            subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=True
-        )
+    return bool(
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=True)
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from messaging import notifications, services
+from messaging import notifications, policy, services
 
 
 @shared_task(acks_late=True)  # type: ignore[untyped-decorator]
@@ -16,3 +16,9 @@ def deliver_email(*, message_id: int) -> str:
 def notify_reply(*, message_id: int) -> bool:
     """The reply-notification email (C5), sent by a worker so the webhook answers Twilio fast."""
     return bool(notifications.reply_notification_send(message_id=message_id))
+
+
+@shared_task(acks_late=True)  # type: ignore[untyped-decorator]
+def alert_admins(*, code: int | None, reason: str) -> bool:
+    """Email administrators about a sender-side Twilio error (T3), off the webhook path."""
+    return policy.admins_alert_email(code=code, reason=reason)
