@@ -1,4 +1,5 @@
-"""Every write to messages: sending (S1-S9) and the email fallback (R5, S6, T3).
+"""Outbound sends, their worker transitions and the email fallback (S1-S9, R5, S6, T3); inbound
+writes live in messaging.inbound, status callbacks in messaging.status.
 
 A send is checked (S1 permitted role, S5 body), routed (R1-R5), given a sender number (S2) and a
 unit of this month's limit (S4), recorded, and queued on commit; the request returns at once.
@@ -474,8 +475,8 @@ def message_sms_failed(
     *,
     message_id: int,
     reason: str,
+    created_at: datetime,
     error_code: int | None = None,
-    created_at: datetime | None = None,
 ) -> Message | None:
     """The text will not go by SMS: it fails with `reason`, gives back its unit of the monthly
     limit (Twilio never accepted it), and falls back to email once.
@@ -493,8 +494,6 @@ def message_sms_failed(
         )
         if not failed:
             return None
-        if created_at is None:
-            created_at = Message.objects.values_list("created_at", flat=True).get(pk=message_id)
         pool.monthly_usage_release(at=created_at)
         # In the same transaction: a failed text always has its (queued) email.
         return message_email_fallback(message_id=message_id, reason=reason)

@@ -49,12 +49,10 @@ FAILED_STATUSES = frozenset({Status.UNDELIVERED, Status.FAILED})
 
 @dataclass(frozen=True)
 class StatusOutcome:
-    """What a callback did: `found` a message, `changed` its status, and the message id."""
+    """What a callback did: `found` a message, `changed` its status."""
 
     found: bool
     changed: bool
-    message_id: int | None = None
-    status: str | None = None
 
 
 def _lookup(*, token: uuid.UUID | None, message_sid: str) -> Q:
@@ -123,12 +121,20 @@ def message_status_apply(
         channel=Channel.SMS,
     )
     if status in FAILED_STATUSES:
-        return _failure_apply(texts, lower, fields, token=token, sid=message_sid, code=error_code)
+        return _failure_apply(
+            texts,
+            lower,
+            fields,
+            token=token,
+            sid=message_sid,
+            code=error_code,
+            twilio_status=twilio_status,
+        )
     # The common path (sent, delivered): one UPDATE in autocommit, no transaction.
     changed = _update(texts.filter(status__in=lower), fields, token=token, sid=message_sid)
     if not changed:
         return _unchanged(texts, twilio_status=twilio_status, sid=message_sid, token=token)
-    return StatusOutcome(found=True, changed=True, status=status)
+    return StatusOutcome(found=True, changed=True)
 
 
 def _failure_apply(
@@ -139,20 +145,19 @@ def _failure_apply(
     token: uuid.UUID | None,
     sid: str,
     code: int | None,
+    twilio_status: str,
 ) -> StatusOutcome:
     """undelivered/failed: the status, the policy (phones) and the queued email fallback in ONE
     transaction. A process dying half-way rolls all of it back, so Twilio's retry of the same
     callback finds the text still below the failed rank and applies T3 in full."""
-    status = str(fields["status"])
-    message_id: int | None = None
     with transaction.atomic():
         changed = _update(texts.filter(status__in=lower), fields, token=token, sid=sid)
         if changed:
             message_id = texts.values_list("pk", flat=True).get()
             message_delivery_failure_handle(message_id=message_id, error_code=code)
     if not changed:
-        return _unchanged(texts, twilio_status=status, sid=sid, token=token)
-    return StatusOutcome(found=True, changed=True, message_id=message_id, status=status)
+        return _unchanged(texts, twilio_status=twilio_status, sid=sid, token=token)
+    return StatusOutcome(found=True, changed=True)
 
 
 def _unchanged(
@@ -173,10 +178,10 @@ def _unchanged(
         current[0],
         current[1],
     )
-    return StatusOutcome(found=True, changed=False, message_id=current[0], status=current[1])
+    return StatusOutcome(found=True, changed=False)
 
 
-def message_delivery_failure_handle(*, message_id: int, error_code: int | None) -> Message:
+def message_delivery_failure_handle(*, message_id: int, error_code: int | None) -> None:
     """Apply T3 to a text Twilio reported as undelivered/failed: phones, reason, and then either
     another attempt later or the email fallback (queued; sent by a task after commit).
 
@@ -191,13 +196,11 @@ def message_delivery_failure_handle(*, message_id: int, error_code: int | None) 
     text = Message.objects.select_related("phone").get(pk=message_id)
     decision = policy.error_policy_apply(code=error_code, phone=text.phone)
     Message.objects.filter(pk=message_id).update(failure_reason=decision.failure_reason)
-    text.failure_reason = decision.failure_reason
     if decision.action == PolicyAction.RETRY_THEN_EMAIL and (
         messaging_services.message_sms_retry_schedule(
             message_id=message_id, reason=decision.failure_reason
         )
         is not None
     ):
-        return text
+        return
     messaging_services.message_email_fallback(message_id=message_id, reason=decision.failure_reason)
-    return text
