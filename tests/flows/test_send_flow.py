@@ -36,7 +36,7 @@ def live_box(settings: Any, public: Receiver) -> Iterator[Sandbox]:
     box.stop()
 
 
-def test_a_text_sent_from_the_api_is_reported_sent_then_delivered_to_our_webhook(
+def test_a_text_sent_from_the_api_gets_signed_sent_and_delivered_callbacks_at_our_webhook_url(
     advisor_api: APIClient,
     live_box: Sandbox,
     public: Receiver,

@@ -475,3 +475,43 @@ def test_a_staff_member_without_an_email_gets_no_notification(world: World, text
 
     assert message.is_reply is True
     assert mail.outbox == []
+
+
+def test_the_reply_notification_is_queued_for_a_worker_and_never_sent_inside_the_webhook(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    from messaging import tasks
+
+    world.outbound_text()
+    params = inbound_params(
+        sid=new_sid(),
+        from_number=world.cell.number,
+        to_number=world.sender_number.number,
+        body="See you then",
+        opt_out_type="",
+    )
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = signed_post(Client(), INBOUND_PATH, params)
+
+    # No SMTP while Twilio waits: the request only queued the task, after commit.
+    assert response.status_code == 200
+    assert mail.outbox == []
+    message = Message.objects.get(twilio_sid=params["MessageSid"])
+    [queued] = callbacks
+    assert queued.func == tasks.notify_reply.delay
+    assert queued.keywords == {"message_id": message.pk}
+    # The worker's run sends the one email.
+    queued()
+    assert [m.to for m in mail.outbox] == [["alex.advisor@example.edu"]]
+
+
+def test_the_notify_task_reports_whether_it_emailed(world: World, text_in: Any) -> None:
+    from messaging import tasks
+
+    world.outbound_text()
+    _, reply = text_in("Thanks")
+    _, stop = text_in("STOP")
+
+    assert tasks.notify_reply.apply(kwargs={"message_id": reply.pk}).get() is True
+    assert tasks.notify_reply.apply(kwargs={"message_id": stop.pk}).get() is False

@@ -283,11 +283,14 @@ def test_a_failure_found_by_token_before_the_sid_applies_the_policy(world: World
 def test_a_callback_for_an_email_message_changes_nothing(world: World) -> None:
     email = world.outbound_text(channel=Channel.EMAIL, status=Status.SENT)
 
-    post_status(email.twilio_sid, "failed", 30005)
+    response = post_status(email.twilio_sid, "failed", 30005)
 
+    assert response.status_code == 204
     email.refresh_from_db()
     assert email.status == Status.SENT
     assert mail.outbox == []
+    # 30005 would disable the cell if the callback had been applied to an SMS.
+    assert phone_statuses(world) == (SmsStatus.ENABLED, SmsStatus.DEFAULT)
 
 
 def test_a_callback_whose_sid_belongs_to_another_message_updates_by_token_and_logs(

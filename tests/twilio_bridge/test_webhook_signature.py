@@ -155,6 +155,7 @@ def test_a_parameter_added_to_a_signed_request_is_refused(world: World) -> None:
     )
 
     assert response.status_code == 403
+    assert nothing_changed(world, text)
 
 
 @pytest.mark.parametrize(
