@@ -100,6 +100,9 @@ def _configuration(sender: Person | None = None) -> SmsConfiguration:
     return config if config is not None else sms_admin_services.configuration_get()
 
 
+SELF_TEXT_REFUSAL = "This is your own profile; texts go to other people."
+
+
 def _sender_check(sender: Person | None, config: SmsConfiguration) -> Person:
     if sender is None:
         raise PermissionDenied(
@@ -202,6 +205,8 @@ def message_send(*, sender: Person | None, recipient_id: int, body: str) -> Mess
     """
     config = _configuration(sender)
     sender = _sender_check(sender, config)
+    if sender.pk == recipient_id:
+        raise PermissionDenied(SELF_TEXT_REFUSAL)
     body = _body_check(body, config)
     person = selectors.route_facts_for_person_id(recipient_id)
     if person is None:

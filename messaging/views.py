@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -38,13 +38,13 @@ def _page(
 ) -> HttpResponse:
     viewer = _viewer(request)
     config = sms_admin_services.configuration_get()
-    may_send = sms_admin_selectors.person_may_send(viewer)
+    may_send = sms_admin_selectors.person_may_send(viewer, config=config)
     if viewer is None:
         refusal = "Your login is not linked to a person record, so you cannot send texts."
     elif not may_send:
         refusal = "None of your roles is permitted to send texts (SMS Configuration)."
     elif viewer.pk == person.pk:
-        refusal = "This is your own profile; texts go to other people."
+        refusal = messaging_services.SELF_TEXT_REFUSAL
     else:
         refusal = ""
     phones = [p for p in people_selectors.person_phones(person) if not p.deleted]
@@ -54,7 +54,7 @@ def _page(
         "roles": list(person.roles.all()),
         "phones": [(p, None if p.is_system else PhoneEditForm.for_phone(p)) for p in phones],
         "last_verified": people_selectors.person_last_verified_phone(person),
-        "route": selectors.route_for_person(person),
+        "route": selectors.route_for_person(person, config=selectors.config_facts_of(config)),
         "success_team": conversation.success_team(person) if person.is_student else [],
         "history": PhoneStatusChange.objects.filter(phone__person=person)
         .select_related("phone", "changed_by")
@@ -84,8 +84,6 @@ def person_send(request: HttpRequest, person_id: int) -> HttpResponse:
     """
     person = _person(person_id)
     viewer = _viewer(request)
-    if viewer is not None and viewer.pk == person.pk:
-        raise PermissionDenied("This is your own profile; texts go to other people.")
     config = sms_admin_services.configuration_get()
     form = ComposeForm(request.POST, max_length=config.sms_max_length)
     try:

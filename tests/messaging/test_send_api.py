@@ -309,3 +309,17 @@ def test_removing_a_pool_number_by_number_is_recorded_in_the_change_history(
     assert (removed.old_value, removed.changed_by) == ("+12015550778", admin_user)
     assert admin_api.delete("/api/v1/sender-numbers/?number=+12015550778").status_code == 404
     assert admin_api.delete("/api/v1/sender-numbers/?number=garbage").status_code == 400
+
+
+def test_a_sender_cannot_text_their_own_profile_through_the_api(
+    config: Any, advisor: Any, advisor_api: APIClient
+) -> None:
+    from messaging.models import Message
+
+    response = advisor_api.post(
+        "/api/v1/messages/", {"recipient": advisor.pk, "body": "note to self"}, format="json"
+    )
+
+    assert response.status_code == 403
+    assert "own profile" in response.json()["detail"]
+    assert not Message.objects.exists()
