@@ -27,8 +27,9 @@ from messaging.models import Channel, Direction, Message, Status
 from people import phone_numbers
 from people import services as people_services
 from people.models import SYSTEM_PHONE_TYPE_SRC, Person, PersonPhone, SmsStatus, StatusCause
+from sms_admin import selectors as sms_admin_selectors
 from sms_admin import services as sms_admin_services
-from sms_admin.models import OptOutScope, SenderAssignment, SmsConfiguration
+from sms_admin.models import OptOutScope, SmsConfiguration
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +94,8 @@ def _staff_for(number: str | None) -> Person | None:
     if number is None:
         return None
     assignment = (
-        SenderAssignment.objects.filter(sender_number__number=number, released_at__isnull=True)
+        sms_admin_selectors.sender_assignments_active()
+        .filter(sender_number__number=number)
         .select_related("person")
         .first()
     )

@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from messaging import routing
 from people.models import SYSTEM_PHONE_TYPE_SRC, Person, RoleKind
-from sms_admin.models import DefaultStatus, SenderAssignment, SmsConfiguration
+from sms_admin import selectors as sms_admin_selectors
+from sms_admin.models import DefaultStatus, SmsConfiguration
 
 DEFAULT_BATCH_SIZE = 2000
 
@@ -73,9 +74,11 @@ def send_configuration(sender_id: int | None) -> SmsConfiguration | None:
     holds_permitted = SmsConfiguration.permitted_roles.through.objects.filter(
         smsconfiguration_id=OuterRef("pk"), role__people=sender_id
     )
-    held_number = SenderAssignment.objects.filter(
-        person_id=sender_id, released_at__isnull=True
-    ).values("sender_number__number")[:1]
+    held_number = (
+        sms_admin_selectors.sender_assignments_active()
+        .filter(person_id=sender_id)
+        .values("sender_number__number")[:1]
+    )
     return (
         SmsConfiguration.objects.select_related("default_sms_phone_type")
         .annotate(sender_permitted=Exists(holds_permitted), sender_number=Subquery(held_number))

@@ -41,9 +41,6 @@ def home(request: HttpRequest) -> HttpResponse:
 def phone_edit(request: HttpRequest, phone_id: int) -> HttpResponse:
     phone = get_object_or_404(PersonPhone, pk=phone_id, deleted=False)
     back = reverse("person-detail", args=[phone.person_id]) + "#phones"
-    if phone.is_system:
-        messages.error(request, "A system number has no SMS status to edit.")
-        return redirect(back)
     form = PhoneEditForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose one of the SMS statuses.")

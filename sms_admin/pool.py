@@ -108,12 +108,17 @@ class MonthlyUsageSummary:
         return max(0, self.limit - self.sent)
 
 
-def monthly_usage_summary(at: datetime | None = None) -> MonthlyUsageSummary:
+def monthly_usage_summary(
+    at: datetime | None = None, *, limit: int | None = None
+) -> MonthlyUsageSummary:
+    """This month's `sent / limit` (C6); pass `limit` when the configuration is already read."""
     year, month = month_key(at)
     row = MonthlyUsage.objects.filter(year=year, month=month).first()
+    if limit is None:
+        limit = sms_admin_services.configuration_get().sms_message_limit
     return MonthlyUsageSummary(
         month=f"{year:04d}-{month:02d}",
-        limit=sms_admin_services.configuration_get().sms_message_limit,
+        limit=limit,
         sent=row.sent if row else 0,
     )
 
@@ -250,11 +255,11 @@ def sender_number_remove(
         found = SenderNumber.objects.filter(number=normalized).first()
         if found is None:
             raise SenderNumber.DoesNotExist(f"{normalized} is not in the pool.")
-        sender_number_id = found.pk
-    if sender_number_id is None:
+    elif sender_number_id is not None:
+        found = SenderNumber.objects.get(pk=sender_number_id)
+    else:
         raise SenderNumber.DoesNotExist("Name the pool number to remove.")
-    number_row = SenderNumber.objects.get(pk=sender_number_id)
-    _sender_number_delete(number_row, actor=actor)
+    _sender_number_delete(found, actor=actor)
 
 
 def _sender_number_delete(number: SenderNumber, *, actor: Any) -> None:

@@ -47,7 +47,7 @@ def sender_assignment_grid(search: str = "") -> QuerySet[SenderAssignment]:
 
 def sender_pool() -> QuerySet[SenderNumber]:
     """The provisioned numbers with their active holder (two queries)."""
-    active = SenderAssignment.objects.filter(released_at__isnull=True).select_related("person")
+    active = sender_assignments_active().select_related("person")
     return SenderNumber.objects.prefetch_related(
         Prefetch("assignments", queryset=active, to_attr="active_assignments")
     ).order_by("number")

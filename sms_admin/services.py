@@ -27,6 +27,10 @@ INTEGER_FIELDS = frozenset({"sms_message_limit", "sms_phone_number_limit", "repl
 
 # Limits the vendor provisions: only the operator (a superuser) changes them (C7).
 PROVISIONED_FIELDS = frozenset({"sms_message_limit", "sms_phone_number_limit"})
+PROVISIONED_REFUSAL = (
+    "The SMS message and phone number limits are provisioned by the operator; "
+    "ask a superuser to change them."
+)
 
 
 def configuration_get() -> SmsConfiguration:
@@ -89,10 +93,7 @@ def configuration_update(*, actor: Any, **changes: Any) -> SmsConfiguration:
     is_operator = actor is None or bool(getattr(actor, "is_superuser", False))
     for name in PROVISIONED_FIELDS & changes.keys():
         if changes[name] != getattr(config, name) and not is_operator:
-            raise PermissionDenied(
-                "The SMS message and phone number limits are provisioned by the operator; "
-                "ask a superuser to change them."
-            )
+            raise PermissionDenied(PROVISIONED_REFUSAL)
     configuration_validate(changes)
     records = []
     for name, value in changes.items():

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -45,9 +44,6 @@ def _save(request: HttpRequest, form: forms.Form) -> bool:
         services.configuration_update(actor=request.user, **form.cleaned_data)
     except ValidationError as exc:
         form.add_error(None, exc)
-        return False
-    except PermissionDenied as exc:
-        form.add_error(None, str(exc))
         return False
     messages.success(request, "Saved.")
     return True
@@ -105,10 +101,7 @@ def twilio(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST":
         if not editable:
-            raise PermissionDenied(
-                "The SMS message and phone number limits are provisioned by the operator; "
-                "ask a superuser to change them."
-            )
+            raise PermissionDenied(services.PROVISIONED_REFUSAL)
         if _save(request, limits):
             return redirect("sms-config-twilio")
     search = request.GET.get("q", "").replace("\x00", "").strip()
@@ -119,14 +112,13 @@ def twilio(request: HttpRequest) -> HttpResponse:
         config=config,
         limits=limits,
         limits_editable=editable,
-        sent=pool.monthly_usage_summary().sent,
+        sent=pool.monthly_usage_summary(limit=config.sms_message_limit).sent,
         assigned=selectors.sender_assignments_active_count(),
         health=selectors.twilio_health(),
         pool=selectors.sender_pool(),
         sender_form=SenderNumberForm(),
         search=search,
         page=paginate(request, selectors.sender_assignment_grid(search)),
-        messaging_service_sid=settings.TWILIO_MESSAGING_SERVICE_SID,
     )
 
 

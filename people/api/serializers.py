@@ -21,8 +21,6 @@ from people.models import (
     SmsStatus,
 )
 
-SYSTEM_PHONES_MESSAGE = services.SYSTEM_PHONE_MESSAGE
-
 
 class RoleSerializer(serializers.ModelSerializer[Role]):
     kind = serializers.ChoiceField(choices=RoleKind.choices)
@@ -143,12 +141,12 @@ class PhoneSerializer(serializers.ModelSerializer[PersonPhone]):
 
     def validate_phone_type(self, value: PhoneType) -> PhoneType:
         if value.code == SYSTEM_PHONE_TYPE_CODE:
-            raise serializers.ValidationError(SYSTEM_PHONES_MESSAGE)
+            raise serializers.ValidationError(services.SYSTEM_PHONE_MESSAGE)
         return value
 
     def validate_phone_type_src_system_id(self, value: str) -> str:
         if value == SYSTEM_PHONE_TYPE_SRC:
-            raise serializers.ValidationError(SYSTEM_PHONES_MESSAGE)
+            raise serializers.ValidationError(services.SYSTEM_PHONE_MESSAGE)
         return value
 
 
