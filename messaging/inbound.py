@@ -22,14 +22,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from messaging import tasks
+from messaging import policy, tasks
 from messaging.models import Channel, Direction, Message, Status
 from people import phone_numbers
 from people import services as people_services
 from people.models import SYSTEM_PHONE_TYPE_SRC, Person, PersonPhone, SmsStatus, StatusCause
 from sms_admin import selectors as sms_admin_selectors
 from sms_admin import services as sms_admin_services
-from sms_admin.models import OptOutScope, SmsConfiguration
+from sms_admin.models import SmsConfiguration
 
 logger = logging.getLogger(__name__)
 
@@ -140,22 +140,11 @@ def _conversation_phone(
     return phones[0], False
 
 
-def _opt_out(phones: list[PersonPhone], config: SmsConfiguration) -> None:
-    if config.opt_out_scope == OptOutScope.THIS_PHONE:
-        for phone in phones:
-            people_services.phone_status_set(
-                phone=phone, status=SmsStatus.DISABLED, cause=StatusCause.OPT_OUT
-            )
-        return
-    for person_id in dict.fromkeys(p.person_id for p in phones):
-        people_services.person_phones_disable(person_id=person_id, cause=StatusCause.OPT_OUT)
-
-
 def _statuses_apply(
     *, keyword: str, is_reply: bool, phones: list[PersonPhone], config: SmsConfiguration
 ) -> None:
     if keyword == Keyword.STOP:
-        _opt_out(phones, config)
+        policy.opt_out_apply(phones=phones, scope=config.opt_out_scope, cause=StatusCause.OPT_OUT)
     elif keyword == Keyword.START:
         for phone in phones:
             people_services.phone_status_set(

@@ -8,6 +8,7 @@ reports a failure later.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -52,6 +53,24 @@ def error_policy_lookup(code: int | None) -> PolicyDecision:
     )
 
 
+def opt_out_apply(
+    *, phones: Iterable[PersonPhone], scope: str, cause: str, error_code: int | None = None
+) -> None:
+    """Disable after an opt-out (STOP, T4; 21610, T3): only `phones` with the "this phone"
+    scope, otherwise every active phone of their people. Each change is recorded (T10)."""
+    phones = list(phones)
+    if scope == OptOutScope.THIS_PHONE:
+        for phone in phones:
+            people_services.phone_status_set(
+                phone=phone, status=SmsStatus.DISABLED, cause=cause, error_code=error_code
+            )
+        return
+    for person_id in dict.fromkeys(p.person_id for p in phones):
+        people_services.person_phones_disable(
+            person_id=person_id, cause=cause, error_code=error_code
+        )
+
+
 def error_policy_apply(*, code: int | None, phone: PersonPhone | None) -> PolicyDecision:
     """Apply the phone side of the policy for `code` on `phone` and return the decision.
 
@@ -61,17 +80,12 @@ def error_policy_apply(*, code: int | None, phone: PersonPhone | None) -> Policy
     decision = error_policy_lookup(code)
     if phone is not None and decision.action == PolicyAction.DISABLE_ALL_PHONES:
         # 21610 follows the opt-out scope, as a STOP keyword does (T4).
-        if sms_admin_services.configuration_get().opt_out_scope == OptOutScope.THIS_PHONE:
-            people_services.phone_status_set(
-                phone=phone,
-                status=SmsStatus.DISABLED,
-                cause=StatusCause.ERROR_CODE,
-                error_code=code,
-            )
-        else:
-            people_services.person_phones_disable(
-                person_id=phone.person_id, cause=StatusCause.ERROR_CODE, error_code=code
-            )
+        opt_out_apply(
+            phones=[phone],
+            scope=sms_admin_services.configuration_get().opt_out_scope,
+            cause=StatusCause.ERROR_CODE,
+            error_code=code,
+        )
     elif phone is not None and decision.action == PolicyAction.DISABLE_PHONE:
         people_services.phone_status_set(
             phone=phone, status=SmsStatus.DISABLED, cause=StatusCause.ERROR_CODE, error_code=code
