@@ -70,17 +70,15 @@ def message_email_fallback(*, message_id: int, reason: str) -> Message:
     email = text.recipient.email if text.recipient else ""
     try:
         with transaction.atomic():
-            fallback = Message.objects.create(
-                direction=Direction.OUTBOUND,
+            fallback = _not_by_sms(
                 sender=text.sender,
-                recipient=text.recipient,
-                channel=Channel.EMAIL if email else Channel.NONE,
-                destination=email,
+                recipient_id=text.recipient_id,
                 body=text.body,
-                status=Status.QUEUED if email else Status.FAILED,
-                failure_reason=reason if email else FailureReason.NO_EMAIL,
-                replaces=text,
+                email=email,
+                reason=reason,
             )
+            fallback.replaces = text
+            fallback.save()
     except IntegrityError:
         return Message.objects.get(replaces=text)
     if email:
@@ -150,7 +148,7 @@ def _enqueue_email(message_id: int) -> None:
 
 
 def _not_by_sms(
-    *, sender: Person, recipient_id: int, body: str, email: str, reason: str
+    *, sender: Person | None, recipient_id: int | None, body: str, email: str, reason: str
 ) -> Message:
     """A message that goes by email instead (channel email), or nowhere (channel none)."""
     return Message(
@@ -218,21 +216,13 @@ def message_send(*, sender: Person | None, recipient_id: int, body: str) -> Mess
         if route.channel == "sms" and not from_number:
             assignment = pool.sender_number_ensure(person=sender)
             from_number = assignment.sender_number.number if assignment is not None else ""
-        if route.channel != "sms":
+        if route.channel != "sms" or not from_number:
             message = _not_by_sms(
                 sender=sender,
                 recipient_id=recipient_id,
                 body=body,
                 email=person.email,
-                reason=route.reason,
-            )
-        elif not from_number:
-            message = _not_by_sms(
-                sender=sender,
-                recipient_id=recipient_id,
-                body=body,
-                email=person.email,
-                reason=FailureReason.NO_SENDER_NUMBER,
+                reason=route.reason if route.channel != "sms" else FailureReason.NO_SENDER_NUMBER,
             )
         else:
             message = _text(
