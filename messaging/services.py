@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -139,6 +139,19 @@ def _enqueue_sms(message_id: int) -> None:
     from twilio_bridge import tasks as bridge_tasks
 
     bridge_tasks.send_sms.delay_on_commit(message_id=message_id)
+
+
+# Texts of a cohort go to the worker this many to a task (twilio_bridge.tasks.send_sms_batch):
+# one claim, one routing query and one configuration read serve the whole batch.
+SMS_TASK_BATCH_SIZE = 50
+
+
+def _enqueue_sms_batches(message_ids: Sequence[int]) -> None:
+    from twilio_bridge import tasks as bridge_tasks
+
+    for start in range(0, len(message_ids), SMS_TASK_BATCH_SIZE):
+        chunk = list(message_ids[start : start + SMS_TASK_BATCH_SIZE])
+        bridge_tasks.send_sms_batch.delay_on_commit(message_ids=chunk)
 
 
 def _enqueue_email(message_id: int) -> None:
@@ -283,23 +296,51 @@ def _batches(ids: Iterable[int], size: int) -> Iterator[list[int]]:
         yield batch
 
 
+def _cohort_check(sender: Person, ids: list[int], batch_size: int) -> list[int]:
+    """All or nothing: a cohort naming somebody who does not exist, or the sender, is refused
+    before anything is recorded (one query per batch)."""
+    if not ids:
+        raise ValidationError({"recipients": "Name at least one recipient."})
+    if sender.pk in ids:
+        raise ValidationError(
+            {"recipients": f"Your own person id ({sender.pk}) is in the list: {SELF_TEXT_REFUSAL}"}
+        )
+    unknown: list[int] = []
+    for batch in _batches(ids, batch_size):
+        found = set(Person.objects.filter(pk__in=batch).values_list("pk", flat=True))
+        unknown += [pid for pid in batch if pid not in found]
+    if unknown:
+        shown = ", ".join(str(pid) for pid in unknown[:20])
+        more = f" and {len(unknown) - 20} more" if len(unknown) > 20 else ""
+        raise ValidationError(
+            {
+                "recipients": f"There is no person with id {shown}{more}. Nothing was sent; "
+                "remove these ids and send again."
+            }
+        )
+    return ids
+
+
 def message_send_bulk(
     *, sender: Person | None, recipient_ids: Iterable[int], body: str, batch_size: int = 1000
 ) -> BulkSendResult:
     """One message per recipient of a cohort, routed a batch at a time (R7): a fixed number of
-    queries per batch, whatever its size, plus one task enqueued per message.
+    queries per batch, whatever its size, texts go to the worker
+    `SMS_TASK_BATCH_SIZE` to a task, emails one task each.
 
     :raises PermissionDenied: when the sender holds no permitted role (S1).
-    :raises ValidationError: when the body is empty or longer than smsMaxLength (S5).
+    :raises ValidationError: when the body is empty or longer than smsMaxLength (S5), or the
+        cohort is empty, names the sender or somebody who does not exist (nothing is sent).
     """
     config = _configuration(sender)
     sender = _sender_check(sender, config)
     body = _body_check(body, config)
+    recipient_ids = _cohort_check(sender, list(dict.fromkeys(recipient_ids)), batch_size)
     config_facts = selectors.config_facts_of(config)
     result = BulkSendResult()
     assignment: SenderAssignment | None = None
     assignment_tried = False
-    for batch in _batches(dict.fromkeys(recipient_ids), batch_size):
+    for batch in _batches(recipient_ids, batch_size):
         # One query per batch (R7): the batch's people joined with their phones, streamed.
         facts = {
             f.id: f
@@ -348,10 +389,15 @@ def message_send_bulk(
                     )
                 )
             Message.objects.bulk_create(messages)
+            texts: list[int] = []
             for message in messages:
-                _enqueue(message)
+                if message.channel == Channel.SMS:
+                    texts.append(message.pk)
+                else:
+                    _enqueue(message)
                 result.message_ids.append(message.pk)
                 result.counts[(message.channel, message.failure_reason)] += 1
+            _enqueue_sms_batches(texts)
     return result
 
 
@@ -421,6 +467,36 @@ def message_sms_claim(*, message_id: int) -> Message | None:
     if not claimed:
         return None
     return Message.objects.select_related("sender", "recipient", "phone").get(pk=message_id)
+
+
+def message_sms_claim_many(*, message_ids: Sequence[int]) -> list[Message]:
+    """queued -> sending for every text of `message_ids` still queued and due, in one statement
+    (`UPDATE ... RETURNING`, atomic on PostgreSQL and SQLite): a text claimed by another worker,
+    already sent or not yet due is left alone. Returns the texts this call claimed, in id order,
+    with sender, recipient and phone; 2 queries whatever the batch."""
+    if not message_ids:
+        return []
+    now = timezone.now()
+    qn = connection.ops.quote_name
+    at = connection.ops.adapt_datetimefield_value(now)
+    in_list = ", ".join(["%s"] * len(message_ids))
+    # Only the quoted table name and "%s" placeholders are formatted in; every value is a parameter.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {qn(Message._meta.db_table)} "  # noqa: S608
+            "SET status = %s, attempts = attempts + 1, updated_at = %s "
+            f"WHERE id IN ({in_list}) AND channel = %s AND status = %s "
+            "AND (not_before IS NULL OR not_before <= %s) RETURNING id",
+            [Status.SENDING, at, *message_ids, Channel.SMS, Status.QUEUED, at],
+        )
+        claimed = [row[0] for row in cursor.fetchall()]
+    if not claimed:
+        return []
+    return list(
+        Message.objects.select_related("sender", "recipient", "phone")
+        .filter(pk__in=claimed)
+        .order_by("pk")
+    )
 
 
 def message_sms_retarget(*, message: Message, phone_id: int, number: str, from_number: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ from messaging import services as messaging_services
 from messaging.models import Channel, Direction, FailureReason, Message, Status
 from people.models import Person, PersonPhone
 from sms_admin import pool
+from sms_admin.models import SmsConfiguration
 from twilio_bridge import gateway
 
 logger = logging.getLogger(__name__)
@@ -53,7 +55,39 @@ def sms_send(*, message_id: int) -> SendOutcome:
         if message.recipient_id is not None
         else None
     )
-    config = selectors.send_configuration(message.sender_id)
+    return _sms_deliver(message, facts, selectors.send_configuration(message.sender_id))
+
+
+def sms_send_batch(*, message_ids: Sequence[int]) -> dict[int, SendOutcome]:
+    """Send a batch of queued texts (a cohort's), each once, with the same guarantees as
+    `sms_send`: one claim for the batch, one routing query for its recipients, one configuration
+    read per sender, then per text the Twilio request and the write of its outcome.
+
+    Returns the outcome of each text this call claimed; ids claimed elsewhere (a duplicate or
+    redelivered task) or already settled are absent, and nothing is sent for them.
+    """
+    messages = messaging_services.message_sms_claim_many(message_ids=message_ids)
+    recipient_ids = {m.recipient_id for m in messages if m.recipient_id is not None}
+    facts = {
+        f.id: f
+        for f in selectors.route_facts_for_people(Person.objects.filter(pk__in=recipient_ids))
+    }
+    configs: dict[int | None, SmsConfiguration | None] = {}
+    outcomes: dict[int, SendOutcome] = {}
+    for message in messages:
+        if message.sender_id not in configs:
+            configs[message.sender_id] = selectors.send_configuration(message.sender_id)
+        facts_of = facts.get(message.recipient_id) if message.recipient_id is not None else None
+        outcomes[message.pk] = _sms_deliver(message, facts_of, configs[message.sender_id])
+    return outcomes
+
+
+def _sms_deliver(
+    message: Message, facts: routing.PersonFacts | None, config: SmsConfiguration | None
+) -> SendOutcome:
+    """The claimed text `message` (in `sending`): route it again with the recipient's current
+    `facts`, pick its sender number from `config` (`selectors.send_configuration`), send it
+    through the gateway and record the outcome."""
     config_facts = (
         selectors.config_facts_of(config) if config is not None else selectors.config_facts()
     )
@@ -70,6 +104,9 @@ def sms_send(*, message_id: int) -> SendOutcome:
         sender: Person = message.sender  # type: ignore[assignment]
         assignment = pool.sender_number_ensure(person=sender)
         from_number = assignment.sender_number.number if assignment is not None else ""
+        if config is not None and from_number:
+            # The rest of a batch from this sender uses the number just assigned.
+            config.sender_number = from_number  # type: ignore[attr-defined]
     if not from_number:
         messaging_services.message_sms_failed(
             message_id=message.pk,

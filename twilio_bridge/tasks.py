@@ -7,6 +7,7 @@ never sends a text twice.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from celery import shared_task
@@ -25,6 +26,17 @@ def send_sms(self: Any, *, message_id: int) -> str:
         # eager retry cannot propagate: try again at once; the attempt cap still applies.
         outcome = sending.sms_send(message_id=message_id)
     return outcome.kind
+
+
+@shared_task(bind=True, acks_late=True)  # type: ignore[untyped-decorator]
+def send_sms_batch(self: Any, *, message_ids: list[int]) -> dict[str, int]:
+    """A cohort's texts, a batch per task. A text Twilio could not take now (429, 5xx, no
+    connection) goes on alone as a `send_sms` task with its backoff countdown."""
+    outcomes = sending.sms_send_batch(message_ids=message_ids)
+    for message_id, outcome in outcomes.items():
+        if outcome.retry_in is not None:
+            send_sms.apply_async(kwargs={"message_id": message_id}, countdown=outcome.retry_in)
+    return dict(Counter(outcome.kind for outcome in outcomes.values()))
 
 
 @shared_task  # type: ignore[untyped-decorator]

@@ -13,6 +13,35 @@ class MessageCreateSerializer(serializers.Serializer[Message]):
     body = serializers.CharField(allow_blank=True, trim_whitespace=False)
 
 
+# The largest cohort one request may name (the product is sized for cohorts of 100,000).
+COHORT_MAX = 100_000
+
+
+class MessageBulkCreateSerializer(serializers.Serializer[object]):
+    recipients = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        allow_empty=False,
+        max_length=COHORT_MAX,
+        help_text=f"Person ids, at most {COHORT_MAX:,}; duplicates are sent to once.",
+    )
+    body = serializers.CharField(allow_blank=True, trim_whitespace=False)
+
+
+class MessageBulkResultSerializer(serializers.Serializer[object]):
+    count = serializers.IntegerField(help_text="Messages recorded, one per distinct recipient.")
+    channels = serializers.DictField(
+        child=serializers.IntegerField(), help_text='Messages per channel ("sms", "email", "none").'
+    )
+    failure_reasons = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Messages not going by SMS, per reason (NO_SMS_PHONE, SMS_LIMIT_REACHED, ...).",
+    )
+    message_ids = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="The messages' ids, in the order of `recipients` (duplicates removed).",
+    )
+
+
 class MessageSerializer(serializers.ModelSerializer[Message]):
     """One row of the Message Report (S7)."""
 

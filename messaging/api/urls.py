@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="person-sms-route",
     ),
     path("messages/", views_send.MessageListCreateView.as_view(), name="messages"),
+    path("messages/bulk/", views_send.MessageBulkCreateView.as_view(), name="messages-bulk"),
     path("messages/<int:pk>/", views_send.MessageDetailView.as_view(), name="message-detail"),
     path("phone-usage/", views_send.PhoneUsageView.as_view(), name="phone-usage"),
     path(

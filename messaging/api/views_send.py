@@ -3,6 +3,7 @@ the sender-number pool. Each view makes one call into a service or a read."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -16,6 +17,8 @@ from rest_framework.views import APIView
 from config.api import IsAdministrator, IsAdminOrIntegration
 from messaging import report, services
 from messaging.api.serializers_send import (
+    MessageBulkCreateSerializer,
+    MessageBulkResultSerializer,
     MessageCreateSerializer,
     MessageSerializer,
     PhoneUsageSerializer,
@@ -83,6 +86,42 @@ class MessageListCreateView(generics.ListCreateAPIView[Message]):
             body=serializer.validated_data["body"],
         )
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class MessageBulkCreateView(APIView):
+    """POST `messages/bulk/`: one message per recipient of a cohort (permitted staff), each routed
+    like a single send; all or nothing when the request is invalid."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        request=MessageBulkCreateSerializer, responses={201: MessageBulkResultSerializer}
+    )
+    def post(self, request: Request) -> Response:
+        sender = getattr(request.user, "person", None)
+        serializer = MessageBulkCreateSerializer(data=request.data)
+        if not serializer.is_valid():
+            if not sms_admin_selectors.person_may_send(sender):
+                self.permission_denied(request, message=NOT_PERMITTED)
+            raise exceptions.ValidationError(serializer.errors)
+        result = services.message_send_bulk(
+            sender=sender,
+            recipient_ids=serializer.validated_data["recipients"],
+            body=serializer.validated_data["body"],
+        )
+        channels: Counter[str] = Counter()
+        reasons: Counter[str] = Counter()
+        for (channel, reason), count in result.counts.items():
+            channels[channel] += count
+            if reason:
+                reasons[reason] += count
+        data = {
+            "count": len(result.message_ids),
+            "channels": channels,
+            "failure_reasons": reasons,
+            "message_ids": result.message_ids,
+        }
+        return Response(MessageBulkResultSerializer(data).data, status=status.HTTP_201_CREATED)
 
 
 class MessageDetailView(generics.RetrieveAPIView[Message]):

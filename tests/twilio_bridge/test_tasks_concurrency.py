@@ -175,6 +175,7 @@ def test_bulk_sends_racing_single_sends_never_overshoot_the_month(
     advisor: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(services, "_enqueue_sms", lambda pk: None)
+    monkeypatch.setattr(services, "_enqueue_sms_batches", lambda pks: None)
     monkeypatch.setattr(services, "_enqueue_email", lambda pk: None)
     sms_admin_services.configuration_update(actor=None, sms_message_limit=30)
     pool_numbers(1)
@@ -195,3 +196,28 @@ def test_bulk_sends_racing_single_sends_never_overshoot_the_month(
     assert sum(texts) == 30
     assert Message.objects.filter(channel=Channel.SMS).count() == 30
     assert MonthlyUsage.objects.get().sent == 30
+
+
+@pytest.mark.usefixtures("setup")
+def test_one_batch_task_delivered_three_times_at_once_sends_each_text_once(
+    advisor: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from twilio_bridge import tasks
+
+    batches: list[list[int]] = []
+    monkeypatch.setattr(services, "_enqueue_sms_batches", lambda ids: batches.append(list(ids)))
+    pool_numbers(1)
+    people = [student_with_phone(f"+12025558{i:03d}")[0] for i in range(12)]
+    services.message_send_bulk(sender=advisor, recipient_ids=[p.pk for p in people], body="Hi")
+    [ids] = batches
+
+    counts = run_at_once(
+        [lambda: tasks.send_sms_batch.apply(kwargs={"message_ids": ids}).result for _ in range(3)],
+        workers=3,
+    )
+
+    assert sum(c.get("sent", 0) for c in counts) == 12
+    assert len(sandbox.creates()) == 12
+    assert len({c["form"]["To"] for c in sandbox.creates()}) == 12
+    assert set(Message.objects.filter(pk__in=ids).values_list("attempts", flat=True)) == {1}
+    assert MonthlyUsage.objects.get().sent == 12

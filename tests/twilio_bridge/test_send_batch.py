@@ -1,0 +1,219 @@
+"""A cohort's texts go to the worker a batch per task (`send_sms_batch`): one claim, one routing
+query, one configuration read per batch; each text is still sent once, routed again at send time,
+and its outcome handled as in a single send (S6, T3, R7)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from messaging import services
+from messaging.models import Channel, FailureReason, Message, Status
+from people.models import SmsStatus
+from sms_admin import pool
+from tests.sending_support import pool_numbers, student_with_phone
+from twilio_bridge import sending, tasks
+from twilio_bridge.sandbox import Sandbox
+
+pytestmark = pytest.mark.usefixtures("config", "policy")
+
+
+def cohort(count: int, start: int = 0) -> list[Any]:
+    return [student_with_phone(f"+120255560{start + i:02d}")[0] for i in range(count)]
+
+
+def queue_cohort(
+    advisor: Any, people: list[Any], monkeypatch: pytest.MonkeyPatch, body: str = "Hi"
+) -> list[list[int]]:
+    """Record a cohort's texts; returns the batches it queued (no task runs)."""
+    batches: list[list[int]] = []
+    monkeypatch.setattr(services, "_enqueue_sms_batches", lambda ids: batches.append(list(ids)))
+    services.message_send_bulk(sender=advisor, recipient_ids=[p.pk for p in people], body=body)
+    return batches
+
+
+def test_a_cohort_goes_to_the_worker_a_batch_of_texts_per_task_and_emails_one_each(
+    advisor: Any, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    monkeypatch.setattr(services, "SMS_TASK_BATCH_SIZE", 4)
+    pool_numbers(1)
+    textable = cohort(10)
+    by_email, _ = student_with_phone("+12025560190", sms_status=SmsStatus.DISABLED)
+    batched: list[list[int]] = []
+    single: list[int] = []
+    emails: list[int] = []
+    monkeypatch.setattr(
+        tasks.send_sms_batch, "delay_on_commit", lambda message_ids: batched.append(message_ids)
+    )
+    monkeypatch.setattr(tasks.send_sms, "delay_on_commit", lambda message_id: single.append(1))
+    from messaging import tasks as messaging_tasks
+
+    monkeypatch.setattr(
+        messaging_tasks.deliver_email, "delay_on_commit", lambda message_id: emails.append(1)
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.message_send_bulk(
+            sender=advisor, recipient_ids=[p.pk for p in [*textable, by_email]], body="Hi"
+        )
+
+    assert [len(b) for b in batched] == [4, 4, 2]
+    texts = Message.objects.filter(channel=Channel.SMS)
+    assert sorted(pk for b in batched for pk in b) == sorted(texts.values_list("pk", flat=True))
+    assert (single, len(emails)) == ([], 1)
+    assert result.counts == {("sms", ""): 10, ("email", "NO_SMS_PHONE"): 1}
+
+
+def test_a_batch_sends_each_text_once_with_its_sid_and_counts_each_once(
+    advisor: Any, sandbox: Sandbox, django_capture_on_commit_callbacks: Any
+) -> None:
+    pool_numbers(1)
+    people = cohort(6)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_send_bulk(sender=advisor, recipient_ids=[p.pk for p in people], body="Hi")
+
+    texts = Message.objects.filter(channel=Channel.SMS)
+    assert sorted(texts.values_list("status", flat=True)) == [Status.SENT] * 6
+    assert sorted(c["form"]["To"] for c in sandbox.creates()) == sorted(
+        texts.values_list("destination", flat=True)
+    )
+    assert set(texts.values_list("twilio_sid", flat=True)) == set(sandbox.messages)
+    assert pool.monthly_usage_summary().sent == 6
+
+
+def test_a_redelivered_batch_sends_nothing_again_and_skips_texts_another_worker_holds(
+    advisor: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool_numbers(1)
+    [ids] = queue_cohort(advisor, cohort(4), monkeypatch)
+    held = services.message_sms_claim(message_id=ids[0])  # another worker is sending it
+    assert held is not None
+
+    first = sending.sms_send_batch(message_ids=ids)
+    again = sending.sms_send_batch(message_ids=ids)
+
+    assert sorted(first) == ids[1:]
+    assert {o.kind for o in first.values()} == {"sent"}
+    assert again == {}
+    assert len(sandbox.creates()) == 3
+    assert Message.objects.get(pk=ids[0]).status == Status.SENDING
+
+
+def test_a_phone_disabled_after_queuing_is_not_texted_the_rest_of_the_batch_is(
+    advisor: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool_numbers(1)
+    people = cohort(3)
+    [ids] = queue_cohort(advisor, people, monkeypatch)
+    stopped = people[1].phones.get()
+    stopped.sms_status = SmsStatus.DISABLED
+    stopped.save()
+
+    outcomes = sending.sms_send_batch(message_ids=ids)
+
+    assert [outcomes[pk].kind for pk in ids] == ["sent", "failed", "sent"]
+    assert stopped.number not in [c["form"]["To"] for c in sandbox.creates()]
+    fallback = Message.objects.get(replaces_id=ids[1])
+    assert (fallback.channel, fallback.failure_reason) == (
+        Channel.EMAIL,
+        FailureReason.NO_SMS_PHONE,
+    )
+    assert pool.monthly_usage_summary().sent == 2  # the unit of the re-routed text came back
+
+
+def test_a_refused_text_in_a_batch_applies_the_error_policy_and_falls_back_to_email(
+    advisor: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool_numbers(1)
+    people = cohort(2)
+    unsubscribed, phone = student_with_phone("+15005550004")  # Twilio answers 21610
+    [ids] = queue_cohort(advisor, [people[0], unsubscribed, people[1]], monkeypatch)
+
+    outcomes = sending.sms_send_batch(message_ids=ids)
+
+    assert [outcomes[pk].kind for pk in ids] == ["sent", "failed", "sent"]
+    refused = Message.objects.get(pk=ids[1])
+    assert (refused.status, refused.failure_reason, refused.error_code) == (
+        Status.FAILED,
+        FailureReason.TWILIO_RECIPIENT_UNSUBSCRIBED,
+        21610,
+    )
+    phone.refresh_from_db()
+    assert phone.sms_status == SmsStatus.DISABLED
+    assert Message.objects.filter(replaces_id=ids[1], channel=Channel.EMAIL).count() == 1
+    assert pool.monthly_usage_summary().sent == 2
+
+
+def test_a_throttled_text_goes_on_alone_with_a_backoff_while_the_batch_is_sent(
+    advisor: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool_numbers(1)
+    [ids] = queue_cohort(advisor, cohort(3), monkeypatch)
+    sandbox.fail_next(status=429, code=20429)
+    later: list[dict[str, Any]] = []
+    monkeypatch.setattr(tasks.send_sms, "apply_async", lambda **kw: later.append(kw))
+
+    counts = tasks.send_sms_batch.run(message_ids=ids)
+
+    assert counts == {"retry": 1, "sent": 2}
+    [retry] = later
+    assert retry["kwargs"] == {"message_id": ids[0]}
+    assert 1.0 <= retry["countdown"] <= 2.0
+    throttled = Message.objects.get(pk=ids[0])
+    assert (throttled.status, throttled.attempts) == (Status.QUEUED, 1)
+    assert len(sandbox.creates()) == 3  # the refused request, then the two others
+
+
+def test_a_scheduled_retry_not_yet_due_is_left_queued_by_a_batch(
+    advisor: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool_numbers(1)
+    [ids] = queue_cohort(advisor, cohort(2), monkeypatch)
+    Message.objects.filter(pk=ids[0]).update(not_before=timezone.now() + timedelta(hours=1))
+
+    outcomes = sending.sms_send_batch(message_ids=ids)
+
+    assert list(outcomes) == [ids[1]]
+    assert Message.objects.get(pk=ids[0]).status == Status.QUEUED
+
+
+def test_a_sender_whose_number_was_released_gets_one_number_for_the_whole_batch(
+    advisor: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = pool_numbers(2)
+    [ids] = queue_cohort(advisor, cohort(3), monkeypatch)
+    assignment = pool.sender_number_ensure(person=advisor)
+    assert assignment is not None
+    pool.sender_assignment_release(assignment_id=assignment.pk, actor=None)
+
+    sending.sms_send_batch(message_ids=ids)
+
+    senders = {c["form"]["From"] for c in sandbox.creates()}
+    assert len(senders) == 1
+    assert senders <= {first.number, second.number}
+    held = pool.sender_assignment_active(advisor.pk)
+    assert held is not None and held.sender_number.number in senders
+
+
+def test_a_batch_costs_a_fixed_number_of_queries_and_one_more_per_text(
+    advisor: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool_numbers(1)
+    [small] = queue_cohort(advisor, cohort(3), monkeypatch)
+    [large] = queue_cohort(advisor, cohort(12, start=10), monkeypatch)
+
+    def queries(ids: list[int]) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            outcomes = sending.sms_send_batch(message_ids=ids)
+        assert {o.kind for o in outcomes.values()} == {"sent"}
+        return len(ctx.captured_queries)
+
+    fixed = queries(small) - len(small)
+    assert queries(large) - len(large) == fixed
+    assert fixed <= 4  # claim, load, recipients with phones, configuration with sender
