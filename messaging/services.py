@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -469,34 +469,36 @@ def message_sms_claim(*, message_id: int) -> Message | None:
     return Message.objects.select_related("sender", "recipient", "phone").get(pk=message_id)
 
 
-def message_sms_claim_many(*, message_ids: Sequence[int]) -> list[Message]:
-    """queued -> sending for every text of `message_ids` still queued and due, in one statement
-    (`UPDATE ... RETURNING`, atomic on PostgreSQL and SQLite): a text claimed by another worker,
-    already sent or not yet due is left alone. Returns the texts this call claimed, in id order,
-    with sender, recipient and phone; 2 queries whatever the batch."""
-    if not message_ids:
-        return []
+def message_sms_queued(*, message_ids: Sequence[int]) -> list[Message]:
+    """The texts of `message_ids` still queued and due, in id order, with sender, recipient and
+    phone; 1 query. Each is then claimed on its own (`message_sms_claim_loaded`) right before its
+    request, so a worker that dies mid-batch leaves the rest queued, not half-claimed."""
     now = timezone.now()
-    qn = connection.ops.quote_name
-    at = connection.ops.adapt_datetimefield_value(now)
-    in_list = ", ".join(["%s"] * len(message_ids))
-    # Only the quoted table name and "%s" placeholders are formatted in; every value is a parameter.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {qn(Message._meta.db_table)} "  # noqa: S608
-            "SET status = %s, attempts = attempts + 1, updated_at = %s "
-            f"WHERE id IN ({in_list}) AND channel = %s AND status = %s "
-            "AND (not_before IS NULL OR not_before <= %s) RETURNING id",
-            [Status.SENDING, at, *message_ids, Channel.SMS, Status.QUEUED, at],
-        )
-        claimed = [row[0] for row in cursor.fetchall()]
-    if not claimed:
-        return []
     return list(
         Message.objects.select_related("sender", "recipient", "phone")
-        .filter(pk__in=claimed)
+        .filter(pk__in=message_ids, channel=Channel.SMS, status=Status.QUEUED)
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
         .order_by("pk")
     )
+
+
+def message_sms_claim_loaded(*, message: Message) -> bool:
+    """queued -> sending for a text read while queued (`message_sms_queued`), only if nobody has
+    moved it since: the UPDATE is conditioned on the status and the attempt count that were
+    read, so `message` in memory stays exact (True) or the text is left alone (False)."""
+    now = timezone.now()
+    claimed = (
+        Message.objects.filter(pk=message.pk, status=Status.QUEUED, attempts=message.attempts)
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+        .update(status=Status.SENDING, attempts=message.attempts + 1, updated_at=now)
+    )
+    if claimed:
+        message.status, message.attempts, message.updated_at = (
+            Status.SENDING,
+            message.attempts + 1,
+            now,
+        )
+    return bool(claimed)
 
 
 def message_sms_retarget(*, message: Message, phone_id: int, number: str, from_number: str) -> None:

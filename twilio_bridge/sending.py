@@ -59,14 +59,17 @@ def sms_send(*, message_id: int) -> SendOutcome:
 
 
 def sms_send_batch(*, message_ids: Sequence[int]) -> dict[int, SendOutcome]:
-    """Send a batch of queued texts (a cohort's), each once, with the same guarantees as
-    `sms_send`: one claim for the batch, one routing query for its recipients, one configuration
-    read per sender, then per text the Twilio request and the write of its outcome.
+    """Send a batch of queued texts (a cohort's), each once, with the guarantees of `sms_send`.
 
-    Returns the outcome of each text this call claimed; ids claimed elsewhere (a duplicate or
-    redelivered task) or already settled are absent, and nothing is sent for them.
+    One query reads the batch's queued texts, one their recipients with phones, one the
+    configuration per sender; then each text is claimed on its own right before its request
+    (a duplicate or redelivered batch finds it claimed and skips it; a worker killed mid-batch
+    leaves at most the text in flight in `sending`, the rest queued for the redelivered task),
+    routed again with those facts, sent, and its outcome written.
+
+    Returns the outcome of each text this call claimed; the others are absent.
     """
-    messages = messaging_services.message_sms_claim_many(message_ids=message_ids)
+    messages = messaging_services.message_sms_queued(message_ids=message_ids)
     recipient_ids = {m.recipient_id for m in messages if m.recipient_id is not None}
     facts = {
         f.id: f
@@ -75,6 +78,8 @@ def sms_send_batch(*, message_ids: Sequence[int]) -> dict[int, SendOutcome]:
     configs: dict[int | None, SmsConfiguration | None] = {}
     outcomes: dict[int, SendOutcome] = {}
     for message in messages:
+        if not messaging_services.message_sms_claim_loaded(message=message):
+            continue
         if message.sender_id not in configs:
             configs[message.sender_id] = selectors.send_configuration(message.sender_id)
         facts_of = facts.get(message.recipient_id) if message.recipient_id is not None else None
