@@ -8,6 +8,7 @@ characters (^{}\\[~]|€ and form feed) take two septets. Anything outside GSM-7
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 GSM7_BASIC = frozenset(
@@ -26,8 +27,10 @@ class SegmentInfo:
     segments: int
 
 
+@lru_cache(maxsize=64)
 def segments_count(body: str) -> SegmentInfo:
-    """The encoding Twilio will use for `body` and the number of segments it takes."""
+    """The encoding Twilio will use for `body` and the number of segments it takes (cached: a
+    cohort's texts share one body)."""
     if all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in body):
         units = sum(2 if ch in GSM7_EXTENSION else 1 for ch in body)
         single, multi = 160, 153

@@ -141,17 +141,24 @@ def _enqueue_sms(message_id: int) -> None:
     bridge_tasks.send_sms.delay_on_commit(message_id=message_id)
 
 
-# Texts of a cohort go to the worker this many to a task (twilio_bridge.tasks.send_sms_batch):
-# one claim, one routing query and one configuration read serve the whole batch.
+# A cohort's messages go to the worker this many to a task (twilio_bridge.tasks.send_sms_batch,
+# messaging.tasks.deliver_emails): one read of the texts, one routing query and one configuration
+# read serve a batch of texts, and the request publishes one task per batch, not per message.
 SMS_TASK_BATCH_SIZE = 50
 
 
 def _enqueue_sms_batches(message_ids: Sequence[int]) -> None:
     from twilio_bridge import tasks as bridge_tasks
 
-    for start in range(0, len(message_ids), SMS_TASK_BATCH_SIZE):
-        chunk = list(message_ids[start : start + SMS_TASK_BATCH_SIZE])
+    for chunk in _batches(message_ids, SMS_TASK_BATCH_SIZE):
         bridge_tasks.send_sms_batch.delay_on_commit(message_ids=chunk)
+
+
+def _enqueue_email_batches(message_ids: Sequence[int]) -> None:
+    from messaging import tasks as messaging_tasks
+
+    for chunk in _batches(message_ids, SMS_TASK_BATCH_SIZE):
+        messaging_tasks.deliver_emails.delay_on_commit(message_ids=chunk)
 
 
 def _enqueue_email(message_id: int) -> None:
@@ -325,8 +332,8 @@ def message_send_bulk(
     *, sender: Person | None, recipient_ids: Iterable[int], body: str, batch_size: int = 1000
 ) -> BulkSendResult:
     """One message per recipient of a cohort, routed a batch at a time (R7): a fixed number of
-    queries per batch, whatever its size, texts go to the worker
-    `SMS_TASK_BATCH_SIZE` to a task, emails one task each.
+    queries per batch, whatever its size; texts and emails go to the worker
+    `SMS_TASK_BATCH_SIZE` to a task.
 
     :raises PermissionDenied: when the sender holds no permitted role (S1).
     :raises ValidationError: when the body is empty or longer than smsMaxLength (S5), or the
@@ -389,15 +396,14 @@ def message_send_bulk(
                     )
                 )
             Message.objects.bulk_create(messages)
-            texts: list[int] = []
+            queued: dict[str, list[int]] = {Channel.SMS: [], Channel.EMAIL: []}
             for message in messages:
-                if message.channel == Channel.SMS:
-                    texts.append(message.pk)
-                else:
-                    _enqueue(message)
+                if message.status == Status.QUEUED:
+                    queued[message.channel].append(message.pk)
                 result.message_ids.append(message.pk)
                 result.counts[(message.channel, message.failure_reason)] += 1
-            _enqueue_sms_batches(texts)
+            _enqueue_sms_batches(queued[Channel.SMS])
+            _enqueue_email_batches(queued[Channel.EMAIL])
     return result
 
 

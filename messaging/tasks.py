@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from celery import shared_task
 
 from messaging import notifications, policy, services
@@ -10,6 +12,14 @@ from messaging import notifications, policy, services
 @shared_task(acks_late=True)  # type: ignore[untyped-decorator]
 def deliver_email(*, message_id: int) -> str:
     return str(services.message_email_deliver(message_id=message_id).status)
+
+
+@shared_task(acks_late=True)  # type: ignore[untyped-decorator]
+def deliver_emails(*, message_ids: list[int]) -> dict[str, int]:
+    """A cohort's emails, a batch per task; each is claimed and sent on its own, as by
+    `deliver_email`, so a redelivered batch sends none of them twice."""
+    statuses = [str(services.message_email_deliver(message_id=pk).status) for pk in message_ids]
+    return dict(Counter(statuses))
 
 
 @shared_task(acks_late=True)  # type: ignore[untyped-decorator]

@@ -37,36 +37,62 @@ def queue_cohort(
     return batches
 
 
-def test_a_cohort_goes_to_the_worker_a_batch_of_texts_per_task_and_emails_one_each(
+def test_a_cohort_goes_to_the_worker_a_batch_of_messages_per_task(
     advisor: Any, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
 ) -> None:
+    from messaging import tasks as messaging_tasks
+
     monkeypatch.setattr(services, "SMS_TASK_BATCH_SIZE", 4)
     pool_numbers(1)
     textable = cohort(10)
-    by_email, _ = student_with_phone("+12025560190", sms_status=SmsStatus.DISABLED)
-    batched: list[list[int]] = []
-    single: list[int] = []
-    emails: list[int] = []
-    monkeypatch.setattr(
-        tasks.send_sms_batch, "delay_on_commit", lambda message_ids: batched.append(message_ids)
-    )
-    monkeypatch.setattr(tasks.send_sms, "delay_on_commit", lambda message_id: single.append(1))
-    from messaging import tasks as messaging_tasks
-
-    monkeypatch.setattr(
-        messaging_tasks.deliver_email, "delay_on_commit", lambda message_id: emails.append(1)
-    )
+    by_email = [
+        student_with_phone(f"+120255601{i:02d}", sms_status=SmsStatus.DISABLED)[0] for i in range(5)
+    ]
+    published: list[tuple[str, list[int]]] = []
+    for task in (tasks.send_sms_batch, messaging_tasks.deliver_emails):
+        monkeypatch.setattr(
+            task,
+            "delay_on_commit",
+            lambda message_ids, t=task: published.append((t.name, message_ids)),
+        )
+    for task in (tasks.send_sms, messaging_tasks.deliver_email):
+        monkeypatch.setattr(
+            task, "delay_on_commit", lambda **kw: pytest.fail("one task per message")
+        )
 
     with django_capture_on_commit_callbacks(execute=True):
         result = services.message_send_bulk(
-            sender=advisor, recipient_ids=[p.pk for p in [*textable, by_email]], body="Hi"
+            sender=advisor, recipient_ids=[p.pk for p in [*textable, *by_email]], body="Hi"
         )
 
-    assert [len(b) for b in batched] == [4, 4, 2]
-    texts = Message.objects.filter(channel=Channel.SMS)
-    assert sorted(pk for b in batched for pk in b) == sorted(texts.values_list("pk", flat=True))
-    assert (single, len(emails)) == ([], 1)
-    assert result.counts == {("sms", ""): 10, ("email", "NO_SMS_PHONE"): 1}
+    sms = [ids for name, ids in published if name == tasks.send_sms_batch.name]
+    emails = [ids for name, ids in published if name == messaging_tasks.deliver_emails.name]
+    assert ([len(b) for b in sms], [len(b) for b in emails]) == ([4, 4, 2], [4, 1])
+    for channel, batches in ((Channel.SMS, sms), (Channel.EMAIL, emails)):
+        recorded = Message.objects.filter(channel=channel).values_list("pk", flat=True)
+        assert sorted(pk for b in batches for pk in b) == sorted(recorded)
+    assert result.counts == {("sms", ""): 10, ("email", "NO_SMS_PHONE"): 5}
+
+
+def test_a_batch_of_emails_sends_each_once_and_a_redelivered_batch_sends_none_again(
+    advisor: Any, mailoutbox: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from messaging import tasks as messaging_tasks
+
+    batches: list[list[int]] = []
+    monkeypatch.setattr(services, "_enqueue_email_batches", lambda ids: batches.append(list(ids)))
+    people = [
+        student_with_phone(f"+120255602{i:02d}", sms_status=SmsStatus.DISABLED)[0] for i in range(3)
+    ]
+    services.message_send_bulk(sender=advisor, recipient_ids=[p.pk for p in people], body="Hi")
+    [ids] = batches
+
+    first = messaging_tasks.deliver_emails.run(message_ids=ids)
+    again = messaging_tasks.deliver_emails.run(message_ids=ids)
+
+    assert first == again == {"sent": 3}
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(p.email for p in people)
+    assert set(Message.objects.filter(pk__in=ids).values_list("attempts", flat=True)) == {1}
 
 
 def test_a_batch_sends_each_text_once_with_its_sid_and_counts_each_once(

@@ -1,0 +1,99 @@
+"""How long recording and queuing a cohort takes (the work of one `POST /api/v1/messages/bulk/`),
+for cohorts of 1,000, 10,000 and 100,000 students, in process on PostgreSQL with Redis as the
+broker (the tasks are published, no worker takes them; the Redis database is emptied after).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/h_routing_bench \\
+        .venv/bin/python bench/send/cohort_request.py --redis-db 14
+
+Uses the routing benchmark's database and cohort (bench/routing/generate.py: 100,000 students,
+250,396 phones); generates it when missing. Prints a Markdown row per size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROUTING = Path(__file__).resolve().parents[1] / "routing"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--redis-db", type=int, default=14)
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    args = parser.parse_args()
+    redis_url = f"redis://127.0.0.1:6379/{args.redis_db}"
+    os.environ["REDIS_URL"] = os.environ["CELERY_BROKER_URL"] = redis_url
+    sys.path.insert(0, str(ROUTING))
+    from benchdb import django_setup
+
+    django_setup()
+    import generate
+    from django.db import connection
+
+    from messaging import services
+    from messaging.models import Message
+    from people.models import Person, Role, RoleKind
+    from sms_admin import services as sms_admin_services
+    from sms_admin.models import SenderNumber
+
+    sizes = [int(s) for s in args.sizes.split(",")]
+    students = Person.objects.filter(roles__code="student")
+    if students.count() < max(sizes):
+        print("generating:", generate.cohort_generate(max(sizes)), flush=True)
+    role, _ = Role.objects.get_or_create(
+        code="bench-advisor", defaults={"name": "Advisor", "kind": RoleKind.STAFF}
+    )
+    sms_admin_services.configuration_update(
+        actor=None, permitted_roles=[role], sms_message_limit=10_000_000
+    )
+    sender, _ = Person.objects.get_or_create(
+        src_system_id="BENCH-ADVISOR", defaults={"first_name": "Bench", "last_name": "Advisor"}
+    )
+    sender.roles.add(role)
+    SenderNumber.objects.get_or_create(number="+12015550100")
+    ids = list(students.order_by("pk").values_list("pk", flat=True)[: max(sizes)])
+
+    queries = [0]
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        queries[0] += 1
+        return execute(sql, params, many, context)
+
+    print("| cohort | recorded and queued in | per recipient | queries | tasks published |")
+    print("|---|---|---|---|---|")
+    for size in sizes:
+        Message.objects.all().delete()
+        subprocess.run(["redis-cli", "-n", str(args.redis_db), "flushdb"], capture_output=True)
+        queries[0] = 0
+        with connection.execute_wrapper(count):
+            started = time.perf_counter()
+            result = services.message_send_bulk(
+                sender=sender,
+                recipient_ids=ids[:size],
+                body="Registration opens Monday: book a time with your advisor.",
+            )
+            took = time.perf_counter() - started
+        published = subprocess.run(
+            ["redis-cli", "-n", str(args.redis_db), "llen", "celery"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        print(
+            f"| {size:,} | {took:.2f} s | {took / size * 1e6:.0f} µs "
+            f"| {queries[0]} | {published} |",
+            flush=True,
+        )
+        assert len(result.message_ids) == size
+    Message.objects.all().delete()
+    subprocess.run(["redis-cli", "-n", str(args.redis_db), "flushdb"], capture_output=True)
+
+
+if __name__ == "__main__":
+    main()
