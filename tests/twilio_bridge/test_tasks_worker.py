@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection
 
 from messaging import services
-from messaging.models import Status
+from messaging.models import Message, Status
 from tests.sending_support import policy_defaults_ensure, pool_numbers, student_with_phone
 from twilio_bridge.sandbox import Sandbox
 
@@ -133,4 +133,63 @@ def test_a_task_redelivered_after_its_worker_was_killed_mid_send_sends_nothing_t
         restarted.stop()
     text.refresh_from_db()
     assert (text.status, text.twilio_sid) == (Status.SENT, next(iter(box.messages)))
+    assert restarted.creates() == []
+
+
+def test_a_batch_redelivered_after_its_worker_was_killed_sends_the_rest_once(
+    config: Any,
+    advisor: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    from config.celery import app
+    from twilio_bridge import sending, tasks
+
+    policy_defaults_ensure()
+    pool_numbers(1)
+    people = [student_with_phone(f"+120255590{i:02d}")[0] for i in range(6)]
+    batches: list[list[int]] = []
+    monkeypatch.setattr(services, "_enqueue_sms_batches", lambda ids: batches.append(list(ids)))
+    services.message_send_bulk(sender=advisor, recipient_ids=[p.pk for p in people], body="Hi")
+    [ids] = batches
+    box = Sandbox(callbacks=False).start()
+    box.hang_next(seconds=20, accept=True)  # Twilio takes the first text, the answer is slow
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    first = start_worker(queue, box, tmp_path / "first.log")
+    second = None
+    app.conf.task_always_eager = False  # the autouse celery_in_process fixture restores it
+    try:
+        tasks.send_sms_batch.apply_async(kwargs={"message_ids": ids}, queue=queue)
+        reached = wait_for(lambda: len(box.creates()) == 1, timeout=60)
+        assert reached, "FIRST " + (tmp_path / "first.log").read_text()
+        os.killpg(first.pid, signal.SIGKILL)  # the worker dies mid-batch
+        first.wait(timeout=10)
+
+        second = start_worker(queue, box, tmp_path / "second.log")
+        finished = wait_for(
+            lambda: "{'sent': 5}" in (tmp_path / "second.log").read_text(), timeout=60
+        )
+        assert finished, "SECOND " + (tmp_path / "second.log").read_text()
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=15)
+        box.stop()
+
+    assert len(box.creates()) == 6
+    assert len({c["form"]["To"] for c in box.creates()}) == 6
+    statuses = dict(Message.objects.filter(pk__in=ids).values_list("pk", "status"))
+    assert [statuses[pk] for pk in ids] == [Status.SENDING] + [Status.SENT] * 5
+    # The sweep settles the text in flight by looking it up: no request is made for it again.
+    app.conf.task_always_eager = True
+    restarted = Sandbox(callbacks=False).start()
+    restarted.messages.update(box.messages)
+    monkeypatch.setattr(settings, "TWILIO_API_BASE_URL", restarted.url)
+    monkeypatch.setattr(settings, "SMS_STUCK_AFTER_SECONDS", 0)
+    try:
+        sending.messages_sweep()
+    finally:
+        restarted.stop()
+    assert Message.objects.get(pk=ids[0]).status == Status.SENT
     assert restarted.creates() == []
