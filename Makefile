@@ -18,10 +18,10 @@ setup: $(STAMP)
 # The demo's address; e.g. `make run DEMO_ADDR=127.0.0.1:18000 SANDBOX_PORT=18025`.
 DEMO_ADDR ?= 127.0.0.1:8000
 
-## make run: install, migrate, seed the demo, start the Twilio sandbox, serve http://127.0.0.1:8000
+## make run: install, migrate, seed the demo, start the Twilio sandbox, serve http://$(DEMO_ADDR)/
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --url http://$(DEMO_ADDR)/
 	$(BIN)/python manage.py runserver_demo $(DEMO_ADDR)
 
 ## make test: the whole suite (SQLite unless DATABASE_URL is set), with lint and type checks first

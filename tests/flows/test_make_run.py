@@ -70,6 +70,7 @@ def test_make_run_serves_the_demo_and_a_text_from_the_person_page_ends_delivered
         output = log.read_text()
         assert "manage.py runserver_demo 127.0.0.1:" in output
         assert f"Twilio sandbox on http://127.0.0.1:{box}; status callbacks to {base}" in output
+        assert f"Log in at {base}/ as admin" in output
         printed = re.search(
             r"as admin \(administrator\), advisor1 / advisor2 / advisor3 \(advisors\) or "
             r"faculty1 \(faculty, may not text\); password: (\S+)",

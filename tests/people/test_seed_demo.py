@@ -123,3 +123,12 @@ def test_the_demo_has_a_student_with_neither_phone_nor_email_and_a_faculty_membe
     assert unreachable.exists()
     faculty = Person.objects.get(roles__code="faculty", user__username="faculty1")
     assert faculty.is_student is False
+
+
+def test_the_closing_message_names_where_the_demo_is_served() -> None:
+    default = seed()
+    out = StringIO()
+    call_command("seed_demo", "--url", "http://127.0.0.1:18000/", stdout=out)
+
+    assert "Log in at http://127.0.0.1:8000/ as admin" in default
+    assert "Log in at http://127.0.0.1:18000/ as admin" in out.getvalue()

@@ -66,6 +66,14 @@ class Command(BaseCommand):
     )
 
     @transaction.atomic
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--url",
+            default="http://127.0.0.1:8000/",
+            help="where the demo will be served, for the closing message (`make run` passes "
+            "http://$(DEMO_ADDR)/)",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         roles = {
             code: Role.objects.update_or_create(code=code, defaults={"name": name, "kind": kind})[0]
@@ -157,7 +165,7 @@ class Command(BaseCommand):
 
         self.stdout.write(
             self.style.SUCCESS(
-                "Demo ready. Log in at http://127.0.0.1:8000/ as admin (administrator), "
+                f"Demo ready. Log in at {options['url']} as admin (administrator), "
                 "advisor1 / advisor2 / advisor3 (advisors) or faculty1 (faculty, may not text); "
                 f"password: {PASSWORD}"
             )
