@@ -29,6 +29,7 @@ import base64
 import json
 import logging
 import queue
+import sys
 import threading
 import time
 import uuid
@@ -104,6 +105,17 @@ class Fault:
     accept: bool = True
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (a test's read timeout, a killed worker) is routine here: one
+        log line, not a traceback on stderr; anything else is logged with its traceback."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            logger.info("Sandbox client %s hung up: %s", client_address, error)
+            return
+        logger.exception("Sandbox request from %s failed", client_address)
+
+
 class Sandbox:
     """The sandbox server; `start()` binds (port 0 picks a free port), `stop()` ends it."""
 
@@ -146,7 +158,7 @@ class Sandbox:
 
     def start(self) -> Sandbox:
         handler = type("Handler", (_Handler,), {"sandbox": self})
-        self._server = ThreadingHTTPServer((self.host, self.port), handler)
+        self._server = _Server((self.host, self.port), handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         server = self._server

@@ -3,6 +3,8 @@ its status callbacks and inbound messages as Twilio does."""
 
 from __future__ import annotations
 
+import logging
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -246,3 +248,28 @@ def test_the_request_log_and_faults_are_reachable_over_http(box: Sandbox) -> Non
         timeout=5,
     ).json()
     assert inbound["webhook_status"] == 200
+
+
+def test_a_client_that_hung_up_is_one_log_line_and_other_errors_keep_their_traceback(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    box = Sandbox(callbacks=False).start()
+    server = box._server
+    assert server is not None
+    try:
+        with socket.socket() as sock, caplog.at_level(logging.INFO, logger="twilio_bridge.sandbox"):
+            try:
+                raise ConnectionResetError(104, "Connection reset by peer")
+            except ConnectionResetError:
+                server.handle_error(sock, ("127.0.0.1", 5))
+            try:
+                raise ValueError("a bug in a handler")
+            except ValueError:
+                server.handle_error(sock, ("127.0.0.1", 6))
+    finally:
+        box.stop()
+
+    hung_up, failed = caplog.records
+    assert "hung up" in hung_up.getMessage() and hung_up.exc_info is None
+    assert failed.levelno == logging.ERROR and failed.exc_info is not None
+    assert "Traceback" not in capsys.readouterr().err
