@@ -11,11 +11,21 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-GSM7_BASIC = frozenset(
+# The one copy of the GSM 03.38 tables: the compose box's script reads them from the page
+# (`gsm7_tables`), so the browser's live count and the recorded segments never disagree.
+GSM7_BASIC_CHARS = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
-GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+GSM7_EXTENSION_CHARS = "^{}\\[~]|€\f"
+GSM7_BASIC = frozenset(GSM7_BASIC_CHARS)
+GSM7_EXTENSION = frozenset(GSM7_EXTENSION_CHARS)
+
+
+def gsm7_tables() -> dict[str, str]:
+    """The tables for the page (rendered with `json_script`)."""
+    return {"basic": GSM7_BASIC_CHARS, "extension": GSM7_EXTENSION_CHARS}
+
 
 Encoding = Literal["GSM-7", "UCS-2"]
 

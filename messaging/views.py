@@ -15,7 +15,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from config.pages import administrator_required, paginate, staff_required
-from messaging import conversation, report, selectors
+from messaging import conversation, report, segments, selectors
 from messaging import services as messaging_services
 from messaging.forms import ComposeForm, MessageReportForm
 from people import selectors as people_selectors
@@ -63,6 +63,7 @@ def _page(
         "compose_refusal": refusal,
         "compose": compose or ComposeForm(max_length=config.sms_max_length),
         "max_length": config.sms_max_length,
+        "gsm7_tables": segments.gsm7_tables(),
     }
     return render(request, "messaging/person_detail.html", context, status=status)
 

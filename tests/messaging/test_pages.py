@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import pytest
@@ -9,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from messaging import segments
 from messaging.forms import ComposeForm
 from messaging.models import Channel, Direction, Message, Status
 from people import services as people_services
@@ -70,6 +73,16 @@ def test_a_permitted_advisor_sees_the_compose_box_with_the_limit(
     page = login(advisor.user).get(reverse("person-detail", args=[student.pk])).content.decode()
     assert 'data-max-length="1000"' in page
     assert reverse("person-send", args=[student.pk]) in page
+
+
+def test_the_compose_box_counts_with_the_servers_gsm7_tables(advisor: Any, student: Any) -> None:
+    page = login(advisor.user).get(reverse("person-detail", args=[student.pk])).content.decode()
+    found = re.search(r'<script id="gsm7-tables" type="application/json">(.*?)</script>', page)
+
+    assert found is not None
+    tables = json.loads(found.group(1))
+    assert set(tables["basic"]) == segments.GSM7_BASIC
+    assert set(tables["extension"]) == segments.GSM7_EXTENSION
 
 
 def test_staff_without_a_permitted_role_see_no_compose_box_and_why(

@@ -2,11 +2,11 @@
 // GSM-7 texts take 160 characters in one segment, 153 per segment when concatenated;
 // anything outside GSM-7 is sent as UCS-2: 70 in one segment, 67 per segment when concatenated.
 "use strict";
+// The GSM-7 tables come from the server (messaging/segments.py, rendered as #gsm7-tables), so
+// this count and the segments recorded with the text agree.
 (function () {
-  var GSM_BASIC =
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
-  var GSM_EXTENDED = "^{}\\[~]|€\f";
+  var GSM_BASIC = "";
+  var GSM_EXTENDED = "";
 
   function measure(text) {
     var chars = Array.from(text);
@@ -54,6 +54,9 @@
     update();
   }
   document.addEventListener("DOMContentLoaded", function () {
+    var tables = JSON.parse(document.getElementById("gsm7-tables").textContent);
+    GSM_BASIC = tables.basic;
+    GSM_EXTENDED = tables.extension;
     document.querySelectorAll("[data-compose]").forEach(wire);
   });
 })();
