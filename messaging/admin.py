@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
 from messaging import selectors
-from messaging.models import Message
+from messaging.models import Message, SendRequest
 from people import admin as people_admin
 from people.models import Person
 
@@ -32,6 +32,24 @@ class MessageAdmin(admin.ModelAdmin[Message]):
     list_select_related = ["sender", "recipient"]
     raw_id_fields = ["sender", "recipient", "phone", "replaces"]
     readonly_fields = ["token", "created_at", "updated_at"]
+
+
+@admin.register(SendRequest)
+class SendRequestAdmin(admin.ModelAdmin[SendRequest]):
+    """API sends made with an Idempotency-Key. A row without a status is a request that is still
+    running or was interrupted: its repeats get 409."""
+
+    list_display = ["created_at", "sender", "key", "status_code"]
+    list_filter = ["status_code"]
+    search_fields = ["key"]
+    list_select_related = ["sender"]
+    readonly_fields = ["sender", "key", "fingerprint", "status_code", "response", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: SendRequest | None = None) -> bool:
+        return False
 
 
 # The Person admin gains a read-only "SMS route" block (R6). It lives here, not in people/admin.py,

@@ -149,3 +149,26 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.direction} {self.channel} #{self.pk} ({self.status})"
+
+
+class SendRequest(models.Model):
+    """An API send made with an `Idempotency-Key` header: a retry of it with the same key returns
+    the first answer instead of sending again (nothing sent twice when a client's request timed
+    out after the server had taken it)."""
+
+    sender = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="send_requests")
+    key = models.CharField(max_length=255)
+    # SHA-256 of the path and the request body: the same key with another body is refused.
+    fingerprint = models.CharField(max_length=64)
+    # None while the request is being served (or if it was interrupted).
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sender", "key"], name="send_request_key_per_sender")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sender_id}:{self.key} ({self.status_code or 'in progress'})"

@@ -4,9 +4,13 @@ the sender-number pool. Each view makes one call into a service or a read."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, permissions, status
@@ -15,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import IsAdministrator, IsAdminOrIntegration
-from messaging import report, services
+from messaging import idempotency, report, services
 from messaging.api.serializers_send import (
     MessageBulkCreateSerializer,
     MessageBulkResultSerializer,
@@ -26,6 +30,7 @@ from messaging.api.serializers_send import (
     SmsUsageSerializer,
 )
 from messaging.models import Channel, Direction, FailureReason, Message, Status
+from people.models import Person
 from sms_admin import pool
 from sms_admin import selectors as sms_admin_selectors
 from sms_admin import services as sms_admin_services
@@ -33,6 +38,16 @@ from sms_admin.models import SenderAssignment, SenderNumber
 
 NOT_PERMITTED = "Only staff holding a permitted role may send texts."
 
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    idempotency.HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Optional. Repeating the request with the same key returns the first answer "
+    "(header Idempotent-Replayed: true) instead of sending again; 409 while the first is still "
+    "running or if it was interrupted, 422 if the key came with another body.",
+)
 
 REPORT_FILTERS = [
     OpenApiParameter("direction", str, enum=Direction.values),
@@ -71,21 +86,23 @@ class MessageListCreateView(generics.ListCreateAPIView[Message]):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=MessageCreateSerializer, responses={201: MessageSerializer})
+    @extend_schema(
+        request=MessageCreateSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: MessageSerializer},
+    )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         sender = getattr(request.user, "person", None)
-        serializer = MessageCreateSerializer(data=request.data)
-        if not serializer.is_valid():
-            # Somebody who may not send at all hears that first, whatever they typed (S1).
-            if not sms_admin_selectors.person_may_send(sender):
-                self.permission_denied(request, message=NOT_PERMITTED)
-            raise exceptions.ValidationError(serializer.errors)
-        message = services.message_send(
-            sender=sender,
-            recipient_id=serializer.validated_data["recipient"],
-            body=serializer.validated_data["body"],
-        )
-        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+        data = _send_request_data(self, request, MessageCreateSerializer, sender)
+
+        def send() -> Response:
+            message = services.message_send(
+                sender=sender, recipient_id=data["recipient"], body=data["body"]
+            )
+            return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+        # One transaction: the key is kept only with the text it sent.
+        return _serve_once(request, sender, send, one_transaction=True)
 
 
 class MessageBulkCreateView(APIView):
@@ -95,33 +112,97 @@ class MessageBulkCreateView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(
-        request=MessageBulkCreateSerializer, responses={201: MessageBulkResultSerializer}
+        request=MessageBulkCreateSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: MessageBulkResultSerializer},
     )
     def post(self, request: Request) -> Response:
         sender = getattr(request.user, "person", None)
-        serializer = MessageBulkCreateSerializer(data=request.data)
-        if not serializer.is_valid():
-            if not sms_admin_selectors.person_may_send(sender):
-                self.permission_denied(request, message=NOT_PERMITTED)
-            raise exceptions.ValidationError(serializer.errors)
-        result = services.message_send_bulk(
-            sender=sender,
-            recipient_ids=serializer.validated_data["recipients"],
-            body=serializer.validated_data["body"],
+        data = _send_request_data(self, request, MessageBulkCreateSerializer, sender)
+
+        def send() -> Response:
+            result = services.message_send_bulk(
+                sender=sender, recipient_ids=data["recipients"], body=data["body"]
+            )
+            channels: Counter[str] = Counter()
+            reasons: Counter[str] = Counter()
+            for (channel, reason), count in result.counts.items():
+                channels[channel] += count
+                if reason:
+                    reasons[reason] += count
+            summary = {
+                "count": len(result.message_ids),
+                "channels": channels,
+                "failure_reasons": reasons,
+                "message_ids": result.message_ids,
+            }
+            return Response(
+                MessageBulkResultSerializer(summary).data, status=status.HTTP_201_CREATED
+            )
+
+        # A cohort commits a batch at a time: the key is kept from the start, so a repeat while
+        # it runs (or after it was interrupted) gets 409 instead of sending the batches again.
+        return _serve_once(request, sender, send, one_transaction=False)
+
+
+def _send_request_data(
+    view: APIView, request: Request, serializer_class: Any, sender: Person | None
+) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    if not serializer.is_valid():
+        # Somebody who may not send at all hears that first, whatever they typed (S1).
+        if not sms_admin_selectors.person_may_send(sender):
+            view.permission_denied(request, message=NOT_PERMITTED)
+        raise exceptions.ValidationError(serializer.errors)
+    return dict(serializer.validated_data)
+
+
+REFUSALS = (
+    exceptions.APIException,
+    DjangoPermissionDenied,
+    DjangoValidationError,
+)
+
+
+def _serve_once(
+    request: Request,
+    sender: Person | None,
+    send: Callable[[], Response],
+    *,
+    one_transaction: bool,
+) -> Response:
+    """Serve a send; with an Idempotency-Key, at most once per key (messaging.idempotency)."""
+    raw_key = request.headers.get(idempotency.HEADER)
+    if raw_key is None or sender is None:
+        return send()
+    try:
+        key = idempotency.key_check(raw_key)
+    except DjangoValidationError as exc:
+        raise exceptions.ValidationError(exc.message_dict) from None
+    fingerprint = idempotency.fingerprint(request.path, request.data)
+    with transaction.atomic() if one_transaction else nullcontext():
+        try:
+            started, replay = idempotency.send_request_begin(
+                sender=sender, key=key, fingerprint=fingerprint
+            )
+        except idempotency.IdempotencyConflict as exc:
+            return Response({"detail": exc.message}, status=exc.status_code)
+        if replay is not None:
+            return Response(
+                replay.response, status=replay.status_code, headers={"Idempotent-Replayed": "true"}
+            )
+        assert started is not None
+        try:
+            response = send()
+        except REFUSALS:
+            # Refused before anything was recorded (S1, S5, unknown people): the key is free.
+            if not one_transaction:
+                idempotency.send_request_abandon(request=started)
+            raise
+        idempotency.send_request_finish(
+            request=started, status_code=response.status_code, response=response.data
         )
-        channels: Counter[str] = Counter()
-        reasons: Counter[str] = Counter()
-        for (channel, reason), count in result.counts.items():
-            channels[channel] += count
-            if reason:
-                reasons[reason] += count
-        data = {
-            "count": len(result.message_ids),
-            "channels": channels,
-            "failure_reasons": reasons,
-            "message_ids": result.message_ids,
-        }
-        return Response(MessageBulkResultSerializer(data).data, status=status.HTTP_201_CREATED)
+        return response
 
 
 class MessageDetailView(generics.RetrieveAPIView[Message]):

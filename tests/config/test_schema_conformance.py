@@ -112,3 +112,18 @@ def test_phone_responses_match_the_schema(
     patched = advisor_api.patch(detail, {"sms_status": "enabled", "verified": False})
     assert_conforms(openapi, "/api/v1/phones/{id}/", "PATCH", patched)
     assert_conforms(openapi, "/api/v1/phones/{id}/", "DELETE", advisor_api.delete(detail))
+
+
+def test_send_responses_and_the_idempotency_header_match_the_schema(
+    openapi: dict[str, Any], advisor_api: APIClient, config: SmsConfiguration, cell: PhoneType
+) -> None:
+    person = factories.student()
+    factories.PhoneFactory(person=person, phone_type=cell)
+    for template, data in (
+        ("/api/v1/messages/", {"recipient": person.pk, "body": "Hi"}),
+        ("/api/v1/messages/bulk/", {"recipients": [person.pk], "body": "Hi"}),
+    ):
+        response = advisor_api.post(template, data, format="json")
+        assert_conforms(openapi, template, "POST", response)
+        parameters = openapi["paths"][template]["post"]["parameters"]
+        assert {"name": "Idempotency-Key", "in": "header"}.items() <= parameters[0].items()
