@@ -207,6 +207,7 @@ CSV_HEADER = (
     "error_code",
     "segments",
     "replaces",
+    "retry_of",
     "twilio_sid",
     "body",
 )
@@ -240,6 +241,7 @@ def _csv_row(message: Message, zone: ZoneInfo) -> list[object]:
         "" if message.error_code is None else message.error_code,
         message.segments,
         message.replaces_id or "",
+        message.retry_of_id or "",
         message.twilio_sid or "",
         message.body,
     ]

@@ -64,6 +64,8 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
             "segments",
             "encoding",
             "replaces",
+            "retry_of",
+            "not_before",
             "attempts",
             "created_at",
             "updated_at",

@@ -416,6 +416,7 @@ def test_the_csv_export_streams_the_filtered_rows_with_a_header(
             "error_code": "",
             "segments": "0",
             "replaces": "",
+            "retry_of": "",
             "twilio_sid": "",
             "body": "Come by, please",
         }

@@ -202,3 +202,30 @@ def test_with_no_retries_configured_an_unreachable_text_falls_back_to_email_at_o
 
     assert not Message.objects.filter(retry_of=text).exists()
     assert len(mail.outbox) == 1
+
+
+def test_a_retry_is_shown_linked_to_its_first_attempt_with_when_it_is_due(
+    advisor: Any, sandbox: Sandbox, admin_user: Any
+) -> None:
+    from django.test import Client
+
+    from tests.conftest import client_for
+
+    text = sent_text(advisor)
+    fail(text)
+    retry = Message.objects.get(retry_of=text)
+    assert retry.recipient_id is not None and retry.not_before is not None
+    staff = Client()
+    staff.force_login(advisor.user)
+    due = timezone.localtime(retry.not_before).strftime("%Y-%m-%d %H:%M")
+
+    page = staff.get(f"/people/{retry.recipient_id}/").content.decode()
+    report = Client()
+    report.force_login(admin_user)
+    listing = report.get("/messages/report/").content.decode()
+    api = client_for(admin_user).get(f"/api/v1/messages/{retry.pk}/").json()
+
+    assert f'Retry of text #{text.pk}</span> <span class="muted">due {due}</span>' in page
+    assert f"retry of text #{text.pk}" in listing
+    assert (api["retry_of"], api["status"]) == (text.pk, "queued")
+    assert api["not_before"] is not None
