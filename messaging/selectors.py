@@ -155,7 +155,7 @@ def _person_facts(rows: Iterable[tuple[Any, ...]]) -> routing.PersonFacts:
 
 
 def route_facts_for_people(
-    queryset: QuerySet[Person], *, batch_size: int = DEFAULT_BATCH_SIZE
+    queryset: QuerySet[Person], *, batch_size: int = DEFAULT_BATCH_SIZE, stream: bool = True
 ) -> Iterator[routing.PersonFacts]:
     """Stream the routing facts of every person in `queryset`, in its order; 1 query in all.
 
@@ -164,19 +164,21 @@ def route_facts_for_people(
     server-side cursor on PostgreSQL, read `batch_size` rows at a time, so memory stays bounded
     by the batch size however large the cohort, and no query is added per batch or per person.
     The queryset's ordering must be on the person's own fields (ties are broken by id).
+    `stream=False` reads all rows at once instead, for a few people (one send, a worker's
+    batch): a server-side cursor costs PostgreSQL a DECLARE, a FETCH and a CLOSE.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     holds = Person.roles.through.objects.filter(person_id=OuterRef("pk"))
-    rows = (
+    query = (
         queryset.annotate(
             _routing_student=Exists(holds.filter(role__kind=RoleKind.STUDENT)),
             _routing_staff=Exists(holds.filter(role__kind=RoleKind.STAFF)),
         )
         .order_by(*_ordering(queryset), "pk", "phones__id")
         .values_list(*_ROW_COLUMNS)
-        .iterator(chunk_size=batch_size)
     )
+    rows = query.iterator(chunk_size=batch_size) if stream else iter(query)
     for _, person_rows in groupby(rows, key=itemgetter(0)):
         yield _person_facts(person_rows)
 
@@ -187,7 +189,7 @@ def route_facts_for_person_id(person_id: int) -> routing.PersonFacts | None:
     For the send path, which has an id (from a request or a queued message), not a Person;
     the stream is read to its end so no cursor stays open.
     """
-    found = list(route_facts_for_people(Person.objects.filter(pk=person_id)))
+    found = list(route_facts_for_people(Person.objects.filter(pk=person_id), stream=False))
     return found[0] if found else None
 
 
@@ -196,7 +198,7 @@ def route_facts_for_person(person: Person) -> routing.PersonFacts:
 
     :raises Person.DoesNotExist: when `person` is not in the database.
     """
-    for facts in route_facts_for_people(Person.objects.filter(pk=person.pk)):
+    for facts in route_facts_for_people(Person.objects.filter(pk=person.pk), stream=False):
         # Shown to a person: verified dates in the institution's time zone, like the rest of the
         # page (the cohort stream keeps the database's UTC and skips the conversion).
         return replace(

@@ -73,7 +73,9 @@ def sms_send_batch(*, message_ids: Sequence[int]) -> dict[int, SendOutcome]:
     recipient_ids = {m.recipient_id for m in messages if m.recipient_id is not None}
     facts = {
         f.id: f
-        for f in selectors.route_facts_for_people(Person.objects.filter(pk__in=recipient_ids))
+        for f in selectors.route_facts_for_people(
+            Person.objects.filter(pk__in=recipient_ids), stream=False
+        )
     }
     configs: dict[int | None, SmsConfiguration | None] = {}
     outcomes: dict[int, SendOutcome] = {}
