@@ -1,5 +1,6 @@
 """A real Celery worker on Redis and PostgreSQL is killed mid-send; the broker redelivers the
-task to a new worker, which sends nothing; the sweep settles the text by looking it up (S6)."""
+task to a new worker, which sends nothing twice (a single text: nothing; a batch: the texts not
+yet sent); the sweep settles the text that was in flight by looking it up (S6)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -78,14 +80,61 @@ def wait_for(predicate: Any, timeout: float) -> bool:
     return False
 
 
+def kill_mid_send_then_redeliver(
+    enqueue: Callable[[str], Any], box: Sandbox, tmp_path: Path, redelivered_marker: str
+) -> None:
+    """A worker takes the task `enqueue(queue)` publishes; once the sandbox has the first text
+    (its answer held back by `hang_next`), the worker is SIGKILLed. The broker redelivers the
+    task to a second worker, whose log must show `redelivered_marker` (the task's result)."""
+    from config.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    first = start_worker(queue, box, tmp_path / "first.log")
+    second = None
+    app.conf.task_always_eager = False  # the autouse celery_in_process fixture restores it
+    try:
+        enqueue(queue)
+        reached = wait_for(lambda: len(box.creates()) == 1, timeout=60)
+        assert reached, "FIRST " + (tmp_path / "first.log").read_text()
+        os.killpg(first.pid, signal.SIGKILL)  # the worker dies mid-send
+        first.wait(timeout=10)
+
+        second = start_worker(queue, box, tmp_path / "second.log")
+        redelivered = wait_for(
+            lambda: redelivered_marker in (tmp_path / "second.log").read_text(), timeout=60
+        )
+        assert redelivered, "SECOND " + (tmp_path / "second.log").read_text()
+    finally:
+        app.conf.task_always_eager = True
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=15)
+        box.stop()
+
+
+def sweep_against(box: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    """Run the sweep with Twilio holding what `box` accepted (a fresh sandbox); returns it."""
+    from twilio_bridge import sending
+
+    restarted = Sandbox(callbacks=False).start()
+    restarted.messages.update(box.messages)
+    monkeypatch.setattr(settings, "TWILIO_API_BASE_URL", restarted.url)
+    monkeypatch.setattr(settings, "SMS_STUCK_AFTER_SECONDS", 0)
+    try:
+        sending.messages_sweep()
+    finally:
+        restarted.stop()
+    return restarted
+
+
 def test_a_task_redelivered_after_its_worker_was_killed_mid_send_sends_nothing_twice(
     config: Any,
     advisor: Any,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    from config.celery import app
-    from twilio_bridge import sending, tasks
+    from twilio_bridge import tasks
 
     policy_defaults_ensure()
     pool_numbers(1)
@@ -95,42 +144,19 @@ def test_a_task_redelivered_after_its_worker_was_killed_mid_send_sends_nothing_t
     text = services.message_send(sender=advisor, recipient_id=student.pk, body="Hi")
     box = Sandbox(callbacks=False).start()
     box.hang_next(seconds=20, accept=True)  # Twilio takes it, the answer is slow
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    first = start_worker(queue, box, tmp_path / "first.log")
-    second = None
-    app.conf.task_always_eager = False  # the autouse celery_in_process fixture restores it
-    try:
-        tasks.send_sms.apply_async(kwargs={"message_id": text.pk}, queue=queue)
-        reached = wait_for(lambda: len(box.creates()) == 1, timeout=60)
-        assert reached, "FIRST " + (tmp_path / "first.log").read_text()
-        os.killpg(first.pid, signal.SIGKILL)  # the worker dies mid-send
-        first.wait(timeout=10)
 
-        second = start_worker(queue, box, tmp_path / "second.log")
-        redelivered = wait_for(
-            lambda: "'skipped'" in (tmp_path / "second.log").read_text(), timeout=60
-        )
-        assert redelivered, "SECOND " + (tmp_path / "second.log").read_text()
-    finally:
-        for proc in (first, second):
-            if proc is not None and proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=15)
-        box.stop()
+    kill_mid_send_then_redeliver(
+        lambda queue: tasks.send_sms.apply_async(kwargs={"message_id": text.pk}, queue=queue),
+        box,
+        tmp_path,
+        "'skipped'",
+    )
 
     assert len(box.creates()) == 1
     text.refresh_from_db()
     assert text.status == Status.SENDING
-    # The sweep looks the text up at Twilio: a fresh sandbox holding what the first one accepted.
-    app.conf.task_always_eager = True
-    restarted = Sandbox(callbacks=False).start()
-    restarted.messages.update(box.messages)
-    monkeypatch.setattr(settings, "TWILIO_API_BASE_URL", restarted.url)
-    monkeypatch.setattr(settings, "SMS_STUCK_AFTER_SECONDS", 0)
-    try:
-        sending.messages_sweep()
-    finally:
-        restarted.stop()
+    # The sweep looks the text up at Twilio and finds it: no second request.
+    restarted = sweep_against(box, monkeypatch)
     text.refresh_from_db()
     assert (text.status, text.twilio_sid) == (Status.SENT, next(iter(box.messages)))
     assert restarted.creates() == []
@@ -142,8 +168,7 @@ def test_a_batch_redelivered_after_its_worker_was_killed_sends_the_rest_once(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    from config.celery import app
-    from twilio_bridge import sending, tasks
+    from twilio_bridge import tasks
 
     policy_defaults_ensure()
     pool_numbers(1)
@@ -154,42 +179,19 @@ def test_a_batch_redelivered_after_its_worker_was_killed_sends_the_rest_once(
     [ids] = batches
     box = Sandbox(callbacks=False).start()
     box.hang_next(seconds=20, accept=True)  # Twilio takes the first text, the answer is slow
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    first = start_worker(queue, box, tmp_path / "first.log")
-    second = None
-    app.conf.task_always_eager = False  # the autouse celery_in_process fixture restores it
-    try:
-        tasks.send_sms_batch.apply_async(kwargs={"message_ids": ids}, queue=queue)
-        reached = wait_for(lambda: len(box.creates()) == 1, timeout=60)
-        assert reached, "FIRST " + (tmp_path / "first.log").read_text()
-        os.killpg(first.pid, signal.SIGKILL)  # the worker dies mid-batch
-        first.wait(timeout=10)
 
-        second = start_worker(queue, box, tmp_path / "second.log")
-        finished = wait_for(
-            lambda: "{'sent': 5}" in (tmp_path / "second.log").read_text(), timeout=60
-        )
-        assert finished, "SECOND " + (tmp_path / "second.log").read_text()
-    finally:
-        for proc in (first, second):
-            if proc is not None and proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=15)
-        box.stop()
+    kill_mid_send_then_redeliver(
+        lambda queue: tasks.send_sms_batch.apply_async(kwargs={"message_ids": ids}, queue=queue),
+        box,
+        tmp_path,
+        "{'sent': 5}",
+    )
 
     assert len(box.creates()) == 6
     assert len({c["form"]["To"] for c in box.creates()}) == 6
     statuses = dict(Message.objects.filter(pk__in=ids).values_list("pk", "status"))
     assert [statuses[pk] for pk in ids] == [Status.SENDING] + [Status.SENT] * 5
     # The sweep settles the text in flight by looking it up: no request is made for it again.
-    app.conf.task_always_eager = True
-    restarted = Sandbox(callbacks=False).start()
-    restarted.messages.update(box.messages)
-    monkeypatch.setattr(settings, "TWILIO_API_BASE_URL", restarted.url)
-    monkeypatch.setattr(settings, "SMS_STUCK_AFTER_SECONDS", 0)
-    try:
-        sending.messages_sweep()
-    finally:
-        restarted.stop()
+    restarted = sweep_against(box, monkeypatch)
     assert Message.objects.get(pk=ids[0]).status == Status.SENT
     assert restarted.creates() == []
