@@ -13,8 +13,8 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from people import phone_numbers, services
-from people.models import Person, PhoneType, Role, RoleKind
+from people import phone_numbers
+from people.models import Person, PersonPhone, PhoneType, Role, RoleKind
 
 REQUIRED_COLUMNS = ("first_name", "last_name", "phone")
 KNOWN_COLUMNS = ("src_system_id", "first_name", "last_name", "email", "phone", "phone_type")
@@ -191,27 +191,34 @@ def prospects_import(
             )
         role = _student_role()
         now = timezone.now()
+        verified_by = actor if actor is not None and actor.is_authenticated else None
+        # Three inserts in all, whatever the file's size: the people, their role, their phones.
         people: dict[tuple[str, ...], Person] = {}
-        phones = 0
         for row in check.rows:
-            key = _person_key(row)
-            person = people.get(key)
-            if person is None:
-                person = services.person_create(
+            people.setdefault(
+                _person_key(row),
+                Person(
                     first_name=row.first_name,
                     last_name=row.last_name,
                     email=row.email,
                     src_system_id=row.src_system_id or None,
-                    roles=[role],
-                )
-                people[key] = person
-            assert row.phone_type is not None  # a valid row has one
-            services.phone_create(
-                person=person,
-                number=row.number,
-                phone_type=row.phone_type,
-                verified_by=actor,
-                verified_at=now,
+                ),
             )
-            phones += 1
-    return ProspectImportResult(people=len(people), phones=phones)
+        Person.objects.bulk_create(people.values())
+        Person.roles.through.objects.bulk_create(
+            [Person.roles.through(person_id=p.pk, role_id=role.pk) for p in people.values()]
+        )
+        # Prospects' phones start SMS Default: no status change to record (T10).
+        phones = PersonPhone.objects.bulk_create(
+            [
+                PersonPhone(
+                    person=people[_person_key(row)],
+                    number=row.number,
+                    phone_type=row.phone_type,
+                    verified_at=now,
+                    verified_by=verified_by,
+                )
+                for row in check.rows
+            ]
+        )
+    return ProspectImportResult(people=len(people), phones=len(phones))

@@ -79,3 +79,24 @@ def test_an_empty_phone_type_needs_a_configured_default(db: Any) -> None:
     assert check.rows[0].errors == [
         "phone_type is empty and no default SMS phone type is configured."
     ]
+
+
+def test_an_upload_costs_the_same_queries_for_five_and_for_fifty_rows(
+    cell: PhoneType, student_role: Any, admin_user: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(start: int, rows: int) -> int:
+        text = HEADER + "".join(
+            f"Q-{start + i},Ana{i},Lopez,,+1202555{start + i:04d},cell\n" for i in range(rows)
+        )
+        with CaptureQueriesContext(connection) as ctx:
+            result = prospects.prospects_import(
+                text=text, actor=admin_user, default_phone_type=cell
+            )
+        assert (result.people, result.phones) == (rows, rows)
+        return len(ctx.captured_queries)
+
+    assert queries(0, 5) == queries(100, 50)
+    assert Person.objects.filter(roles=student_role).count() == 55
