@@ -132,3 +132,28 @@ def test_the_closing_message_names_where_the_demo_is_served() -> None:
 
     assert "Log in at http://127.0.0.1:8000/ as admin" in default
     assert "Log in at http://127.0.0.1:18000/ as admin" in out.getvalue()
+
+
+def test_a_seed_that_fails_half_way_leaves_nothing_and_a_rerun_completes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_create = PersonPhone.objects.create
+    calls = {"n": 0}
+
+    def failing_create(**kwargs: object) -> PersonPhone:
+        calls["n"] += 1
+        if calls["n"] == 20:
+            raise RuntimeError("the disk filled up")
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(PersonPhone.objects, "create", failing_create)
+    with pytest.raises(RuntimeError):
+        seed()
+    assert (Person.objects.count(), PersonPhone.objects.count()) == (0, 0)
+
+    monkeypatch.undo()
+    seed()
+    complete = counts()
+    seed()
+    assert counts() == complete
+    assert complete["phones"] > 50

@@ -65,7 +65,6 @@ class Command(BaseCommand):
         "50 students, 5 numbers."
     )
 
-    @transaction.atomic
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
             "--url",
@@ -74,6 +73,7 @@ class Command(BaseCommand):
             "http://$(DEMO_ADDR)/)",
         )
 
+    @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
         roles = {
             code: Role.objects.update_or_create(code=code, defaults={"name": name, "kind": kind})[0]
