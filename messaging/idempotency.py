@@ -3,8 +3,8 @@
 dropped) and gets the first answer back instead of a second send.
 
 Keys belong to the sender (two senders may use the same key). The same key with another request
-body is refused (422), and a repeat while the first request is still being served, or after it
-was interrupted, gets 409 without sending anything.
+body is refused (422). The key is written in the caller's transaction, with what the request
+records: a request refused or rolled back leaves no key.
 """
 
 from __future__ import annotations
@@ -70,14 +70,25 @@ def send_request_begin(
     for the first to commit, then replays its answer.
 
     :raises IdempotencyConflict: 422 when the key came with another body; 409 when the earlier
-        request has not finished (still being served, or interrupted).
+        request has no answer (cannot happen when the key and the answer are written in one
+        transaction, as the API does; kept for a caller that commits in between).
     """
-    try:
-        with transaction.atomic():
-            created = SendRequest.objects.create(sender=sender, key=key, fingerprint=fingerprint)
-        return created, None
-    except IntegrityError:
-        earlier = SendRequest.objects.get(sender=sender, key=key)
+    earlier = None
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                created = SendRequest.objects.create(
+                    sender=sender, key=key, fingerprint=fingerprint
+                )
+            return created, None
+        except IntegrityError:
+            # Taken by a request that has committed since; if that row is gone again, try to
+            # take the key once more.
+            earlier = SendRequest.objects.filter(sender=sender, key=key).first()
+            if earlier is not None:
+                break
+    if earlier is None:
+        raise IdempotencyConflict(409, f"The {HEADER} {key!r} is in use; repeat the request.")
     if earlier.fingerprint != fingerprint:
         raise IdempotencyConflict(
             422,
@@ -98,8 +109,3 @@ def send_request_finish(*, request: SendRequest, status_code: int, response: Any
     """Keep the answer, for repeats of the request."""
     request.status_code, request.response = status_code, response
     request.save(update_fields=["status_code", "response"])
-
-
-def send_request_abandon(*, request: SendRequest) -> None:
-    """The request was refused before anything was recorded: its key may be used again."""
-    request.delete()

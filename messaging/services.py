@@ -347,20 +347,25 @@ def message_send_bulk(
     result = BulkSendResult()
     assignment: SenderAssignment | None = None
     assignment_tried = False
-    for batch in _batches(recipient_ids, batch_size):
-        # One query per batch (R7): the batch's people joined with their phones, streamed.
-        facts = {
-            f.id: f
-            for f in selectors.route_facts_for_people(
-                Person.objects.filter(pk__in=batch), batch_size=batch_size
-            )
-        }
-        result.unknown_recipients += [pid for pid in batch if pid not in facts]
-        routes = [(pid, routing.route(facts[pid], config_facts)) for pid in batch if pid in facts]
-        by_sms = [(pid, r) for pid, r in routes if r.channel == "sms"]
-        if by_sms and not assignment_tried:
-            assignment, assignment_tried = pool.sender_number_ensure(person=sender), True
-        with transaction.atomic():
+    # All or nothing: one transaction for the whole cohort (at most 10,000 from the API, about
+    # 3 s), so a request that dies half-way has recorded and queued nothing, and a repeat is
+    # safe. It holds this month's counter row until it commits: other sends wait, none overshoot.
+    with transaction.atomic():
+        for batch in _batches(recipient_ids, batch_size):
+            # One query per batch (R7): the batch's people joined with their phones, streamed.
+            facts = {
+                f.id: f
+                for f in selectors.route_facts_for_people(
+                    Person.objects.filter(pk__in=batch), batch_size=batch_size
+                )
+            }
+            result.unknown_recipients += [pid for pid in batch if pid not in facts]
+            routes = [
+                (pid, routing.route(facts[pid], config_facts)) for pid in batch if pid in facts
+            ]
+            by_sms = [(pid, r) for pid, r in routes if r.channel == "sms"]
+            if by_sms and not assignment_tried:
+                assignment, assignment_tried = pool.sender_number_ensure(person=sender), True
             # The month is that of the reservation; the rows' created_at follow within the same
             # transaction (a boundary falling between them would misplace at most this batch).
             granted = (

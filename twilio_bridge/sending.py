@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -58,7 +58,9 @@ def sms_send(*, message_id: int) -> SendOutcome:
     return _sms_deliver(message, facts, selectors.send_configuration(message.sender_id))
 
 
-def sms_send_batch(*, message_ids: Sequence[int]) -> dict[int, SendOutcome]:
+def sms_send_batch(
+    *, message_ids: Sequence[int], on_retry: Callable[[int, float], None] | None = None
+) -> dict[int, SendOutcome]:
     """Send a batch of queued texts (a cohort's), each once, with the guarantees of `sms_send`.
 
     One query reads the batch's queued texts, one their recipients with phones, one the
@@ -66,6 +68,9 @@ def sms_send_batch(*, message_ids: Sequence[int]) -> dict[int, SendOutcome]:
     (a duplicate or redelivered batch finds it claimed and skips it; a worker killed mid-batch
     leaves at most the text in flight in `sending`, the rest queued for the redelivered task),
     routed again with those facts, sent, and its outcome written.
+
+    A text Twilio could not take now is handed to `on_retry(message_id, seconds)` at once, so
+    its backoff starts then, whatever happens to the rest of the batch.
 
     Returns the outcome of each text this call claimed; the others are absent.
     """
@@ -85,7 +90,10 @@ def sms_send_batch(*, message_ids: Sequence[int]) -> dict[int, SendOutcome]:
         if message.sender_id not in configs:
             configs[message.sender_id] = selectors.send_configuration(message.sender_id)
         facts_of = facts.get(message.recipient_id) if message.recipient_id is not None else None
-        outcomes[message.pk] = _sms_deliver(message, facts_of, configs[message.sender_id])
+        outcome = _sms_deliver(message, facts_of, configs[message.sender_id])
+        if outcome.retry_in is not None and on_retry is not None:
+            on_retry(message.pk, outcome.retry_in)
+        outcomes[message.pk] = outcome
     return outcomes
 
 

@@ -32,10 +32,11 @@ def send_sms(self: Any, *, message_id: int) -> str:
 def send_sms_batch(self: Any, *, message_ids: list[int]) -> dict[str, int]:
     """A cohort's texts, a batch per task. A text Twilio could not take now (429, 5xx, no
     connection) goes on alone as a `send_sms` task with its backoff countdown."""
-    outcomes = sending.sms_send_batch(message_ids=message_ids)
-    for message_id, outcome in outcomes.items():
-        if outcome.retry_in is not None:
-            send_sms.apply_async(kwargs={"message_id": message_id}, countdown=outcome.retry_in)
+
+    def retry_alone(message_id: int, seconds: float) -> None:
+        send_sms.apply_async(kwargs={"message_id": message_id}, countdown=seconds)
+
+    outcomes = sending.sms_send_batch(message_ids=message_ids, on_retry=retry_alone)
     return dict(Counter(outcome.kind for outcome in outcomes.values()))
 
 

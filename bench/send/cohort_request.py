@@ -39,6 +39,7 @@ def main() -> None:
     from messaging import services
     from messaging.models import Message
     from people.models import Person, Role, RoleKind
+    from sms_admin import pool
     from sms_admin import services as sms_admin_services
     from sms_admin.models import SenderNumber
 
@@ -56,7 +57,11 @@ def main() -> None:
         src_system_id="BENCH-ADVISOR", defaults={"first_name": "Bench", "last_name": "Advisor"}
     )
     sender.roles.add(role)
-    SenderNumber.objects.get_or_create(number="+12015550100")
+    # The sender must hold a pool number, or every text would go by email (NO_SENDER_NUMBER).
+    sms_admin_services.configuration_update(actor=None, sms_phone_number_limit=1000)
+    SenderNumber.objects.get_or_create(number="+12015550199")
+    if pool.sender_number_ensure(person=sender) is None:
+        sys.exit("The bench sender could not get a pool number; free one in the admin.")
     ids = list(students.order_by("pk").values_list("pk", flat=True)[: max(sizes)])
 
     queries = [0]
@@ -91,6 +96,7 @@ def main() -> None:
             flush=True,
         )
         assert len(result.message_ids) == size
+        print(f"  channels and reasons: {dict(sorted(result.counts.items()))}", flush=True)
     Message.objects.all().delete()
     subprocess.run(["redis-cli", "-n", str(args.redis_db), "flushdb"], capture_output=True)
 

@@ -39,7 +39,13 @@ class MessageBulkResultSerializer(serializers.Serializer[object]):
     )
     message_ids = serializers.ListField(
         child=serializers.IntegerField(),
-        help_text="The messages' ids, in the order of `recipients` (duplicates removed).",
+        help_text="The messages' ids, in the order of `recipients` (duplicates and "
+        "`unknown_recipients` left out).",
+    )
+    unknown_recipients = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="People deleted while the cohort was being recorded: nothing was sent to them. "
+        "(Ids unknown when the request arrived refuse the whole request with 400.)",
     )
 
 

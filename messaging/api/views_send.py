@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from contextlib import nullcontext
 from typing import Any
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -101,8 +99,7 @@ class MessageListCreateView(generics.ListCreateAPIView[Message]):
             )
             return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
-        # One transaction: the key is kept only with the text it sent.
-        return _serve_once(request, sender, send, one_transaction=True)
+        return _serve_once(request, sender, data, send)
 
 
 class MessageBulkCreateView(APIView):
@@ -135,14 +132,13 @@ class MessageBulkCreateView(APIView):
                 "channels": channels,
                 "failure_reasons": reasons,
                 "message_ids": result.message_ids,
+                "unknown_recipients": result.unknown_recipients,
             }
             return Response(
                 MessageBulkResultSerializer(summary).data, status=status.HTTP_201_CREATED
             )
 
-        # A cohort commits a batch at a time: the key is kept from the start, so a repeat while
-        # it runs (or after it was interrupted) gets 409 instead of sending the batches again.
-        return _serve_once(request, sender, send, one_transaction=False)
+        return _serve_once(request, sender, data, send)
 
 
 def _send_request_data(
@@ -157,21 +153,15 @@ def _send_request_data(
     return dict(serializer.validated_data)
 
 
-REFUSALS = (
-    exceptions.APIException,
-    DjangoPermissionDenied,
-    DjangoValidationError,
-)
-
-
 def _serve_once(
-    request: Request,
-    sender: Person | None,
-    send: Callable[[], Response],
-    *,
-    one_transaction: bool,
+    request: Request, sender: Person | None, data: dict[str, Any], send: Callable[[], Response]
 ) -> Response:
-    """Serve a send; with an Idempotency-Key, at most once per key (messaging.idempotency)."""
+    """Serve a send; with an Idempotency-Key, at most once per key (messaging.idempotency).
+
+    The key is written in the same transaction as what the send records (a single text, or a
+    whole cohort: message_send_bulk is all or nothing), so a refused or failed request leaves no
+    key behind, and a repeat racing the first waits for it and then replays its answer.
+    """
     raw_key = request.headers.get(idempotency.HEADER)
     if raw_key is None or sender is None:
         return send()
@@ -179,8 +169,8 @@ def _serve_once(
         key = idempotency.key_check(raw_key)
     except DjangoValidationError as exc:
         raise exceptions.ValidationError(exc.message_dict) from None
-    fingerprint = idempotency.fingerprint(request.path, request.data)
-    with transaction.atomic() if one_transaction else nullcontext():
+    fingerprint = idempotency.fingerprint(request.path, data)
+    with transaction.atomic():
         try:
             started, replay = idempotency.send_request_begin(
                 sender=sender, key=key, fingerprint=fingerprint
@@ -192,13 +182,7 @@ def _serve_once(
                 replay.response, status=replay.status_code, headers={"Idempotent-Replayed": "true"}
             )
         assert started is not None
-        try:
-            response = send()
-        except REFUSALS:
-            # Refused before anything was recorded (S1, S5, unknown people): the key is free.
-            if not one_transaction:
-                idempotency.send_request_abandon(request=started)
-            raise
+        response = send()
         idempotency.send_request_finish(
             request=started, status_code=response.status_code, response=response.data
         )

@@ -135,3 +135,36 @@ def test_a_cohort_larger_than_the_maximum_is_refused_before_anything_is_read(
     assert response.status_code == 400
     assert f"{COHORT_MAX}" in str(response.json()["recipients"])
     assert Message.objects.count() == 0
+
+
+def test_a_person_deleted_while_the_cohort_is_recorded_is_reported_and_ids_keep_their_order(
+    advisor_api: APIClient,
+    sandbox: Sandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from messaging import services
+
+    pool_numbers(1)
+    first, gone, last = (student_with_phone(f"+120255571{i:02d}")[0] for i in range(3))
+    gone_id = gone.pk
+    checked = services._cohort_check
+
+    def check_then_lose_one(*args: Any) -> list[int]:
+        ids = checked(*args)
+        gone.delete()  # by an administrator, between the check and the recording
+        return ids
+
+    monkeypatch.setattr(services, "_cohort_check", check_then_lose_one)
+
+    response = post(
+        advisor_api,
+        django_capture_on_commit_callbacks,
+        {"recipients": [first.pk, gone_id, last.pk], "body": "Hi"},
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["count"], body["unknown_recipients"]) == (2, [gone_id])
+    recorded = Message.objects.in_bulk(body["message_ids"])
+    assert [recorded[pk].recipient_id for pk in body["message_ids"]] == [first.pk, last.pk]

@@ -145,7 +145,7 @@ def test_a_repeated_cohort_returns_the_first_answer_and_sends_once(
     assert len(sandbox.creates()) == 3
 
 
-def test_a_cohort_repeated_while_the_first_is_unfinished_gets_409_and_sends_nothing(
+def test_a_key_whose_earlier_request_has_no_answer_gets_409_and_sends_nothing(
     advisor: Any, advisor_api: APIClient, sandbox: Sandbox, django_capture_on_commit_callbacks: Any
 ) -> None:
     from messaging import idempotency
@@ -154,7 +154,8 @@ def test_a_cohort_repeated_while_the_first_is_unfinished_gets_409_and_sends_noth
     people = [student_with_phone(f"+120255581{i:02d}")[0] for i in range(3)]
     data = {"recipients": [p.pk for p in people], "body": "Hi"}
     url = "/api/v1/messages/bulk/"
-    # The first request took the key and was interrupted (its worker process was killed).
+    # A key row without an answer: the API writes both in one transaction, so only a caller
+    # committing in between could leave one; the repeat must still send nothing.
     idempotency.send_request_begin(
         sender=advisor, key=KEY, fingerprint=idempotency.fingerprint(url, data)
     )
@@ -235,3 +236,85 @@ def test_administrators_see_unfinished_requests_in_the_admin_and_cannot_edit_the
     assert change.status_code == 403
     started.refresh_from_db()
     assert started.key == KEY
+
+
+def test_a_repeat_written_differently_but_meaning_the_same_replays(
+    advisor_api: APIClient, sandbox: Sandbox, django_capture_on_commit_callbacks: Any
+) -> None:
+    pool_numbers(1)
+    student, _ = student_with_phone()
+    url = "/api/v1/messages/"
+
+    first = post(
+        advisor_api,
+        django_capture_on_commit_callbacks,
+        url,
+        {"recipient": student.pk, "body": "Hi"},
+    )
+    again = post(
+        advisor_api,
+        django_capture_on_commit_callbacks,
+        url,
+        {"body": "Hi", "recipient": str(student.pk)},
+    )
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert Message.objects.count() == 1
+
+
+def test_a_request_that_failed_leaves_its_key_free_and_nothing_recorded(
+    advisor: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.test import TestCase
+
+    pool_numbers(1)
+    people = [student_with_phone(f"+120255582{i:02d}")[0] for i in range(3)]
+    data = {"recipients": [p.pk for p in people], "body": "Hi"}
+    api = APIClient(raise_request_exception=False)
+    api.force_authenticate(advisor.user)
+    real = Message.objects.bulk_create
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(Message.objects, "bulk_create", broken)
+    failed = api.post(
+        "/api/v1/messages/bulk/", data, format="json", headers={"Idempotency-Key": KEY}
+    )
+    monkeypatch.setattr(Message.objects, "bulk_create", real)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        repeated = api.post(
+            "/api/v1/messages/bulk/", data, format="json", headers={"Idempotency-Key": KEY}
+        )
+
+    assert (failed.status_code, repeated.status_code) == (500, 201)
+    assert "Idempotent-Replayed" not in repeated.headers
+    assert Message.objects.count() == 3
+    assert len(sandbox.creates()) == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="races are proven on PostgreSQL (set DATABASE_URL)"
+)
+def test_repeats_of_a_refused_cohort_racing_with_one_key_are_all_refused_never_a_500(
+    advisor: Any,
+) -> None:
+    from tests.parallel import run_at_once
+
+    known, _ = student_with_phone()
+    data = {"recipients": [known.pk, 987654], "body": "Hi"}
+
+    def attempt() -> int:
+        response = client_for(advisor.user).post(
+            "/api/v1/messages/bulk/", data, format="json", headers={"Idempotency-Key": KEY}
+        )
+        return response.status_code
+
+    statuses = [code for _ in range(10) for code in run_at_once(lambda i: attempt(), 6)]
+
+    assert set(statuses) == {400}
+    assert Message.objects.count() == 0
+    assert SendRequest.objects.count() == 0

@@ -283,3 +283,54 @@ def test_a_worker_killed_mid_batch_leaves_the_rest_queued_for_the_redelivered_ta
     assert len(sandbox.creates()) == 3
     statuses = dict(Message.objects.filter(pk__in=ids).values_list("pk", "status"))
     assert [statuses[pk] for pk in ids] == [Status.SENT, Status.SENDING, Status.SENT, Status.SENT]
+
+
+def test_a_cohort_failing_half_way_records_queues_and_counts_nothing(
+    advisor: Any, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    pool_numbers(1)
+    people = cohort(5)
+    real = Message.objects.bulk_create
+    calls: list[int] = []
+
+    def fails_on_the_second_batch(objs: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(len(objs))
+        if len(calls) == 2:
+            raise RuntimeError("the database went away")
+        return real(objs, *args, **kwargs)
+
+    monkeypatch.setattr(Message.objects, "bulk_create", fails_on_the_second_batch)
+    with django_capture_on_commit_callbacks(execute=False) as queued, pytest.raises(RuntimeError):
+        services.message_send_bulk(
+            sender=advisor, recipient_ids=[p.pk for p in people], body="Hi", batch_size=2
+        )
+
+    assert calls == [2, 2]
+    assert Message.objects.count() == 0
+    assert queued == []
+    assert pool.monthly_usage_summary().sent == 0
+
+
+def test_a_throttled_texts_retry_is_published_at_once_even_if_the_batch_dies_later(
+    advisor: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool_numbers(1)
+    [ids] = queue_cohort(advisor, cohort(3), monkeypatch)
+    sandbox.fail_next(status=429, code=20429)
+    later: list[dict[str, Any]] = []
+    monkeypatch.setattr(tasks.send_sms, "apply_async", lambda **kw: later.append(kw))
+    real_create = gateway.message_create
+    calls: list[str] = []
+
+    def dies_on_the_third(**kwargs: Any) -> Any:
+        calls.append(kwargs["to"])
+        if len(calls) == 3:
+            raise WorkerKilled
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(gateway, "message_create", dies_on_the_third)
+    with pytest.raises(WorkerKilled):
+        tasks.send_sms_batch.run(message_ids=ids)
+
+    assert [kw["kwargs"] for kw in later] == [{"message_id": ids[0]}]
+    assert Message.objects.get(pk=ids[0]).status == Status.QUEUED
