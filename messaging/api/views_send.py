@@ -43,8 +43,9 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     OpenApiParameter.HEADER,
     required=False,
     description="Optional. Repeating the request with the same key returns the first answer "
-    "(header Idempotent-Replayed: true) instead of sending again; 409 while the first is still "
-    "running or if it was interrupted, 422 if the key came with another body.",
+    "(header Idempotent-Replayed: true) instead of sending again; a repeat racing the first "
+    "waits for it. A refused or failed request leaves the key unused. 422 if the key came "
+    "with another request.",
 )
 
 REPORT_FILTERS = [
