@@ -187,8 +187,11 @@ SMS_STUCK_AFTER_SECONDS = env_int("SMS_STUCK_AFTER_SECONDS", 600)
 SMS_UNREACHABLE_RETRY_SECONDS = tuple(
     int(s) for s in os.environ.get("SMS_UNREACHABLE_RETRY_SECONDS", "900,3600").split(",") if s
 )
+# Idempotency keys of API sends are honoured this long, then purged by a daily beat job.
+SEND_REQUEST_KEEP_DAYS = env_int("SEND_REQUEST_KEEP_DAYS", 7)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-messages": {"task": "twilio_bridge.tasks.sweep_stuck_messages", "schedule": 300.0},
+    "purge-send-requests": {"task": "messaging.tasks.purge_send_requests", "schedule": 86400.0},
 }
 
 # Twilio: unset credentials mean the local sandbox (twilio_bridge.sandbox).

@@ -4,7 +4,8 @@ dropped) and gets the first answer back instead of a second send.
 
 Keys belong to the sender (two senders may use the same key). The same key with another request
 body is refused (422). The key is written in the caller's transaction, with what the request
-records: a request refused or rolled back leaves no key.
+records: a request refused or rolled back leaves no key. Keys are honoured for
+SEND_REQUEST_KEEP_DAYS (default 7), then purged by a daily beat job.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from messaging.models import SendRequest
 from people.models import Person
@@ -109,3 +112,11 @@ def send_request_finish(*, request: SendRequest, status_code: int, response: Any
     """Keep the answer, for repeats of the request."""
     request.status_code, request.response = status_code, response
     request.save(update_fields=["status_code", "response"])
+
+
+def send_requests_purge(*, older_than_days: int) -> int:
+    """Forget keys older than `older_than_days` (a repeat after that sends again); returns how
+    many were purged."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted, _ = SendRequest.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 
 from celery import shared_task
+from django.conf import settings
 
-from messaging import notifications, policy, services
+from messaging import idempotency, notifications, policy, services
 
 
 @shared_task(acks_late=True)  # type: ignore[untyped-decorator]
@@ -20,6 +21,12 @@ def deliver_emails(*, message_ids: list[int]) -> dict[str, int]:
     `deliver_email`, so a redelivered batch sends none of them twice."""
     statuses = [str(services.message_email_deliver(message_id=pk).status) for pk in message_ids]
     return dict(Counter(statuses))
+
+
+@shared_task  # type: ignore[untyped-decorator]
+def purge_send_requests() -> int:
+    """The daily beat job forgetting old idempotency keys of API sends."""
+    return idempotency.send_requests_purge(older_than_days=settings.SEND_REQUEST_KEEP_DAYS)
 
 
 @shared_task(acks_late=True)  # type: ignore[untyped-decorator]

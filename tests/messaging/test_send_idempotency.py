@@ -318,3 +318,24 @@ def test_repeats_of_a_refused_cohort_racing_with_one_key_are_all_refused_never_a
     assert set(statuses) == {400}
     assert Message.objects.count() == 0
     assert SendRequest.objects.count() == 0
+
+
+def test_keys_older_than_the_keeping_period_are_purged_by_the_daily_job(
+    advisor: Any, settings: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from messaging import tasks
+
+    settings.SEND_REQUEST_KEEP_DAYS = 7
+    old = SendRequest.objects.create(sender=advisor, key="old", fingerprint="f", status_code=201)
+    recent = SendRequest.objects.create(sender=advisor, key="new", fingerprint="f", status_code=201)
+    SendRequest.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=8))
+
+    assert tasks.purge_send_requests.apply().result == 1
+
+    assert list(SendRequest.objects.values_list("pk", flat=True)) == [recent.pk]
+    schedule = settings.CELERY_BEAT_SCHEDULE["purge-send-requests"]
+    assert schedule["task"] == tasks.purge_send_requests.name
