@@ -78,7 +78,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, IntegrityError):
         exc = exceptions.ValidationError(
-            {"detail": "This would break a uniqueness rule (the value is already in use)."}
+            {
+                "detail": "This conflicts with data that changed meanwhile (a value already in "
+                "use, or a record deleted). Reload and try again."
+            }
         )
     return drf_exception_handler(exc, context)
 

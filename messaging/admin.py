@@ -36,8 +36,8 @@ class MessageAdmin(admin.ModelAdmin[Message]):
 
 @admin.register(SendRequest)
 class SendRequestAdmin(admin.ModelAdmin[SendRequest]):
-    """API sends made with an Idempotency-Key. A row without a status is a request that is still
-    running or was interrupted: its repeats get 409."""
+    """API sends made with an Idempotency-Key and the answer a repeat gets back. The API writes a
+    key with its answer in one transaction, so every row here has one."""
 
     list_display = ["created_at", "sender", "key", "status_code"]
     list_filter = ["status_code"]

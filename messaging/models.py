@@ -160,7 +160,7 @@ class SendRequest(models.Model):
     key = models.CharField(max_length=255)
     # SHA-256 of the path and the request body: the same key with another body is refused.
     fingerprint = models.CharField(max_length=64)
-    # None while the request is being served (or if it was interrupted).
+    # None only inside the transaction that serves the request (the API commits both together).
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     response = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -342,14 +342,32 @@ def message_send_bulk(
     config = _configuration(sender)
     sender = _sender_check(sender, config)
     body = _body_check(body, config)
-    recipient_ids = _cohort_check(sender, list(dict.fromkeys(recipient_ids)), batch_size)
+    wanted = list(dict.fromkeys(recipient_ids))
+    try:
+        return _cohort_record(
+            sender, _cohort_check(sender, wanted, batch_size), body, config, batch_size
+        )
+    except IntegrityError:
+        # A recipient was deleted while the cohort was being recorded (PostgreSQL checks the
+        # foreign keys at commit). Nothing was recorded: check and record once more, and the
+        # check now names whoever is gone.
+        return _cohort_record(
+            sender, _cohort_check(sender, wanted, batch_size), body, config, batch_size
+        )
+
+
+def _cohort_record(
+    sender: Person, recipient_ids: list[int], body: str, config: SmsConfiguration, batch_size: int
+) -> BulkSendResult:
     config_facts = selectors.config_facts_of(config)
     result = BulkSendResult()
     assignment: SenderAssignment | None = None
     assignment_tried = False
     # All or nothing: one transaction for the whole cohort (at most 10,000 from the API, about
     # 3 s), so a request that dies half-way has recorded and queued nothing, and a repeat is
-    # safe. It holds this month's counter row until it commits: other sends wait, none overshoot.
+    # safe. Until it commits it holds this month's counter row (other sends, failure callbacks
+    # giving a unit back and T3 retries wait; none overshoots) and, for a sender's first send,
+    # the pool's lock on the configuration row (other first sends and configuration saves wait).
     with transaction.atomic():
         for batch in _batches(recipient_ids, batch_size):
             # One query per batch (R7): the batch's people joined with their phones, streamed.

@@ -7,12 +7,15 @@ never sends a text twice.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from typing import Any
 
 from celery import shared_task
 
 from twilio_bridge import sending
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=sending.MAX_ATTEMPTS + 2)  # type: ignore[untyped-decorator]
@@ -34,7 +37,12 @@ def send_sms_batch(self: Any, *, message_ids: list[int]) -> dict[str, int]:
     connection) goes on alone as a `send_sms` task with its backoff countdown."""
 
     def retry_alone(message_id: int, seconds: float) -> None:
-        send_sms.apply_async(kwargs={"message_id": message_id}, countdown=seconds)
+        try:
+            send_sms.apply_async(kwargs={"message_id": message_id}, countdown=seconds)
+        except Exception:
+            # The broker did not take it: the text waits in `queued` for the sweep; the rest of
+            # the batch goes on.
+            logger.warning("Retry of text %s not queued; the sweep will", message_id, exc_info=True)
 
     outcomes = sending.sms_send_batch(message_ids=message_ids, on_retry=retry_alone)
     return dict(Counter(outcome.kind for outcome in outcomes.values()))

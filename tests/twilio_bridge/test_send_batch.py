@@ -334,3 +334,24 @@ def test_a_throttled_texts_retry_is_published_at_once_even_if_the_batch_dies_lat
 
     assert [kw["kwargs"] for kw in later] == [{"message_id": ids[0]}]
     assert Message.objects.get(pk=ids[0]).status == Status.QUEUED
+
+
+def test_a_retry_the_broker_refuses_leaves_the_text_queued_and_the_batch_goes_on(
+    advisor: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kombu.exceptions import OperationalError
+
+    pool_numbers(1)
+    [ids] = queue_cohort(advisor, cohort(3), monkeypatch)
+    sandbox.fail_next(status=429, code=20429)
+
+    def broker_down(**kwargs: Any) -> None:
+        raise OperationalError("Error 111 connecting to redis")
+
+    monkeypatch.setattr(tasks.send_sms, "apply_async", broker_down)
+
+    counts = tasks.send_sms_batch.run(message_ids=ids)
+
+    assert counts == {"retry": 1, "sent": 2}
+    statuses = dict(Message.objects.filter(pk__in=ids).values_list("pk", "status"))
+    assert [statuses[pk] for pk in ids] == [Status.QUEUED, Status.SENT, Status.SENT]

@@ -16,6 +16,7 @@ from django.db import connection
 
 from messaging import services
 from messaging.models import Channel, FailureReason, Message
+from people.models import Person
 from sms_admin import pool
 from sms_admin import services as sms_admin_services
 from sms_admin.models import MonthlyUsage, SenderAssignment
@@ -221,3 +222,31 @@ def test_one_batch_task_delivered_three_times_at_once_sends_each_text_once(
     assert len({c["form"]["To"] for c in sandbox.creates()}) == 12
     assert set(Message.objects.filter(pk__in=ids).values_list("attempts", flat=True)) == {1}
     assert MonthlyUsage.objects.get().sent == 12
+
+
+@pytest.mark.usefixtures("setup")
+def test_a_recipient_deleted_before_the_cohort_commits_refuses_it_naming_them(
+    advisor: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    pool_numbers(1)
+    people = [student_with_phone(f"+12025559{i:03d}")[0] for i in range(3)]
+    gone_id = people[1].pk
+    recorded = services._enqueue_sms_batches
+
+    def delete_elsewhere(ids: Any) -> None:
+        # An administrator deletes a recipient on another connection after the cohort's rows
+        # are inserted and before they commit (PostgreSQL checks foreign keys at commit).
+        if Message.objects.filter(recipient_id=gone_id).exists():
+            run_at_once([lambda: Person.objects.filter(pk=gone_id).delete()], workers=1)
+        recorded(ids)
+
+    monkeypatch.setattr(services, "_enqueue_sms_batches", delete_elsewhere)
+
+    with pytest.raises(ValidationError) as refused:
+        services.message_send_bulk(sender=advisor, recipient_ids=[p.pk for p in people], body="Hi")
+
+    assert f"There is no person with id {gone_id}." in str(refused.value)
+    assert Message.objects.count() == 0
+    assert MonthlyUsage.objects.filter(sent__gt=0).count() == 0
