@@ -37,6 +37,32 @@ def queue_cohort(
     return batches
 
 
+class WorkerKilled(BaseException):
+    """Stands for SIGKILL: nothing after it runs, no handler catches it."""
+
+
+def gateway_dies_on(call: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker is killed as it makes its `call`-th Twilio request (before it leaves)."""
+    real_create = gateway.message_create
+    calls: list[str] = []
+
+    def create(**kwargs: Any) -> Any:
+        calls.append(kwargs["to"])
+        if len(calls) == call:
+            raise WorkerKilled
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(gateway, "message_create", create)
+
+
+def first_text_throttled(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Twilio answers the next request 429; returns the retry tasks the batch publishes."""
+    sandbox.fail_next(status=429, code=20429)
+    published: list[dict[str, Any]] = []
+    monkeypatch.setattr(tasks.send_sms, "apply_async", lambda **kw: published.append(kw))
+    return published
+
+
 def test_a_cohort_goes_to_the_worker_a_batch_of_messages_per_task(
     advisor: Any, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -181,9 +207,7 @@ def test_a_throttled_text_goes_on_alone_with_a_backoff_while_the_batch_is_sent(
 ) -> None:
     pool_numbers(1)
     [ids] = queue_cohort(advisor, cohort(3), monkeypatch)
-    sandbox.fail_next(status=429, code=20429)
-    later: list[dict[str, Any]] = []
-    monkeypatch.setattr(tasks.send_sms, "apply_async", lambda **kw: later.append(kw))
+    later = first_text_throttled(sandbox, monkeypatch)
 
     counts = tasks.send_sms_batch.run(message_ids=ids)
 
@@ -246,28 +270,15 @@ def test_a_batch_costs_a_fixed_number_of_queries_and_two_per_text(
     assert queries(large) == 3 + 2 * 12
 
 
-class WorkerKilled(BaseException):
-    """Stands for SIGKILL: nothing after it runs, no handler catches it."""
-
-
 def test_a_worker_killed_mid_batch_leaves_the_rest_queued_for_the_redelivered_task(
     advisor: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pool_numbers(1)
     [ids] = queue_cohort(advisor, cohort(4), monkeypatch)
-    real_create = gateway.message_create
-    calls: list[str] = []
-
-    def dies_on_the_second(**kwargs: Any) -> Any:
-        calls.append(kwargs["to"])
-        if len(calls) == 2:
-            raise WorkerKilled
-        return real_create(**kwargs)
-
-    monkeypatch.setattr(gateway, "message_create", dies_on_the_second)
-    with pytest.raises(WorkerKilled):
-        sending.sms_send_batch(message_ids=ids)
-    monkeypatch.setattr(gateway, "message_create", real_create)
+    with monkeypatch.context() as killed:
+        gateway_dies_on(2, killed)
+        with pytest.raises(WorkerKilled):
+            sending.sms_send_batch(message_ids=ids)
 
     statuses = dict(Message.objects.filter(pk__in=ids).values_list("pk", "status"))
     assert [statuses[pk] for pk in ids] == [
@@ -316,19 +327,8 @@ def test_a_throttled_texts_retry_is_published_at_once_even_if_the_batch_dies_lat
 ) -> None:
     pool_numbers(1)
     [ids] = queue_cohort(advisor, cohort(3), monkeypatch)
-    sandbox.fail_next(status=429, code=20429)
-    later: list[dict[str, Any]] = []
-    monkeypatch.setattr(tasks.send_sms, "apply_async", lambda **kw: later.append(kw))
-    real_create = gateway.message_create
-    calls: list[str] = []
-
-    def dies_on_the_third(**kwargs: Any) -> Any:
-        calls.append(kwargs["to"])
-        if len(calls) == 3:
-            raise WorkerKilled
-        return real_create(**kwargs)
-
-    monkeypatch.setattr(gateway, "message_create", dies_on_the_third)
+    later = first_text_throttled(sandbox, monkeypatch)
+    gateway_dies_on(3, monkeypatch)
     with pytest.raises(WorkerKilled):
         tasks.send_sms_batch.run(message_ids=ids)
 
