@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 
-from people.models import Person, PersonPhone, RoleKind
-
-
-def person_kind(person: Person) -> str:
-    """'student' when the person holds the student role and no staff role, else 'staff' (P1)."""
-    return RoleKind.STUDENT if person.is_student else RoleKind.STAFF
+from people.models import Person, PersonPhone
 
 
 def person_list() -> QuerySet[Person]:
@@ -18,12 +13,6 @@ def person_list() -> QuerySet[Person]:
 
 def person_phones(person: Person) -> QuerySet[PersonPhone]:
     return person.phones.select_related("phone_type", "verified_by").order_by("deleted", "id")
-
-
-def person_with_phones() -> QuerySet[Person]:
-    return person_list().prefetch_related(
-        Prefetch("phones", queryset=PersonPhone.objects.select_related("phone_type"))
-    )
 
 
 def person_last_verified_phone(person: Person) -> PersonPhone | None:

@@ -1,4 +1,4 @@
-"""people.selectors: who is a student (P1) and the last verified number (P3)."""
+"""Who is a student (P1, `Person.is_student`) and the last verified number (P3)."""
 
 from __future__ import annotations
 
@@ -15,18 +15,17 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_person_with_the_student_role_only_is_a_student() -> None:
-    assert selectors.person_kind(factories.student()) == "student"
+    assert factories.student().is_student is True
 
 
 def test_a_student_who_also_holds_a_staff_role_is_staff() -> None:
     person = factories.student()
     person.roles.add(factories.RoleFactory(code="advisor"))
-    assert selectors.person_kind(person) == "staff"
     assert person.is_student is False
 
 
 def test_a_person_without_roles_is_staff() -> None:
-    assert selectors.person_kind(factories.PersonFactory()) == "staff"
+    assert factories.PersonFactory().is_student is False
 
 
 def test_the_last_verified_number_is_the_active_one_verified_most_recently(
@@ -47,16 +46,3 @@ def test_a_person_without_verified_numbers_has_no_last_verified_number(cell: Pho
     person = factories.student()
     factories.PhoneFactory(person=person, phone_type=cell)
     assert selectors.person_last_verified_phone(person) is None
-
-
-def test_people_with_phones_load_in_a_fixed_number_of_queries(
-    cell: PhoneType, django_assert_num_queries: object
-) -> None:
-    for _ in range(5):
-        person = factories.student()
-        factories.PhoneFactory(person=person, phone_type=cell)
-        factories.PhoneFactory(person=person, phone_type=cell)
-    with django_assert_num_queries(3):  # type: ignore[operator]
-        people = list(selectors.person_with_phones())
-        assert sum(len(p.phones.all()) for p in people) == 10
-        assert all(p.is_student for p in people)
