@@ -227,13 +227,8 @@ def _held_by_student() -> Any:
 
 def phone_usage_list() -> QuerySet[SenderAssignment]:
     """Active assignments for the Phone Number Usage grid (C7), each with `held_by_student`,
-    in one query."""
-    return (
-        selectors.sender_assignments_active()
-        .select_related("sender_number", "person")
-        .annotate(held_by_student=_held_by_student())
-        .order_by("assigned_at")
-    )
+    in one query: the rows of the Twilio tab's grid, in its order (newest first)."""
+    return selectors.sender_assignment_grid().annotate(held_by_student=_held_by_student())
 
 
 def student_held_assignments() -> QuerySet[SenderAssignment]:

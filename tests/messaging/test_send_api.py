@@ -212,6 +212,23 @@ def test_phone_usage_shows_the_limit_the_count_and_who_holds_which_number(
     assert row["assigned_at"]
 
 
+def test_phone_usage_lists_the_twilio_tabs_grid_rows_in_its_order(
+    admin_api: APIClient, advisor: Any
+) -> None:
+    from sms_admin import selectors as sms_admin_selectors
+
+    pool_numbers(3)
+    holders = [advisor, factories.staff(), factories.staff()]
+    for person in holders:
+        pool.sender_number_ensure(person=person)
+
+    rows = admin_api.get("/api/v1/phone-usage/").json()["results"]
+
+    grid = sms_admin_selectors.sender_assignment_grid()
+    assert [r["id"] for r in rows] == [a.pk for a in grid]
+    assert [r["person"] for r in rows] == [p.pk for p in reversed(holders)]  # newest first
+
+
 def test_integrations_read_usage(db: Any, config: Any) -> None:
     user = factories.UserFactory(username="sis")
     user.groups.add(Group.objects.create(name="integrations"))
