@@ -7,7 +7,6 @@ from typing import Any
 from django import forms
 
 from people.models import SYSTEM_PHONE_TYPE_CODE, PhoneType, Role, RoleKind
-from sms_admin import notifications
 from sms_admin.models import (
     POSITIVE_INT_MAX,
     TWILIO_MAX_BODY,
@@ -81,17 +80,6 @@ class EmailNotificationsForm(forms.Form):
             "reply_notification_subject": config.reply_notification_subject,
             "reply_notification_body": config.reply_notification_body,
         }
-
-    def _template(self, name: str) -> str:
-        value: str = self.cleaned_data[name]
-        notifications.template_validate(value)
-        return value
-
-    def clean_reply_notification_subject(self) -> str:
-        return self._template("reply_notification_subject")
-
-    def clean_reply_notification_body(self) -> str:
-        return self._template("reply_notification_body")
 
 
 class LimitsForm(forms.Form):
