@@ -499,12 +499,13 @@ def message_sms_claim(*, message_id: int) -> Message | None:
 
 
 def message_sms_queued(*, message_ids: Sequence[int]) -> list[Message]:
-    """The texts of `message_ids` still queued and due, in id order, with sender, recipient and
-    phone; 1 query. Each is then claimed on its own (`message_sms_claim_loaded`) right before its
-    request, so a worker that dies mid-batch leaves the rest queued, not half-claimed."""
+    """The texts of `message_ids` still queued and due, in id order, with their sender (for a
+    sender whose number was released meanwhile); 1 query. Each is then claimed on its own
+    (`message_sms_claim_loaded`) right before its request, so a worker that dies mid-batch
+    leaves the rest queued, not half-claimed."""
     now = timezone.now()
     return list(
-        Message.objects.select_related("sender", "recipient", "phone")
+        Message.objects.select_related("sender")
         .filter(pk__in=message_ids, channel=Channel.SMS, status=Status.QUEUED)
         .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
         .order_by("pk")
