@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -436,12 +437,13 @@ def _cohort_record(
 EMAIL_MAX_ATTEMPTS = 2
 
 
-def message_email_deliver(*, message_id: int) -> Message:
+def message_email_deliver(*, message_id: int, connection: Any = None) -> Message:
     """Send one queued email message (routed to email from the start, or a text's fallback).
 
     The message is claimed (queued -> sending) by a conditional UPDATE, so a duplicate or
     redelivered task sends nothing twice. A failed send goes back to `queued` for the sweep
-    while attempts remain (`EMAIL_MAX_ATTEMPTS`), then ends `failed`.
+    while attempts remain (`EMAIL_MAX_ATTEMPTS`), then ends `failed`. `connection`: an open
+    email connection to reuse (a batch of emails shares one SMTP session).
     """
     now = timezone.now()
     claimed = Message.objects.filter(
@@ -452,7 +454,9 @@ def message_email_deliver(*, message_id: int) -> Message:
         return message
     # A fallback reads as the text it replaces (same sender, recipient and body).
     try:
-        _fallback_email(message).send()
+        email = _fallback_email(message)
+        email.connection = connection
+        email.send()
     except Exception:
         logger.exception("Email message %s could not be sent", message_id)
         final = message.attempts >= EMAIL_MAX_ATTEMPTS

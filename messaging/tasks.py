@@ -6,6 +6,7 @@ from collections import Counter
 
 from celery import shared_task
 from django.conf import settings
+from django.core import mail
 
 from messaging import idempotency, notifications, policy, services
 
@@ -19,7 +20,12 @@ def deliver_email(*, message_id: int) -> str:
 def deliver_emails(*, message_ids: list[int]) -> dict[str, int]:
     """A cohort's emails, a batch per task; each is claimed and sent on its own, as by
     `deliver_email`, so a redelivered batch sends none of them twice."""
-    statuses = [str(services.message_email_deliver(message_id=pk).status) for pk in message_ids]
+    # One email session for the batch; a message whose send fails goes back to `queued` alone.
+    with mail.get_connection() as connection:
+        statuses = [
+            str(services.message_email_deliver(message_id=pk, connection=connection).status)
+            for pk in message_ids
+        ]
     return dict(Counter(statuses))
 
 

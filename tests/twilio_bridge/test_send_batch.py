@@ -355,3 +355,32 @@ def test_a_retry_the_broker_refuses_leaves_the_text_queued_and_the_batch_goes_on
     assert counts == {"retry": 1, "sent": 2}
     statuses = dict(Message.objects.filter(pk__in=ids).values_list("pk", "status"))
     assert [statuses[pk] for pk in ids] == [Status.QUEUED, Status.SENT, Status.SENT]
+
+
+def test_a_batch_of_emails_shares_one_email_connection(
+    advisor: Any, mailoutbox: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core import mail
+
+    from messaging import tasks as messaging_tasks
+
+    batches: list[list[int]] = []
+    monkeypatch.setattr(services, "_enqueue_email_batches", lambda ids: batches.append(list(ids)))
+    people = [
+        student_with_phone(f"+120255603{i:02d}", sms_status=SmsStatus.DISABLED)[0] for i in range(3)
+    ]
+    services.message_send_bulk(sender=advisor, recipient_ids=[p.pk for p in people], body="Hi")
+    [ids] = batches
+    opened: list[Any] = []
+    real = mail.get_connection
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        connection = real(*args, **kwargs)
+        opened.append(connection)
+        return connection
+
+    monkeypatch.setattr(mail, "get_connection", counted)
+
+    messaging_tasks.deliver_emails.run(message_ids=ids)
+
+    assert (len(opened), len(mailoutbox)) == (1, 3)
