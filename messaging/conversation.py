@@ -5,20 +5,31 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from messaging.models import Direction, Message
+from messaging.models import AUTOMATIC_ANSWER_KEYWORD, Direction, Message
 from people.models import SYSTEM_PHONE_TYPE_SRC, Person, PersonPhone
 
 
 def conversation(*, staff: Person | None, person: Person, limit: int = 100) -> list[Message]:
     """Messages between `staff` and `person`, oldest first (the latest `limit`).
 
-    Email fallbacks come with the text they replace (`replaces`). With no staff person (an
-    administrator without a person record) every message to or from `person` is listed.
+    Email fallbacks come with the text they replace (`replaces`); the office's automatic answers
+    to `person` (no sender) are included. With no staff person (an administrator without a
+    person record) every message to or from `person` is listed.
     """
     if staff is None:
         between = Q(recipient=person) | Q(sender=person)
     else:
-        between = Q(sender=staff, recipient=person) | Q(sender=person, recipient=staff)
+        between = (
+            Q(sender=staff, recipient=person)
+            | Q(sender=person, recipient=staff)
+            # The office's automatic answers to this person (HELP, T6) belong to every view.
+            | Q(
+                sender__isnull=True,
+                recipient=person,
+                direction=Direction.OUTBOUND,
+                keyword=AUTOMATIC_ANSWER_KEYWORD,
+            )
+        )
     rows = (
         Message.objects.filter(between)
         .select_related("sender", "recipient", "replaces")

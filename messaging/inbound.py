@@ -22,8 +22,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from messaging import policy, tasks
-from messaging.models import Channel, Direction, Message, Status
+from messaging import policy, segments, tasks
+from messaging.models import AUTOMATIC_ANSWER_KEYWORD, Channel, Direction, Message, Status
 from people import phone_numbers
 from people import services as people_services
 from people.models import SYSTEM_PHONE_TYPE_SRC, Person, PersonPhone, SmsStatus, StatusCause
@@ -216,6 +216,9 @@ def message_inbound_receive(
                 is_reply=is_reply,
             )
             _statuses_apply(keyword=keyword, is_reply=is_reply, phones=phones, config=config)
+            reply = _reply_for(keyword, config, opt_out_type=opt_out_type)
+            if reply is not None:
+                _answer_record(message, reply)
             if staff is not None and not keyword:
                 # By a worker, after commit: no SMTP inside Twilio's webhook request.
                 tasks.notify_reply.delay_on_commit(message_id=message.pk)
@@ -230,6 +233,29 @@ def message_inbound_receive(
         )
     if phone is None:
         logger.info("Inbound text %s from unknown number %s recorded", message_sid, from_number)
-    return InboundResult(
-        message, created=True, reply=_reply_for(keyword, config, opt_out_type=opt_out_type)
+    return InboundResult(message, created=True, reply=reply)
+
+
+def _answer_record(question: Message, answer: str) -> Message:
+    """The help text answered in the webhook's TwiML (T6), recorded for the Message Report and
+    the person's page: outbound, from the number the student wrote to, no sender (the office
+    answers, not the staff member holding the number), `sent` (Twilio sends a TwiML answer
+    itself and reports no status for it), keyword `help`. It is not counted against the monthly
+    limit: answering HELP is required whatever the month's usage. Recorded once per inbound
+    message; a retried webhook is answered again but Twilio delivers only one answer."""
+    info = segments.segments_count(answer)
+    return Message.objects.create(
+        direction=Direction.OUTBOUND,
+        channel=Channel.SMS,
+        status=Status.SENT,
+        sent_at=timezone.now(),
+        sender=None,
+        recipient=question.sender,
+        phone=question.phone,
+        destination=question.from_number,
+        from_number=question.destination[: Message._meta.get_field("from_number").max_length],
+        body=answer,
+        keyword=AUTOMATIC_ANSWER_KEYWORD,
+        segments=info.segments,
+        encoding=info.encoding,
     )

@@ -77,6 +77,11 @@ class FailureReason(models.TextChoices):
     NEEDS_REVIEW = "NEEDS_REVIEW", "Twilio did not answer; check before sending again"
 
 
+# An outbound message with this keyword and no sender is the office's automatic answer to an
+# inbound HELP/INFO (T6), answered in the webhook's TwiML.
+AUTOMATIC_ANSWER_KEYWORD = "help"
+
+
 class Message(models.Model):
     direction = models.CharField(max_length=16, choices=Direction.choices)
     sender = models.ForeignKey(

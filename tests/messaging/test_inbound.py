@@ -15,8 +15,10 @@ from django.utils import timezone
 from messaging import inbound
 from messaging.models import Direction, Message, Status
 from people.models import PhoneStatusChange, SmsStatus, StatusCause
+from sms_admin import pool
 from sms_admin import services as sms_admin_services
 from sms_admin.models import OptOutScope, SmsConfiguration
+from tests import factories
 from tests.twilio_bridge.webhook_client import (
     INBOUND_PATH,
     World,
@@ -140,6 +142,54 @@ def test_a_help_keyword_is_recorded_and_answered_with_the_help_text(
     assert mail.outbox == []
 
 
+def test_the_help_answer_is_recorded_once_as_the_offices_outbound_text(
+    world: World, text_in: Any
+) -> None:
+    set_config(help_text="Advising office: 555-0100.")
+    sid = new_sid()
+
+    _, question = text_in("HELP", sid=sid)
+    text_in("HELP", sid=sid)  # Twilio retried the webhook: answered again, recorded once
+
+    [answer] = Message.objects.filter(direction=Direction.OUTBOUND)
+    assert (answer.sender_id, answer.recipient_id, answer.phone_id) == (
+        None,
+        world.student.pk,
+        world.cell.pk,
+    )
+    assert (answer.destination, answer.from_number, answer.body) == (
+        world.cell.number,
+        world.sender_number.number,
+        "Advising office: 555-0100.",
+    )
+    assert (answer.status, answer.keyword, answer.segments) == (Status.SENT, "help", 1)
+    assert answer.created_at >= question.created_at
+    assert pool.monthly_usage_summary().sent == 0  # not counted against the monthly limit
+
+
+def test_the_help_answer_shows_in_the_advisors_conversation_and_the_report(
+    world: World, text_in: Any, admin_user: Any
+) -> None:
+    set_config(help_text="Advising office: 555-0100.")
+    text_in("HELP")
+    answer = Message.objects.get(direction=Direction.OUTBOUND)
+    world.advisor.user = factories.UserFactory(username="alex")
+    world.advisor.save()
+    staff = Client()
+    staff.force_login(world.advisor.user)
+    admin = Client()
+    admin.force_login(admin_user)
+
+    page = staff.get(f"/people/{world.student.pk}/").content.decode()
+    report = admin.get("/messages/report/").content.decode()
+    csv_text = b"".join(admin.get("/messages/report/csv/").streaming_content).decode()
+
+    assert f'id="message-{answer.pk}"' in page
+    assert "Automatic answer to HELP" in page
+    assert "automatic answer to HELP" in report
+    assert "automatic answer to HELP" in csv_text
+
+
 def test_help_is_not_answered_when_twilio_advanced_opt_out_answers_it(
     world: World, text_in: Any
 ) -> None:
@@ -150,6 +200,7 @@ def test_help_is_not_answered_when_twilio_advanced_opt_out_answers_it(
     assert message.keyword == inbound.Keyword.HELP
     assert b"<Message>" not in response.content
     assert response.content.decode().endswith("<Response></Response>")
+    assert not Message.objects.filter(direction=Direction.OUTBOUND).exists()
 
 
 def test_help_is_not_answered_twice_when_twilio_says_it_answered_even_if_not_configured(
