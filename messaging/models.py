@@ -155,6 +155,11 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"{self.direction} {self.channel} #{self.pk} ({self.status})"
 
+    @property
+    def is_automatic_answer(self) -> bool:
+        """The office's automatic answer to a HELP/INFO (T6), not a text somebody wrote."""
+        return self.direction == Direction.OUTBOUND and self.keyword == AUTOMATIC_ANSWER_KEYWORD
+
 
 class SendRequest(models.Model):
     """An API send made with an `Idempotency-Key` header: a retry of it with the same key returns

@@ -26,14 +26,7 @@ from django.db.models import QuerySet, TextChoices
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from messaging.models import (
-    AUTOMATIC_ANSWER_KEYWORD,
-    Channel,
-    Direction,
-    FailureReason,
-    Message,
-    Status,
-)
+from messaging.models import Channel, Direction, FailureReason, Message, Status
 from people import selectors as people_selectors
 
 MAX_ID = 2**63 - 1
@@ -230,20 +223,15 @@ def csv_safe(value: object) -> object:
     return value
 
 
-def _automatic(message: Message) -> str:
-    automatic = message.direction == Direction.OUTBOUND and (
-        message.keyword == AUTOMATIC_ANSWER_KEYWORD
-    )
-    return "automatic answer to HELP" if automatic else ""
-
-
 def _csv_row(message: Message, zone: ZoneInfo) -> list[object]:
     return [
         message.pk,
         message.created_at.astimezone(zone).isoformat(timespec="seconds"),
         message.direction,
         message.sender_id or "",
-        message.sender.full_name if message.sender else _automatic(message),
+        message.sender.full_name
+        if message.sender
+        else ("automatic answer to HELP" if message.is_automatic_answer else ""),
         message.from_number,
         message.recipient_id or "",
         message.recipient.full_name if message.recipient else "",
