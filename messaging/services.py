@@ -145,20 +145,20 @@ def _enqueue_sms(message_id: int) -> None:
 # A cohort's messages go to the worker this many to a task (twilio_bridge.tasks.send_sms_batch,
 # messaging.tasks.deliver_emails): one read of the texts, one routing query and one configuration
 # read serve a batch of texts, and the request publishes one task per batch, not per message.
-SMS_TASK_BATCH_SIZE = 50
+TASK_BATCH_SIZE = 50
 
 
 def _enqueue_sms_batches(message_ids: Sequence[int]) -> None:
     from twilio_bridge import tasks as bridge_tasks
 
-    for chunk in _batches(message_ids, SMS_TASK_BATCH_SIZE):
+    for chunk in _batches(message_ids, TASK_BATCH_SIZE):
         bridge_tasks.send_sms_batch.delay_on_commit(message_ids=chunk)
 
 
 def _enqueue_email_batches(message_ids: Sequence[int]) -> None:
     from messaging import tasks as messaging_tasks
 
-    for chunk in _batches(message_ids, SMS_TASK_BATCH_SIZE):
+    for chunk in _batches(message_ids, TASK_BATCH_SIZE):
         messaging_tasks.deliver_emails.delay_on_commit(message_ids=chunk)
 
 
@@ -334,7 +334,7 @@ def message_send_bulk(
 ) -> BulkSendResult:
     """One message per recipient of a cohort, routed a batch at a time (R7): a fixed number of
     queries per batch, whatever its size; texts and emails go to the worker
-    `SMS_TASK_BATCH_SIZE` to a task.
+    `TASK_BATCH_SIZE` to a task.
 
     :raises PermissionDenied: when the sender holds no permitted role (S1).
     :raises ValidationError: when the body is empty or longer than smsMaxLength (S5), or the

@@ -241,7 +241,7 @@ def main() -> None:
             )
         messaging_services._enqueue_sms_batches = saved_batches  # type: ignore[assignment]
         request_queries = len(ctx.captured_queries)
-        first_batch = batches[0][: messaging_services.SMS_TASK_BATCH_SIZE]
+        first_batch = batches[0][: messaging_services.TASK_BATCH_SIZE]
         with CaptureQueriesContext(connection) as ctx:
             sending.sms_send_batch(message_ids=first_batch)
         cohort_queries = (request_queries, len(ctx.captured_queries), len(first_batch))

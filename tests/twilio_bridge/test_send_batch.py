@@ -37,6 +37,22 @@ def queue_cohort(
     return batches
 
 
+def queue_email_cohort(
+    advisor: Any, count: int, start: int, monkeypatch: pytest.MonkeyPatch
+) -> list[int]:
+    """Record a cohort whose phones are all SMS Disabled (so every message is an email); returns
+    the one batch of emails it queued (no task runs)."""
+    batches: list[list[int]] = []
+    monkeypatch.setattr(services, "_enqueue_email_batches", lambda ids: batches.append(list(ids)))
+    people = [
+        student_with_phone(f"+1202556{start + i:04d}", sms_status=SmsStatus.DISABLED)[0]
+        for i in range(count)
+    ]
+    services.message_send_bulk(sender=advisor, recipient_ids=[p.pk for p in people], body="Hi")
+    [ids] = batches
+    return ids
+
+
 class WorkerKilled(BaseException):
     """Stands for SIGKILL: nothing after it runs, no handler catches it."""
 
@@ -68,7 +84,7 @@ def test_a_cohort_goes_to_the_worker_a_batch_of_messages_per_task(
 ) -> None:
     from messaging import tasks as messaging_tasks
 
-    monkeypatch.setattr(services, "SMS_TASK_BATCH_SIZE", 4)
+    monkeypatch.setattr(services, "TASK_BATCH_SIZE", 4)
     pool_numbers(1)
     textable = cohort(10)
     by_email = [
@@ -105,19 +121,15 @@ def test_a_batch_of_emails_sends_each_once_and_a_redelivered_batch_sends_none_ag
 ) -> None:
     from messaging import tasks as messaging_tasks
 
-    batches: list[list[int]] = []
-    monkeypatch.setattr(services, "_enqueue_email_batches", lambda ids: batches.append(list(ids)))
-    people = [
-        student_with_phone(f"+120255602{i:02d}", sms_status=SmsStatus.DISABLED)[0] for i in range(3)
-    ]
-    services.message_send_bulk(sender=advisor, recipient_ids=[p.pk for p in people], body="Hi")
-    [ids] = batches
+    ids = queue_email_cohort(advisor, 3, 200, monkeypatch)
 
     first = messaging_tasks.deliver_emails.run(message_ids=ids)
     again = messaging_tasks.deliver_emails.run(message_ids=ids)
 
     assert first == again == {"sent": 3}
-    assert sorted(m.to[0] for m in mailoutbox) == sorted(p.email for p in people)
+    recipients = Message.objects.filter(pk__in=ids).values_list("recipient__email", flat=True)
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(recipients)
+    assert len(set(recipients)) == 3
     assert set(Message.objects.filter(pk__in=ids).values_list("attempts", flat=True)) == {1}
 
 
@@ -364,13 +376,7 @@ def test_a_batch_of_emails_shares_one_email_connection(
 
     from messaging import tasks as messaging_tasks
 
-    batches: list[list[int]] = []
-    monkeypatch.setattr(services, "_enqueue_email_batches", lambda ids: batches.append(list(ids)))
-    people = [
-        student_with_phone(f"+120255603{i:02d}", sms_status=SmsStatus.DISABLED)[0] for i in range(3)
-    ]
-    services.message_send_bulk(sender=advisor, recipient_ids=[p.pk for p in people], body="Hi")
-    [ids] = batches
+    ids = queue_email_cohort(advisor, 3, 300, monkeypatch)
     opened: list[Any] = []
     real = mail.get_connection
 
