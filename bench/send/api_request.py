@@ -1,0 +1,123 @@
+"""How long one `POST /api/v1/messages/` takes in process (Django's test client, no HTTP server,
+one request at a time), on PostgreSQL with Redis as the broker (the task is published; no worker
+takes it; the Redis database is emptied after). The cost of one text per request, which caps
+that path of bench/send/run.py.
+
+    .venv/bin/python bench/send/api_request.py --requests 500 --db lead_api_bench --redis-db 14
+
+`--profile` prints where the time goes (needs `pip install pyinstrument`, not a dependency).
+Creates and drops its own database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def psql(statement: str) -> None:
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", statement], check=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--db", default="h_api_bench")
+    parser.add_argument("--redis-db", type=int, default=14)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    redis_url = f"redis://127.0.0.1:6379/{args.redis_db}"
+    os.environ.update(
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{args.db}",
+        REDIS_URL=redis_url,
+        CELERY_BROKER_URL=redis_url,
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        DJANGO_ALLOWED_HOSTS="testserver",
+        LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="config.settings",
+        CELERY_DB_REUSE_MAX="1000",
+    )
+    psql(f"DROP DATABASE IF EXISTS {args.db}")
+    psql(f"CREATE DATABASE {args.db}")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from rest_framework.authtoken.models import Token
+
+    from people.models import SmsStatus
+    from sms_admin import services as sms_admin_services
+    from sms_admin.models import SenderNumber
+    from tests import factories
+
+    try:
+        call_command("migrate", verbosity=0)
+        cell = factories.PhoneTypeFactory(code="cell")
+        role = factories.RoleFactory(code="advisor")
+        sms_admin_services.configuration_update(
+            actor=None,
+            default_sms_phone_type=cell,
+            permitted_roles=[role],
+            sms_message_limit=10_000_000,
+        )
+        user = factories.UserFactory(username="bench-advisor")
+        factories.staff(user=user)
+        token = Token.objects.create(user=user).key
+        SenderNumber.objects.create(number="+12015550100")
+        students = []
+        for i in range(200):
+            person = factories.student()
+            factories.PhoneFactory(
+                person=person,
+                number=f"+1202555{i:04d}",
+                phone_type=cell,
+                sms_status=SmsStatus.ENABLED,
+            )
+            students.append(person.pk)
+        client = Client(HTTP_AUTHORIZATION=f"Token {token}")
+
+        def send(count: int) -> None:
+            for i in range(count):
+                response = client.post(
+                    "/api/v1/messages/",
+                    data=json.dumps({"recipient": students[i % len(students)], "body": f"t{i}"}),
+                    content_type="application/json",
+                )
+                assert response.status_code == 201, response.content
+
+        send(20)  # the sender's number is assigned; connections are open
+        if args.profile:
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.0005)
+            profiler.start()
+            send(args.requests)
+            profiler.stop()
+            print(profiler.output_text(unicode=False, color=False))
+        else:
+            started = time.perf_counter()
+            send(args.requests)
+            took = time.perf_counter() - started
+            print(
+                f"{args.requests} requests: {took / args.requests * 1000:.2f} ms each, "
+                f"{args.requests / took:.0f} requests/s on one thread"
+            )
+    finally:
+        connection.close()
+        psql(f"DROP DATABASE IF EXISTS {args.db}")
+        subprocess.run(["redis-cli", "-n", str(args.redis_db), "flushdb"], capture_output=True)
+
+
+if __name__ == "__main__":
+    main()
