@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from messaging import policy, segments, tasks
+from messaging import enqueue, policy, segments
 from messaging.models import AUTOMATIC_ANSWER_KEYWORD, Channel, Direction, Message, Status
 from people import phone_numbers
 from people import services as people_services
@@ -221,7 +221,7 @@ def message_inbound_receive(
                 _answer_record(message, reply)
             if staff is not None and not keyword:
                 # By a worker, after commit: no SMTP inside Twilio's webhook request.
-                tasks.notify_reply.delay_on_commit(message_id=message.pk)
+                enqueue.reply_notification(message.pk)
     except IntegrityError:
         existing = Message.objects.filter(twilio_sid=message_sid).first()
         if existing is None:

@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.mail import send_mail
 
-from messaging import tasks
+from messaging import enqueue
 from people import services as people_services
 from people.models import PersonPhone, SmsStatus, StatusCause
 from sms_admin import services as sms_admin_services
@@ -110,7 +110,7 @@ def admins_alert(*, code: int | None, reason: str) -> None:
         reason,
     )
     # By a worker after commit: no SMTP inside Twilio's webhook request or a rolled-back change.
-    tasks.alert_admins.delay_on_commit(code=code, reason=reason)
+    enqueue.admins_alert(code=code, reason=reason)
 
 
 def admins_alert_email(*, code: int | None, reason: str) -> bool:

@@ -3,14 +3,14 @@
 Query budget (R7): `route_for_person` costs 2 queries (configuration; the person with phones);
 `routes_for_people` costs 2 in all, whatever the cohort: the configuration, then one streamed
 query joining people and phones (the kind computed in SQL), read a batch at a time. The send
-path (messaging.services, twilio_bridge.sending) uses these too: it reads the configuration row
-once for its limits and passes `config_facts_of(row)` on, so no query is repeated.
+path (messaging.services, messaging.sending) uses these too, with the configuration's facts
+from its one-query `send_context`, so no query is repeated.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -21,6 +21,7 @@ from django.utils import timezone
 from messaging import routing
 from people.models import SYSTEM_PHONE_TYPE_SRC, Person, RoleKind
 from sms_admin import selectors as sms_admin_selectors
+from sms_admin import services as sms_admin_services
 from sms_admin.models import DefaultStatus, SmsConfiguration
 
 DEFAULT_BATCH_SIZE = 2000
@@ -42,49 +43,106 @@ _ROW_COLUMNS = (
 )
 
 
-def config_facts_of(config: SmsConfiguration) -> routing.ConfigFacts:
-    """The routing facts of a configuration row the caller already holds (the send path reads
-    the row for its limits too); no query when `default_sms_phone_type` was selected with it."""
-    default_type = config.default_sms_phone_type
-    return routing.ConfigFacts(
-        student_opted_in=config.student_sms_default == DefaultStatus.OPTED_IN,
-        staff_opted_in=config.staff_sms_default == DefaultStatus.OPTED_IN,
-        default_type_code=default_type.code if default_type is not None else None,
-    )
+@dataclass(frozen=True, slots=True)
+class SendContext:
+    """What one send (or a worker's batch, per sender) needs to know, read in one query: the
+    routing facts (C1-C3), the limits (C6, C8), whether the sender holds a permitted role (S1)
+    and the pool number they hold now ("" before their first send, S2)."""
+
+    config: routing.ConfigFacts
+    sms_message_limit: int
+    sms_max_length: int
+    sender_permitted: bool
+    sender_number: str
 
 
-def send_configuration(sender_id: int | None) -> SmsConfiguration | None:
-    """The configuration row for one send, with what the send path asks about its sender; 1 query.
+_CONTEXT_FIELDS = (
+    "student_sms_default",
+    "staff_sms_default",
+    "default_sms_phone_type__code",
+    "sms_message_limit",
+    "sms_max_length",
+    "sender_permitted",
+    "sender_number",
+)
 
-    The row comes with its default SMS phone type (for `config_facts_of`) and two annotations:
-    `sender_permitted` (the sender holds a permitted role, C4/S1) and `sender_number` (the pool
-    number the sender holds now, None before their first send, S2). None when there is no
-    configuration row yet.
-    """
+
+def send_context(sender_id: int | None) -> SendContext:
+    """The send context for `sender_id` (None: nobody may send); 1 query (2 on the very first
+    use, which creates the configuration row)."""
     if sender_id is None:
-        return (
-            SmsConfiguration.objects.select_related("default_sms_phone_type")
-            .annotate(
-                sender_permitted=Value(False, output_field=BooleanField()),
-                sender_number=Value(None, output_field=CharField()),
-            )
-            .filter(pk=1)
-            .first()
+        annotations: dict[str, Any] = {
+            "sender_permitted": Value(False, output_field=BooleanField()),
+            "sender_number": Value(None, output_field=CharField()),
+        }
+    else:
+        holds_permitted = SmsConfiguration.permitted_roles.through.objects.filter(
+            smsconfiguration_id=OuterRef("pk"), role__people=sender_id
         )
-    holds_permitted = SmsConfiguration.permitted_roles.through.objects.filter(
-        smsconfiguration_id=OuterRef("pk"), role__people=sender_id
+        held_number = (
+            sms_admin_selectors.sender_assignments_active()
+            .filter(person_id=sender_id)
+            .values("sender_number__number")[:1]
+        )
+        annotations = {
+            "sender_permitted": Exists(holds_permitted),
+            "sender_number": Subquery(held_number),
+        }
+    query = SmsConfiguration.objects.filter(pk=1).annotate(**annotations).values(*_CONTEXT_FIELDS)
+    row = query.first()
+    if row is None:
+        sms_admin_services.configuration_get()
+        row = query.first()
+        assert row is not None
+    return SendContext(
+        config=routing.ConfigFacts(
+            student_opted_in=row["student_sms_default"] == DefaultStatus.OPTED_IN,
+            staff_opted_in=row["staff_sms_default"] == DefaultStatus.OPTED_IN,
+            default_type_code=row["default_sms_phone_type__code"],
+        ),
+        sms_message_limit=row["sms_message_limit"],
+        sms_max_length=row["sms_max_length"],
+        sender_permitted=bool(row["sender_permitted"]),
+        sender_number=row["sender_number"] or "",
     )
-    held_number = (
-        sms_admin_selectors.sender_assignments_active()
-        .filter(person_id=sender_id)
-        .values("sender_number__number")[:1]
-    )
-    return (
-        SmsConfiguration.objects.select_related("default_sms_phone_type")
-        .annotate(sender_permitted=Exists(holds_permitted), sender_number=Subquery(held_number))
-        .filter(pk=1)
-        .first()
-    )
+
+
+SELF_TEXT_REFUSAL = "This is your own profile; texts go to other people."
+UNLINKED_REFUSAL = (
+    "Your login is not linked to a person, so you cannot send texts. "
+    "Ask an administrator to link it."
+)
+
+
+def send_refusal(
+    sender: Person | None, *, recipient_id: int | None = None, context: SendContext | None = None
+) -> str:
+    """Why `sender` may not text (`recipient_id`, when named), in the words every interface
+    shows (the person page, the API, the service's PermissionDenied); "" when they may (S1).
+
+    No query when `context` is given and the sender may send; one more to name the permitted
+    roles in a refusal.
+    """
+    if sender is None:
+        return UNLINKED_REFUSAL
+    permitted = (context or send_context(sender.pk)).sender_permitted
+    if not permitted:
+        roles = ", ".join(
+            sorted(
+                SmsConfiguration.permitted_roles.through.objects.filter(
+                    smsconfiguration_id=1
+                ).values_list("role__name", flat=True)
+            )
+        )
+        return "None of your roles is permitted to send texts; only staff holding a permitted " + (
+            f"role may ({roles})."
+            if roles
+            else "role may, and no role is permitted yet: an administrator chooses them "
+            "under SMS Configuration."
+        )
+    if recipient_id is not None and recipient_id == sender.pk:
+        return SELF_TEXT_REFUSAL
+    return ""
 
 
 def config_facts() -> routing.ConfigFacts:

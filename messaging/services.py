@@ -3,15 +3,16 @@ writes live in messaging.inbound, status callbacks in messaging.status.
 
 A send is checked (S1 permitted role, S5 body), routed (R1-R5), given a sender number (S2) and a
 unit of this month's limit (S4), recorded, and queued on commit; the request returns at once.
-The worker (twilio_bridge.sending) moves the text on with the `message_sms_*` services here.
+The decision "by text or by email, and why" is messaging.delivery's; the worker
+(messaging.sending) moves the text on with the `message_sms_*` services here.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,13 +23,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from messaging import routing, segments, selectors
+from messaging import delivery, enqueue, routing, segments, selectors
 from messaging.models import Channel, Direction, FailureReason, Message, Status
 from people.models import Person
 from sms_admin import pool
-from sms_admin import selectors as sms_admin_selectors
-from sms_admin import services as sms_admin_services
-from sms_admin.models import SenderAssignment, SmsConfiguration
 
 logger = logging.getLogger(__name__)
 
@@ -71,63 +69,42 @@ def message_email_fallback(*, message_id: int, reason: str) -> Message:
     email = text.recipient.email if text.recipient else ""
     try:
         with transaction.atomic():
-            fallback = _not_by_sms(
+            fallback = _message(
                 sender=text.sender,
                 recipient_id=text.recipient_id,
                 body=text.body,
-                email=email,
-                reason=reason,
+                way=delivery.instead_of_sms(reason, email),
             )
             fallback.replaces = text
             fallback.save()
     except IntegrityError:
         return Message.objects.get(replaces=text)
     if email:
-        _enqueue_email(fallback.pk)
+        enqueue.email(fallback.pk)
     return fallback
 
 
 # --- checks (S1, S5) ------------------------------------------------------------------------
 
 
-def _configuration(sender: Person | None = None) -> SmsConfiguration:
-    """The configuration row with its default phone type, in one query: the send path needs its
-    limits (C6-C8) and its routing facts (C1-C3), and reads it once for both. With `sender`, the
-    same query also answers whether the sender holds a permitted role (S1) and which pool number
-    they hold now (`selectors.send_configuration`)."""
-    config = selectors.send_configuration(sender.pk if sender is not None else None)
-    return config if config is not None else sms_admin_services.configuration_get()
-
-
-SELF_TEXT_REFUSAL = "This is your own profile; texts go to other people."
-
-
-def _sender_check(sender: Person | None, config: SmsConfiguration) -> Person:
-    if sender is None:
-        raise PermissionDenied(
-            "Your login is not linked to a person, so you cannot send texts. "
-            "Ask an administrator to link it."
-        )
-    permitted = getattr(config, "sender_permitted", None)
-    if permitted is None:
-        permitted = sms_admin_selectors.person_may_send(sender, config=config)
-    if not permitted:
-        roles = ", ".join(sorted(config.permitted_roles.values_list("name", flat=True)))
-        raise PermissionDenied(
-            "Only staff holding a permitted role may send texts"
-            + (f" ({roles})." if roles else "; no role is permitted yet.")
-        )
+def _sender_check(
+    sender: Person | None, context: selectors.SendContext, recipient_id: int | None = None
+) -> Person:
+    refusal = selectors.send_refusal(sender, recipient_id=recipient_id, context=context)
+    if refusal:
+        raise PermissionDenied(refusal)
+    assert sender is not None
     return sender
 
 
-def _body_check(body: str, config: SmsConfiguration) -> str:
+def _body_check(body: str, context: selectors.SendContext) -> str:
     if not body or not body.strip():
         raise ValidationError({"body": "Write a message: the text is empty."})
-    if len(body) > config.sms_max_length:
+    if len(body) > context.sms_max_length:
         raise ValidationError(
             {
                 "body": f"The text is {len(body)} characters long; the limit is "
-                f"{config.sms_max_length} (smsMaxLength). Shorten it and send again."
+                f"{context.sms_max_length} (smsMaxLength). Shorten it and send again."
             }
         )
     return body
@@ -136,67 +113,31 @@ def _body_check(body: str, config: SmsConfiguration) -> str:
 # --- recording and queuing ------------------------------------------------------------------
 
 
-def _enqueue_sms(message_id: int) -> None:
-    from twilio_bridge import tasks as bridge_tasks
-
-    bridge_tasks.send_sms.delay_on_commit(message_id=message_id)
-
-
-# A cohort's messages go to the worker this many to a task (twilio_bridge.tasks.send_sms_batch,
-# messaging.tasks.deliver_emails): one read of the texts, one routing query and one configuration
-# read serve a batch of texts, and the request publishes one task per batch, not per message.
-TASK_BATCH_SIZE = 50
-
-
-def _enqueue_sms_batches(message_ids: Sequence[int]) -> None:
-    from twilio_bridge import tasks as bridge_tasks
-
-    for chunk in _batches(message_ids, TASK_BATCH_SIZE):
-        bridge_tasks.send_sms_batch.delay_on_commit(message_ids=chunk)
-
-
-def _enqueue_email_batches(message_ids: Sequence[int]) -> None:
-    from messaging import tasks as messaging_tasks
-
-    for chunk in _batches(message_ids, TASK_BATCH_SIZE):
-        messaging_tasks.deliver_emails.delay_on_commit(message_ids=chunk)
-
-
-def _enqueue_email(message_id: int) -> None:
-    from messaging import tasks as messaging_tasks
-
-    messaging_tasks.deliver_email.delay_on_commit(message_id=message_id)
-
-
-def _not_by_sms(
-    *, sender: Person | None, recipient_id: int | None, body: str, email: str, reason: str
+def _message(
+    *, sender: Person | None, recipient_id: int | None, body: str, way: delivery.Plan
 ) -> Message:
-    """A message that goes by email instead (channel email), or nowhere (channel none)."""
-    return Message(
-        direction=Direction.OUTBOUND,
-        sender=sender,
-        recipient_id=recipient_id,
-        channel=Channel.EMAIL if email else Channel.NONE,
-        destination=email,
-        body=body,
-        status=Status.QUEUED if email else Status.FAILED,
-        failure_reason=reason if email else FailureReason.NO_EMAIL,
-    )
-
-
-def _text(
-    *, sender: Person, recipient_id: int, body: str, route: routing.Route, from_number: str
-) -> Message:
+    """The message a delivery plan describes, queued (or failed when it goes nowhere)."""
+    if not way.by_sms:
+        return Message(
+            direction=Direction.OUTBOUND,
+            sender=sender,
+            recipient_id=recipient_id,
+            channel=way.channel,
+            destination=way.destination,
+            body=body,
+            status=Status.QUEUED if way.channel == Channel.EMAIL else Status.FAILED,
+            failure_reason=way.failure_reason,
+        )
+    assert way.phone is not None
     info = segments.segments_count(body)
-    assert route.phone is not None
     return Message(
         direction=Direction.OUTBOUND,
         sender=sender,
         recipient_id=recipient_id,
         channel=Channel.SMS,
-        destination=route.phone.number,
-        from_number=from_number,
-        phone_id=route.phone.id,
+        destination=way.destination,
+        from_number=way.from_number,
+        phone_id=way.phone.id,
         body=body,
         status=Status.QUEUED,
         segments=info.segments,
@@ -204,85 +145,28 @@ def _text(
     )
 
 
-def _enqueue(message: Message) -> None:
-    if message.channel == Channel.SMS and message.status == Status.QUEUED:
-        _enqueue_sms(message.pk)
-    elif message.channel == Channel.EMAIL and message.status == Status.QUEUED:
-        _enqueue_email(message.pk)
-
-
 def message_send(*, sender: Person | None, recipient_id: int, body: str) -> Message:
     """Record one text from `sender` to a person and queue it; returns at once (S6).
 
-    The text goes by SMS when routing finds a phone (R2-R4), the sender has or gets a pool number
-    (S2) and this month's limit is not reached (S4); otherwise it goes by email with the reason
-    (NO_SMS_PHONE, NO_SENDER_NUMBER, SMS_LIMIT_REACHED), or nowhere with NO_EMAIL (R5).
+    The one-recipient case of a cohort (`message_send_bulk`): the delivery plan decides
+    (messaging.delivery): by SMS when routing finds a phone (R2-R4), the sender has or gets a
+    pool number (S2) and this month's limit is not reached (S4); otherwise by email with the
+    reason (NO_SMS_PHONE, NO_SENDER_NUMBER, SMS_LIMIT_REACHED), or nowhere with NO_EMAIL (R5).
 
-    :raises PermissionDenied: when the sender holds no permitted role (S1).
+    :raises PermissionDenied: when the sender may not send (S1) or texts themselves.
     :raises ValidationError: when the body is empty or longer than smsMaxLength (S5), or the
         recipient does not exist.
     """
-    config = _configuration(sender)
-    sender = _sender_check(sender, config)
-    if sender.pk == recipient_id:
-        raise PermissionDenied(SELF_TEXT_REFUSAL)
-    body = _body_check(body, config)
-    person = selectors.route_facts_for_person_id(recipient_id)
-    if person is None:
+    context = selectors.send_context(sender.pk if sender is not None else None)
+    sender = _sender_check(sender, context, recipient_id)
+    body = _body_check(body, context)
+    facts = selectors.route_facts_for_person_id(recipient_id)
+    if facts is None:
         raise ValidationError({"recipient": f"There is no person with id {recipient_id}."})
-    route = routing.route(person, selectors.config_facts_of(config))
     with transaction.atomic():
-        # The number the sender holds came with the configuration; only a first send assigns one.
-        from_number = getattr(config, "sender_number", None) or ""
-        if route.channel == "sms" and not from_number:
-            assignment = pool.sender_number_ensure(person=sender)
-            from_number = assignment.sender_number.number if assignment is not None else ""
-        if route.channel != "sms" or not from_number:
-            message = _not_by_sms(
-                sender=sender,
-                recipient_id=recipient_id,
-                body=body,
-                email=person.email,
-                reason=route.reason if route.channel != "sms" else FailureReason.NO_SENDER_NUMBER,
-            )
-        else:
-            message = _text(
-                sender=sender,
-                recipient_id=recipient_id,
-                body=body,
-                route=route,
-                from_number=from_number,
-            )
-        message.save()
-        if message.channel == Channel.SMS and not pool.monthly_usage_reserve(
-            at=message.created_at, limit=config.sms_message_limit
-        ):
-            by_email = _not_by_sms(
-                sender=sender,
-                recipient_id=recipient_id,
-                body=body,
-                email=person.email,
-                reason=FailureReason.SMS_LIMIT_REACHED,
-            )
-            message.channel, message.destination = by_email.channel, by_email.destination
-            message.status, message.failure_reason = by_email.status, by_email.failure_reason
-            message.from_number, message.phone_id = "", None
-            message.segments, message.encoding = 0, ""
-            message.save(
-                update_fields=[
-                    "channel",
-                    "destination",
-                    "status",
-                    "failure_reason",
-                    "from_number",
-                    "phone",
-                    "segments",
-                    "encoding",
-                    "updated_at",
-                ]
-            )
-        _enqueue(message)
-    return message
+        recorded = _record(sender, [facts], body, context)
+        _enqueue(recorded, single=True)
+    return recorded[0]
 
 
 @dataclass
@@ -293,17 +177,6 @@ class BulkSendResult:
     unknown_recipients: list[int] = field(default_factory=list)
 
 
-def _batches(ids: Iterable[int], size: int) -> Iterator[list[int]]:
-    batch: list[int] = []
-    for pid in ids:
-        batch.append(pid)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _cohort_check(sender: Person, ids: list[int], batch_size: int) -> list[int]:
     """All or nothing: a cohort naming somebody who does not exist, or the sender, is refused
     before anything is recorded (one query per batch)."""
@@ -311,10 +184,13 @@ def _cohort_check(sender: Person, ids: list[int], batch_size: int) -> list[int]:
         raise ValidationError({"recipients": "Name at least one recipient."})
     if sender.pk in ids:
         raise ValidationError(
-            {"recipients": f"Your own person id ({sender.pk}) is in the list: {SELF_TEXT_REFUSAL}"}
+            {
+                "recipients": f"Your own person id ({sender.pk}) is in the list: "
+                f"{selectors.SELF_TEXT_REFUSAL}"
+            }
         )
     unknown: list[int] = []
-    for batch in _batches(ids, batch_size):
+    for batch in enqueue.batches(ids, batch_size):
         found = set(Person.objects.filter(pk__in=batch).values_list("pk", flat=True))
         unknown += [pid for pid in batch if pid not in found]
     if unknown:
@@ -334,100 +210,115 @@ def message_send_bulk(
 ) -> BulkSendResult:
     """One message per recipient of a cohort, routed a batch at a time (R7): a fixed number of
     queries per batch, whatever its size; texts and emails go to the worker
-    `TASK_BATCH_SIZE` to a task.
+    `enqueue.TASK_BATCH_SIZE` to a task.
 
     :raises PermissionDenied: when the sender holds no permitted role (S1).
     :raises ValidationError: when the body is empty or longer than smsMaxLength (S5), or the
         cohort is empty, names the sender or somebody who does not exist (nothing is sent).
     """
-    config = _configuration(sender)
-    sender = _sender_check(sender, config)
-    body = _body_check(body, config)
+    context = selectors.send_context(sender.pk if sender is not None else None)
+    sender = _sender_check(sender, context)
+    body = _body_check(body, context)
     wanted = list(dict.fromkeys(recipient_ids))
     try:
         return _cohort_record(
-            sender, _cohort_check(sender, wanted, batch_size), body, config, batch_size
+            sender, _cohort_check(sender, wanted, batch_size), body, context, batch_size
         )
     except IntegrityError:
         # A recipient was deleted while the cohort was being recorded (PostgreSQL checks the
         # foreign keys at commit). Nothing was recorded: check and record once more, and the
         # check now names whoever is gone.
         return _cohort_record(
-            sender, _cohort_check(sender, wanted, batch_size), body, config, batch_size
+            sender, _cohort_check(sender, wanted, batch_size), body, context, batch_size
         )
 
 
+def _record(
+    sender: Person,
+    people: Sequence[routing.PersonFacts],
+    body: str,
+    context: selectors.SendContext,
+) -> list[Message]:
+    """Record one message per person of `people` (a single send, or a batch of a cohort) in
+    the caller's transaction: route each (R1-R5), take the sender's number (S2) and the month's
+    units (S4) for the texts that need them, and let the delivery plan decide each way.
+
+    Returns the saved messages, in order; `context.sender_number` is the number the sender held
+    when the send began (a batch that assigns one hands it on through the returned messages).
+    """
+    routes = [routing.route(facts, context.config) for facts in people]
+    from_number = context.sender_number
+    if not from_number and any(r.channel == "sms" for r in routes):
+        assignment = pool.sender_number_ensure(person=sender)
+        from_number = assignment.sender_number.number if assignment is not None else ""
+    wanted = delivery.texts_wanted(routes, from_number=from_number)
+    # The month is that of the reservation; the rows' created_at follow within the same
+    # transaction (a boundary falling between them would misplace at most this batch).
+    units = (
+        pool.monthly_usage_reserve_many(count=wanted, limit=context.sms_message_limit)
+        if wanted
+        else 0
+    )
+    ways = delivery.plans(
+        [(route, facts.email) for route, facts in zip(routes, people, strict=True)],
+        from_number=from_number,
+        units=units,
+    )
+    messages = [
+        _message(sender=sender, recipient_id=facts.id, body=body, way=way)
+        for facts, way in zip(people, ways, strict=True)
+    ]
+    return Message.objects.bulk_create(messages)
+
+
+def _enqueue(messages: Sequence[Message], *, single: bool = False) -> None:
+    """Publish the queued messages on commit: a single send's as one task, a cohort's in
+    batches."""
+    texts = [m.pk for m in messages if m.channel == Channel.SMS and m.status == Status.QUEUED]
+    emails = [m.pk for m in messages if m.channel == Channel.EMAIL and m.status == Status.QUEUED]
+    if single:
+        for pk in texts:
+            enqueue.sms(pk)
+        for pk in emails:
+            enqueue.email(pk)
+        return
+    enqueue.sms_batches(texts)
+    enqueue.email_batches(emails)
+
+
 def _cohort_record(
-    sender: Person, recipient_ids: list[int], body: str, config: SmsConfiguration, batch_size: int
+    sender: Person,
+    recipient_ids: list[int],
+    body: str,
+    context: selectors.SendContext,
+    batch_size: int,
 ) -> BulkSendResult:
-    config_facts = selectors.config_facts_of(config)
     result = BulkSendResult()
-    assignment: SenderAssignment | None = None
-    assignment_tried = False
     # All or nothing: one transaction for the whole cohort (at most 10,000 from the API, about
     # 3 s), so a request that dies half-way has recorded and queued nothing, and a repeat is
     # safe. Until it commits it holds this month's counter row (other sends, failure callbacks
     # giving a unit back and T3 retries wait; none overshoots) and, for a sender's first send,
     # the pool's lock on the configuration row (other first sends and configuration saves wait).
     with transaction.atomic():
-        for batch in _batches(recipient_ids, batch_size):
+        for batch in enqueue.batches(recipient_ids, batch_size):
             # One query per batch (R7): the batch's people joined with their phones, streamed.
-            facts = {
-                f.id: f
-                for f in selectors.route_facts_for_people(
+            people = list(
+                selectors.route_facts_for_people(
                     Person.objects.filter(pk__in=batch), batch_size=batch_size
                 )
-            }
-            result.unknown_recipients += [pid for pid in batch if pid not in facts]
-            routes = [
-                (pid, routing.route(facts[pid], config_facts)) for pid in batch if pid in facts
-            ]
-            by_sms = [(pid, r) for pid, r in routes if r.channel == "sms"]
-            if by_sms and not assignment_tried:
-                assignment, assignment_tried = pool.sender_number_ensure(person=sender), True
-            # The month is that of the reservation; the rows' created_at follow within the same
-            # transaction (a boundary falling between them would misplace at most this batch).
-            granted = (
-                pool.monthly_usage_reserve_many(count=len(by_sms), limit=config.sms_message_limit)
-                if assignment
-                else 0
             )
-            messages: list[Message] = []
-            for pid, route in routes:
-                email = facts[pid].email
-                if route.channel != "sms":
-                    reason = route.reason
-                elif assignment is None:
-                    reason = FailureReason.NO_SENDER_NUMBER
-                elif granted > 0:
-                    granted -= 1
-                    number = assignment.sender_number.number
-                    messages.append(
-                        _text(
-                            sender=sender,
-                            recipient_id=pid,
-                            body=body,
-                            route=route,
-                            from_number=number,
-                        )
-                    )
-                    continue
-                else:
-                    reason = FailureReason.SMS_LIMIT_REACHED
-                messages.append(
-                    _not_by_sms(
-                        sender=sender, recipient_id=pid, body=body, email=email, reason=reason
-                    )
-                )
-            Message.objects.bulk_create(messages)
-            queued: dict[str, list[int]] = {Channel.SMS: [], Channel.EMAIL: []}
+            found = {facts.id: facts for facts in people}
+            result.unknown_recipients += [pid for pid in batch if pid not in found]
+            messages = _record(sender, [found[pid] for pid in batch if pid in found], body, context)
+            if not context.sender_number:
+                held = next((m.from_number for m in messages if m.from_number), "")
+                if held:
+                    # The number assigned by this batch serves the next ones (no new lookup).
+                    context = replace(context, sender_number=held)
             for message in messages:
-                if message.status == Status.QUEUED:
-                    queued[message.channel].append(message.pk)
                 result.message_ids.append(message.pk)
                 result.counts[(message.channel, message.failure_reason)] += 1
-            _enqueue_sms_batches(queued[Channel.SMS])
-            _enqueue_email_batches(queued[Channel.EMAIL])
+            _enqueue(messages)
     return result
 
 

@@ -21,7 +21,6 @@ from messaging.forms import ComposeForm, MessageReportForm
 from people import selectors as people_selectors
 from people.forms import PhoneEditForm
 from people.models import Person, PhoneStatusChange
-from sms_admin import selectors as sms_admin_selectors
 from sms_admin import services as sms_admin_services
 
 
@@ -37,16 +36,7 @@ def _page(
     request: HttpRequest, person: Person, compose: ComposeForm | None = None, status: int = 200
 ) -> HttpResponse:
     viewer = _viewer(request)
-    config = sms_admin_services.configuration_get()
-    may_send = sms_admin_selectors.person_may_send(viewer, config=config)
-    if viewer is None:
-        refusal = "Your login is not linked to a person record, so you cannot send texts."
-    elif not may_send:
-        refusal = "None of your roles is permitted to send texts (SMS Configuration)."
-    elif viewer.pk == person.pk:
-        refusal = messaging_services.SELF_TEXT_REFUSAL
-    else:
-        refusal = ""
+    send = selectors.send_context(viewer.pk if viewer is not None else None)
     phones = [p for p in people_selectors.person_phones(person) if not p.deleted]
     context: dict[str, Any] = {
         "nav": "people",
@@ -54,15 +44,15 @@ def _page(
         "roles": list(person.roles.all()),
         "phones": [(p, None if p.is_system else PhoneEditForm.for_phone(p)) for p in phones],
         "last_verified": people_selectors.person_last_verified_phone(person),
-        "route": selectors.route_for_person(person, config=selectors.config_facts_of(config)),
+        "route": selectors.route_for_person(person, config=send.config),
         "success_team": conversation.success_team(person) if person.is_student else [],
         "history": PhoneStatusChange.objects.filter(phone__person=person)
         .select_related("phone", "changed_by")
         .order_by("-changed_at", "-id")[:50],
         "conversation": conversation.conversation(staff=viewer, person=person),
-        "compose_refusal": refusal,
-        "compose": compose or ComposeForm(max_length=config.sms_max_length),
-        "max_length": config.sms_max_length,
+        "compose_refusal": selectors.send_refusal(viewer, recipient_id=person.pk, context=send),
+        "compose": compose or ComposeForm(max_length=send.sms_max_length),
+        "max_length": send.sms_max_length,
         "gsm7_tables": segments.gsm7_tables(),
     }
     return render(request, "messaging/person_detail.html", context, status=status)

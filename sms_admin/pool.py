@@ -79,6 +79,9 @@ def monthly_usage_reserve_many(
     """Take up to `count` texts from the month of `at` at once (bulk send); returns how many."""
     if count <= 0:
         return 0
+    if count == 1:
+        # One conditional UPDATE instead of a row lock (a single send).
+        return int(monthly_usage_reserve(at=at, limit=limit))
     year, month = month_key(at)
     if limit is None:
         limit = sms_admin_services.configuration_get().sms_message_limit

@@ -1,6 +1,7 @@
-"""The only module that imports `twilio` (S6): send, fetch and look up messages.
+"""The only module that imports `twilio` (S6): send, fetch and look up messages, and the
+`TwilioGateway` the send pipeline (messaging.sending) talks through (`from_settings()`).
 
-Every outcome of a create is sorted into one of four kinds the send task acts on:
+Every outcome of a create is sorted into one of the four outcomes of messaging.gateway:
 
 - accepted: Twilio took the message (it has a SID);
 - refused: Twilio answered 4xx with an error code (21610, 21211, ...): permanent, apply T3;
@@ -18,8 +19,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import requests
@@ -30,35 +29,16 @@ from twilio.http.response import Response
 from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
+from messaging.gateway import Outcome, RemoteMessage, SendResult
+
 logger = logging.getLogger(__name__)
 
-ACCEPTED = "accepted"
-REFUSED = "refused"
-TRANSIENT = "transient"
-AMBIGUOUS = "ambiguous"
+ACCEPTED = Outcome.ACCEPTED
+REFUSED = Outcome.REFUSED
+TRANSIENT = Outcome.TRANSIENT
+AMBIGUOUS = Outcome.AMBIGUOUS
 
 _TWILIO_HOST = re.compile(r"^https://[A-Za-z0-9.-]+\.twilio\.com(?=/|$)")
-
-
-@dataclass(frozen=True)
-class SendResult:
-    outcome: str
-    sid: str = ""
-    status: str = ""
-    error_code: int | None = None
-    http_status: int | None = None
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class RemoteMessage:
-    sid: str
-    status: str
-    to: str
-    from_: str
-    body: str
-    error_code: int | None
-    date_created: datetime | None
 
 
 class RewritingHttpClient(TwilioHttpClient):  # type: ignore[misc]
@@ -193,3 +173,21 @@ def signature_compute(*, auth_token: str, url: str, params: dict[str, str]) -> s
     from twilio.request_validator import RequestValidator
 
     return str(RequestValidator(auth_token).compute_signature(url, params))
+
+
+class TwilioGateway:
+    """The send pipeline's gateway (messaging.gateway.Gateway) to Twilio, or to whatever
+    TWILIO_API_BASE_URL names (the sandbox, Prism, an emulator)."""
+
+    def send(self, *, to: str, body: str, from_: str, token: str) -> SendResult:
+        return message_create(
+            to=to, body=body, from_=from_, status_callback=status_callback_url(token)
+        )
+
+    def lookup(self, *, to: str, from_: str) -> list[RemoteMessage] | None:
+        return message_lookup(to=to, from_=from_)
+
+
+def from_settings() -> TwilioGateway:
+    """The gateway the settings describe (credentials and base URL are read per request)."""
+    return TwilioGateway()

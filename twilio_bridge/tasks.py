@@ -1,8 +1,8 @@
-"""Celery tasks of the Twilio bridge: send a text, sweep stuck messages (S6).
+"""Celery task shims of the Twilio bridge: each passes the Twilio gateway to one function of
+messaging.sending, which owns sending (S6), and holds the retry policy.
 
-Tasks take ids, call one function of twilio_bridge.sending, and hold the retry policy here.
 Idempotency lives in the data (the queued -> sending claim), so at-least-once delivery of a task
-never sends a text twice.
+never sends a text twice. The task names are the ones messaging.enqueue publishes.
 """
 
 from __future__ import annotations
@@ -13,25 +13,26 @@ from typing import Any
 
 from celery import shared_task
 
-from twilio_bridge import sending
+from messaging import enqueue, sending
+from twilio_bridge import gateway
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=sending.MAX_ATTEMPTS + 2)  # type: ignore[untyped-decorator]
+@shared_task(bind=True, acks_late=True, max_retries=sending.MAX_ATTEMPTS + 2, name=enqueue.SEND_SMS)  # type: ignore[untyped-decorator]
 def send_sms(self: Any, *, message_id: int) -> str:
-    outcome = sending.sms_send(message_id=message_id)
+    outcome = sending.sms_send(message_id=message_id, gateway=gateway.from_settings())
     while outcome.retry_in is not None:
         if not self.request.is_eager:
             # Back to the broker with an exponential countdown; the text waits in `queued`.
             raise self.retry(countdown=outcome.retry_in, kwargs={"message_id": message_id})
         # In-process (embedded mode, tests) there is no broker to hold a countdown and Celery's
         # eager retry cannot propagate: try again at once; the attempt cap still applies.
-        outcome = sending.sms_send(message_id=message_id)
+        outcome = sending.sms_send(message_id=message_id, gateway=gateway.from_settings())
     return outcome.kind
 
 
-@shared_task(bind=True, acks_late=True)  # type: ignore[untyped-decorator]
+@shared_task(bind=True, acks_late=True, name=enqueue.SEND_SMS_BATCH)  # type: ignore[untyped-decorator]
 def send_sms_batch(self: Any, *, message_ids: list[int]) -> dict[str, int]:
     """A cohort's texts, a batch per task. A text Twilio could not take now (429, 5xx, no
     connection) goes on alone as a `send_sms` task with its backoff countdown."""
@@ -44,10 +45,12 @@ def send_sms_batch(self: Any, *, message_ids: list[int]) -> dict[str, int]:
             # the batch goes on.
             logger.warning("Retry of text %s not queued; the sweep will", message_id, exc_info=True)
 
-    outcomes = sending.sms_send_batch(message_ids=message_ids, on_retry=retry_alone)
+    outcomes = sending.sms_send_batch(
+        message_ids=message_ids, gateway=gateway.from_settings(), on_retry=retry_alone
+    )
     return dict(Counter(outcome.kind for outcome in outcomes.values()))
 
 
 @shared_task  # type: ignore[untyped-decorator]
 def sweep_stuck_messages() -> dict[str, int]:
-    return sending.messages_sweep()
+    return sending.messages_sweep(gateway=gateway.from_settings())

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import IsAdministrator, IsAdminOrIntegration
-from messaging import idempotency, report, services
+from messaging import idempotency, report, selectors, services
 from messaging.api.serializers_send import (
     MessageBulkCreateSerializer,
     MessageBulkResultSerializer,
@@ -33,9 +33,6 @@ from sms_admin import pool
 from sms_admin import selectors as sms_admin_selectors
 from sms_admin import services as sms_admin_services
 from sms_admin.models import SenderAssignment, SenderNumber
-
-NOT_PERMITTED = "Only staff holding a permitted role may send texts."
-
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     idempotency.HEADER,
@@ -148,8 +145,9 @@ def _send_request_data(
     serializer = serializer_class(data=request.data)
     if not serializer.is_valid():
         # Somebody who may not send at all hears that first, whatever they typed (S1).
-        if not sms_admin_selectors.person_may_send(sender):
-            view.permission_denied(request, message=NOT_PERMITTED)
+        refusal = selectors.send_refusal(sender)
+        if refusal:
+            view.permission_denied(request, message=refusal)
         raise exceptions.ValidationError(serializer.errors)
     return dict(serializer.validated_data)
 

@@ -362,7 +362,7 @@ def test_twilio_answering_429_twice_then_accepting_gives_one_message_counted_onc
 def test_twilio_unavailable_every_time_ends_in_retries_exhausted_and_an_email(
     advisor: Any, sandbox: Sandbox, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from twilio_bridge.sending import MAX_ATTEMPTS
+    from messaging.sending import MAX_ATTEMPTS
 
     pool_numbers(1)
     student, _ = student_with_phone()
@@ -412,7 +412,8 @@ def test_a_timeout_after_twilio_accepted_is_reconciled_without_a_second_request(
 def test_a_timeout_where_twilio_has_nothing_is_flagged_for_review_and_never_resent_blindly(
     advisor: Any, sandbox: Sandbox, django_capture_on_commit_callbacks: Any, settings: Any
 ) -> None:
-    from twilio_bridge import sending
+    from messaging import sending
+    from twilio_bridge import gateway
 
     settings.TWILIO_READ_TIMEOUT = 0.3
     pool_numbers(1)
@@ -426,7 +427,10 @@ def test_a_timeout_where_twilio_has_nothing_is_flagged_for_review_and_never_rese
     # The sweep, long after any request could be in flight, settles it: not at Twilio, so the
     # text failed; the student gets the email; still no second request.
     settings.SMS_STUCK_AFTER_SECONDS = 0
-    assert sending.messages_sweep() == {"requeued": 0, "reconciled": 1}
+    assert sending.messages_sweep(gateway=gateway.from_settings()) == {
+        "requeued": 0,
+        "reconciled": 1,
+    }
     text.refresh_from_db()
     assert (text.status, text.failure_reason) == (Status.FAILED, FailureReason.NEEDS_REVIEW)
     assert Message.objects.get(replaces=text).channel == Channel.EMAIL
@@ -539,7 +543,8 @@ def test_a_task_redelivered_after_its_worker_died_mid_send_sends_nothing_twice(
 ) -> None:
     """The worker claimed the text and died, before or after its request reached Twilio; the
     broker redelivers the task (acks_late); the sweep later settles the text by lookup."""
-    from twilio_bridge import gateway, sending, tasks
+    from messaging import sending
+    from twilio_bridge import gateway, tasks
 
     pool_numbers(1)
     student, phone = student_with_phone()
@@ -554,7 +559,7 @@ def test_a_task_redelivered_after_its_worker_died_mid_send_sends_nothing_twice(
 
     assert tasks.send_sms.apply(kwargs={"message_id": text.pk}).get() == "skipped"
     settings.SMS_STUCK_AFTER_SECONDS = 0
-    sending.messages_sweep()
+    sending.messages_sweep(gateway=gateway.from_settings())
 
     assert len(sandbox.creates()) == (1 if request_left else 0)
     text.refresh_from_db()
@@ -567,7 +572,8 @@ def test_a_task_redelivered_after_its_worker_died_mid_send_sends_nothing_twice(
 def test_the_sweep_requeues_a_text_whose_task_was_lost(
     advisor: Any, sandbox: Sandbox, django_capture_on_commit_callbacks: Any, settings: Any
 ) -> None:
-    from twilio_bridge import sending
+    from messaging import sending
+    from twilio_bridge import gateway
 
     pool_numbers(1)
     student, _ = student_with_phone()
@@ -575,7 +581,7 @@ def test_the_sweep_requeues_a_text_whose_task_was_lost(
         text = services.message_send(sender=advisor, recipient_id=student.pk, body="Hi")
     settings.SMS_STUCK_AFTER_SECONDS = 0
 
-    assert sending.messages_sweep()["requeued"] == 1
+    assert sending.messages_sweep(gateway=gateway.from_settings())["requeued"] == 1
 
     text.refresh_from_db()
     assert text.status == Status.SENT

@@ -64,7 +64,8 @@ def test_a_send_costs_four_queries_configuration_recipient_insert_and_month_coun
 def test_the_send_task_costs_five_queries_claim_read_configuration_recipient_and_accepted(
     advisor: Any, sandbox: Sandbox, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from twilio_bridge import sending
+    from messaging import sending
+    from twilio_bridge import gateway
 
     with django_capture_on_commit_callbacks(execute=False):
         _ready(advisor)
@@ -72,7 +73,7 @@ def test_the_send_task_costs_five_queries_claim_read_configuration_recipient_and
         text = services.message_send(sender=advisor, recipient_id=student.pk, body="Hi")
 
     with CaptureQueriesContext(connection) as ctx:
-        outcome = sending.sms_send(message_id=text.pk)
+        outcome = sending.sms_send(gateway=gateway.from_settings(), message_id=text.pk)
 
     sql = _statements(ctx)
     assert outcome.kind == "sent"
@@ -86,17 +87,18 @@ def test_the_send_task_costs_five_queries_claim_read_configuration_recipient_and
 def test_a_redelivered_send_task_costs_one_query_and_sends_nothing(
     advisor: Any, sandbox: Sandbox, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from twilio_bridge import sending
+    from messaging import sending
+    from twilio_bridge import gateway
 
     with django_capture_on_commit_callbacks(execute=False):
         _ready(advisor)
         student, _ = student_with_phone()
         text = services.message_send(sender=advisor, recipient_id=student.pk, body="Hi")
-    assert sending.sms_send(message_id=text.pk).kind == "sent"
+    assert sending.sms_send(gateway=gateway.from_settings(), message_id=text.pk).kind == "sent"
     requests_before = len(sandbox.creates())
 
     with CaptureQueriesContext(connection) as ctx:
-        outcome = sending.sms_send(message_id=text.pk)
+        outcome = sending.sms_send(gateway=gateway.from_settings(), message_id=text.pk)
 
     assert outcome.kind == "skipped"
     assert len(_statements(ctx)) == 1

@@ -14,12 +14,12 @@ from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from messaging import services, status
+from messaging import sending, services, status
 from messaging import tasks as messaging_tasks
 from messaging.models import Channel, Message, Status
 from people.models import SmsStatus
 from tests.twilio_bridge.webhook_client import STATUS_PATH, World, signed_post, status_params
-from twilio_bridge import sending
+from twilio_bridge import gateway
 
 pytestmark = pytest.mark.django_db
 
@@ -108,7 +108,7 @@ def test_the_sweep_sends_a_fallback_whose_task_was_lost(world: World, settings: 
     age(fallback)
 
     with TestCase.captureOnCommitCallbacks(execute=True):
-        counts = sending.messages_sweep()
+        counts = sending.messages_sweep(gateway=gateway.from_settings())
 
     fallback.refresh_from_db()
     assert counts["requeued"] == 1
@@ -127,7 +127,7 @@ def test_an_email_left_sending_by_a_dead_worker_is_sent_again_once_then_failed(
     Message.objects.filter(pk=fallback.pk).update(status=Status.SENDING, attempts=1)
     age(fallback)
 
-    sending.messages_sweep()
+    sending.messages_sweep(gateway=gateway.from_settings())
 
     fallback.refresh_from_db()
     assert (fallback.status, fallback.attempts) == (Status.SENT, 2)
@@ -136,7 +136,7 @@ def test_an_email_left_sending_by_a_dead_worker_is_sent_again_once_then_failed(
     Message.objects.filter(pk=fallback.pk).update(status=Status.SENDING)
     age(fallback)
 
-    sending.messages_sweep()
+    sending.messages_sweep(gateway=gateway.from_settings())
 
     fallback.refresh_from_db()
     assert fallback.status == Status.FAILED
@@ -150,7 +150,7 @@ def test_a_recent_email_in_sending_is_left_alone_by_the_sweep(world: World) -> N
     fallback = Message.objects.get(replaces=text)
     Message.objects.filter(pk=fallback.pk).update(status=Status.SENDING, attempts=1)
 
-    sending.messages_sweep()
+    sending.messages_sweep(gateway=gateway.from_settings())
 
     fallback.refresh_from_db()
     assert fallback.status == Status.SENDING
@@ -180,7 +180,7 @@ def test_an_smtp_error_puts_the_email_back_for_the_sweep_then_fails_it(
     assert (fallback.status, fallback.attempts) == (Status.QUEUED, 1)
     age(fallback)
 
-    sending.messages_sweep()
+    sending.messages_sweep(gateway=gateway.from_settings())
 
     fallback.refresh_from_db()
     assert (fallback.status, fallback.attempts) == (Status.FAILED, 2)

@@ -12,14 +12,14 @@ from django.core import mail
 from django.test import TestCase
 from django.utils import timezone
 
-from messaging import services, status
+from messaging import sending, services, status
 from messaging.models import Channel, FailureReason, Message, Status
 from people import services as people_services
 from people.models import SmsStatus, StatusCause
 from sms_admin import pool
 from sms_admin.models import MonthlyUsage
 from tests.sending_support import pool_numbers, student_with_phone
-from twilio_bridge import sending
+from twilio_bridge import gateway
 from twilio_bridge.sandbox import Sandbox
 
 pytestmark = pytest.mark.usefixtures("config", "policy")
@@ -54,7 +54,7 @@ def fail(text: Message, code: int = 30003) -> None:
 def sweep_when_due(retry: Message) -> Message:
     Message.objects.filter(pk=retry.pk).update(not_before=timezone.now() - timedelta(seconds=1))
     with TestCase.captureOnCommitCallbacks(execute=True):
-        sending.messages_sweep()
+        sending.messages_sweep(gateway=gateway.from_settings())
     retry.refresh_from_db()
     return retry
 
@@ -90,11 +90,11 @@ def test_the_sweep_sends_a_retry_only_once_it_is_due_and_once(
     retry = Message.objects.get(retry_of=text)
 
     with TestCase.captureOnCommitCallbacks(execute=True):
-        sending.messages_sweep()
+        sending.messages_sweep(gateway=gateway.from_settings())
     assert len(sandbox.creates()) == 1
     retry = sweep_when_due(retry)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        sending.messages_sweep()
+        sending.messages_sweep(gateway=gateway.from_settings())
 
     assert retry.status == Status.SENT
     assert retry.twilio_sid not in (None, text.twilio_sid)
@@ -110,7 +110,7 @@ def test_a_send_task_for_a_retry_that_is_not_due_sends_nothing(
     fail(text)
     retry = Message.objects.get(retry_of=text)
 
-    outcome = sending.sms_send(message_id=retry.pk)
+    outcome = sending.sms_send(gateway=gateway.from_settings(), message_id=retry.pk)
 
     assert outcome.kind == "skipped"
     assert len(sandbox.creates()) == 1

@@ -12,12 +12,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from messaging import services
+from messaging import enqueue, sending, services
 from messaging.models import Channel, FailureReason, Message, Status
 from people.models import SmsStatus
 from sms_admin import pool
 from tests.sending_support import pool_numbers, student_with_phone
-from twilio_bridge import gateway, sending, tasks
+from twilio_bridge import gateway, tasks
 from twilio_bridge.sandbox import Sandbox
 
 pytestmark = pytest.mark.usefixtures("config", "policy")
@@ -32,7 +32,7 @@ def queue_cohort(
 ) -> list[list[int]]:
     """Record a cohort's texts; returns the batches it queued (no task runs)."""
     batches: list[list[int]] = []
-    monkeypatch.setattr(services, "_enqueue_sms_batches", lambda ids: batches.append(list(ids)))
+    monkeypatch.setattr(enqueue, "sms_batches", lambda ids: batches.append(list(ids)))
     services.message_send_bulk(sender=advisor, recipient_ids=[p.pk for p in people], body=body)
     return batches
 
@@ -43,7 +43,7 @@ def queue_email_cohort(
     """Record a cohort whose phones are all SMS Disabled (so every message is an email); returns
     the one batch of emails it queued (no task runs)."""
     batches: list[list[int]] = []
-    monkeypatch.setattr(services, "_enqueue_email_batches", lambda ids: batches.append(list(ids)))
+    monkeypatch.setattr(enqueue, "email_batches", lambda ids: batches.append(list(ids)))
     people = [
         student_with_phone(f"+1202556{start + i:04d}", sms_status=SmsStatus.DISABLED)[0]
         for i in range(count)
@@ -84,7 +84,7 @@ def test_a_cohort_goes_to_the_worker_a_batch_of_messages_per_task(
 ) -> None:
     from messaging import tasks as messaging_tasks
 
-    monkeypatch.setattr(services, "TASK_BATCH_SIZE", 4)
+    monkeypatch.setattr(enqueue, "TASK_BATCH_SIZE", 4)
     pool_numbers(1)
     textable = cohort(10)
     by_email = [
@@ -159,8 +159,8 @@ def test_a_redelivered_batch_sends_nothing_again_and_skips_texts_another_worker_
     held = services.message_sms_claim(message_id=ids[0])  # another worker is sending it
     assert held is not None
 
-    first = sending.sms_send_batch(message_ids=ids)
-    again = sending.sms_send_batch(message_ids=ids)
+    first = sending.sms_send_batch(gateway=gateway.from_settings(), message_ids=ids)
+    again = sending.sms_send_batch(gateway=gateway.from_settings(), message_ids=ids)
 
     assert sorted(first) == ids[1:]
     assert {o.kind for o in first.values()} == {"sent"}
@@ -179,7 +179,7 @@ def test_a_phone_disabled_after_queuing_is_not_texted_the_rest_of_the_batch_is(
     stopped.sms_status = SmsStatus.DISABLED
     stopped.save()
 
-    outcomes = sending.sms_send_batch(message_ids=ids)
+    outcomes = sending.sms_send_batch(gateway=gateway.from_settings(), message_ids=ids)
 
     assert [outcomes[pk].kind for pk in ids] == ["sent", "failed", "sent"]
     assert stopped.number not in [c["form"]["To"] for c in sandbox.creates()]
@@ -199,7 +199,7 @@ def test_a_refused_text_in_a_batch_applies_the_error_policy_and_falls_back_to_em
     unsubscribed, phone = student_with_phone("+15005550004")  # Twilio answers 21610
     [ids] = queue_cohort(advisor, [people[0], unsubscribed, people[1]], monkeypatch)
 
-    outcomes = sending.sms_send_batch(message_ids=ids)
+    outcomes = sending.sms_send_batch(gateway=gateway.from_settings(), message_ids=ids)
 
     assert [outcomes[pk].kind for pk in ids] == ["sent", "failed", "sent"]
     refused = Message.objects.get(pk=ids[1])
@@ -239,7 +239,7 @@ def test_a_scheduled_retry_not_yet_due_is_left_queued_by_a_batch(
     [ids] = queue_cohort(advisor, cohort(2), monkeypatch)
     Message.objects.filter(pk=ids[0]).update(not_before=timezone.now() + timedelta(hours=1))
 
-    outcomes = sending.sms_send_batch(message_ids=ids)
+    outcomes = sending.sms_send_batch(gateway=gateway.from_settings(), message_ids=ids)
 
     assert list(outcomes) == [ids[1]]
     assert Message.objects.get(pk=ids[0]).status == Status.QUEUED
@@ -254,7 +254,7 @@ def test_a_sender_whose_number_was_released_gets_one_number_for_the_whole_batch(
     assert assignment is not None
     pool.sender_assignment_release(assignment_id=assignment.pk, actor=None)
 
-    sending.sms_send_batch(message_ids=ids)
+    sending.sms_send_batch(gateway=gateway.from_settings(), message_ids=ids)
 
     senders = {c["form"]["From"] for c in sandbox.creates()}
     assert len(senders) == 1
@@ -272,7 +272,7 @@ def test_a_batch_costs_a_fixed_number_of_queries_and_two_per_text(
 
     def queries(ids: list[int]) -> int:
         with CaptureQueriesContext(connection) as ctx:
-            outcomes = sending.sms_send_batch(message_ids=ids)
+            outcomes = sending.sms_send_batch(gateway=gateway.from_settings(), message_ids=ids)
         assert {o.kind for o in outcomes.values()} == {"sent"}
         return len(ctx.captured_queries)
 
@@ -290,7 +290,7 @@ def test_a_worker_killed_mid_batch_leaves_the_rest_queued_for_the_redelivered_ta
     with monkeypatch.context() as killed:
         gateway_dies_on(2, killed)
         with pytest.raises(WorkerKilled):
-            sending.sms_send_batch(message_ids=ids)
+            sending.sms_send_batch(gateway=gateway.from_settings(), message_ids=ids)
 
     statuses = dict(Message.objects.filter(pk__in=ids).values_list("pk", "status"))
     assert [statuses[pk] for pk in ids] == [
@@ -300,7 +300,7 @@ def test_a_worker_killed_mid_batch_leaves_the_rest_queued_for_the_redelivered_ta
         Status.QUEUED,
     ]
 
-    redelivered = sending.sms_send_batch(message_ids=ids)
+    redelivered = sending.sms_send_batch(gateway=gateway.from_settings(), message_ids=ids)
 
     assert sorted(redelivered) == ids[2:]  # the text in flight is left for the sweep's lookup
     assert len(sandbox.creates()) == 3

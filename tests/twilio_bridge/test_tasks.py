@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from celery.exceptions import Retry
 
-from messaging import services
+from messaging import enqueue, sending, services
 from messaging.models import Status
 from tests.sending_support import pool_numbers, student_with_phone
-from twilio_bridge import sending, tasks
+from twilio_bridge import tasks
 from twilio_bridge.sandbox import Sandbox
 
 
@@ -27,7 +27,7 @@ def test_a_throttled_send_goes_back_to_the_broker_with_a_countdown_and_waits_que
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     queued: list[int] = []
-    monkeypatch.setattr(services, "_enqueue_sms", queued.append)
+    monkeypatch.setattr(enqueue, "sms", queued.append)
     pool_numbers(1)
     student, _ = student_with_phone()
     text = services.message_send(sender=advisor, recipient_id=student.pk, body="Hi")

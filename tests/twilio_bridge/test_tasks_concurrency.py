@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import pytest
 from django.db import connection
 
-from messaging import services
+from messaging import enqueue, services
 from messaging.models import Channel, FailureReason, Message
 from people.models import Person
 from sms_admin import pool
@@ -153,7 +153,7 @@ def test_one_send_task_delivered_three_times_at_once_reaches_twilio_once(
     from twilio_bridge import tasks
 
     queued: list[int] = []
-    monkeypatch.setattr(services, "_enqueue_sms", queued.append)
+    monkeypatch.setattr(enqueue, "sms", queued.append)
     pool_numbers(1)
     student, _ = student_with_phone()
     text = services.message_send(sender=advisor, recipient_id=student.pk, body="Hi")
@@ -175,9 +175,9 @@ def test_one_send_task_delivered_three_times_at_once_reaches_twilio_once(
 def test_bulk_sends_racing_single_sends_never_overshoot_the_month(
     advisor: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(services, "_enqueue_sms", lambda pk: None)
-    monkeypatch.setattr(services, "_enqueue_sms_batches", lambda pks: None)
-    monkeypatch.setattr(services, "_enqueue_email", lambda pk: None)
+    monkeypatch.setattr(enqueue, "sms", lambda pk: None)
+    monkeypatch.setattr(enqueue, "sms_batches", lambda pks: None)
+    monkeypatch.setattr(enqueue, "email", lambda pk: None)
     sms_admin_services.configuration_update(actor=None, sms_message_limit=30)
     pool_numbers(1)
     assert pool.sender_number_ensure(person=advisor) is not None
@@ -206,7 +206,7 @@ def test_one_batch_task_delivered_three_times_at_once_sends_each_text_once(
     from twilio_bridge import tasks
 
     batches: list[list[int]] = []
-    monkeypatch.setattr(services, "_enqueue_sms_batches", lambda ids: batches.append(list(ids)))
+    monkeypatch.setattr(enqueue, "sms_batches", lambda ids: batches.append(list(ids)))
     pool_numbers(1)
     people = [student_with_phone(f"+12025558{i:03d}")[0] for i in range(12)]
     services.message_send_bulk(sender=advisor, recipient_ids=[p.pk for p in people], body="Hi")
@@ -233,7 +233,7 @@ def test_a_recipient_deleted_before_the_cohort_commits_refuses_it_naming_them(
     pool_numbers(1)
     people = [student_with_phone(f"+12025559{i:03d}")[0] for i in range(3)]
     gone_id = people[1].pk
-    recorded = services._enqueue_sms_batches
+    recorded = enqueue.sms_batches
 
     def delete_elsewhere(ids: Any) -> None:
         # An administrator deletes a recipient on another connection after the cohort's rows
@@ -242,7 +242,7 @@ def test_a_recipient_deleted_before_the_cohort_commits_refuses_it_naming_them(
             run_at_once([lambda: Person.objects.filter(pk=gone_id).delete()], workers=1)
         recorded(ids)
 
-    monkeypatch.setattr(services, "_enqueue_sms_batches", delete_elsewhere)
+    monkeypatch.setattr(enqueue, "sms_batches", delete_elsewhere)
 
     with pytest.raises(ValidationError) as refused:
         services.message_send_bulk(sender=advisor, recipient_ids=[p.pk for p in people], body="Hi")

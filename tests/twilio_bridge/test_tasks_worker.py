@@ -18,7 +18,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from messaging import services
+from messaging import enqueue, services
 from messaging.models import Message, Status
 from tests.sending_support import policy_defaults_ensure, pool_numbers, student_with_phone
 from twilio_bridge.sandbox import Sandbox
@@ -115,14 +115,15 @@ def kill_mid_send_then_redeliver(
 
 def sweep_against(box: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     """Run the sweep with Twilio holding what `box` accepted (a fresh sandbox); returns it."""
-    from twilio_bridge import sending
+    from messaging import sending
+    from twilio_bridge import gateway
 
     restarted = Sandbox(callbacks=False).start()
     restarted.messages.update(box.messages)
     monkeypatch.setattr(settings, "TWILIO_API_BASE_URL", restarted.url)
     monkeypatch.setattr(settings, "SMS_STUCK_AFTER_SECONDS", 0)
     try:
-        sending.messages_sweep()
+        sending.messages_sweep(gateway=gateway.from_settings())
     finally:
         restarted.stop()
     return restarted
@@ -140,7 +141,7 @@ def test_a_task_redelivered_after_its_worker_was_killed_mid_send_sends_nothing_t
     pool_numbers(1)
     student, _ = student_with_phone()
     queued: list[int] = []
-    monkeypatch.setattr(services, "_enqueue_sms", queued.append)
+    monkeypatch.setattr(enqueue, "sms", queued.append)
     text = services.message_send(sender=advisor, recipient_id=student.pk, body="Hi")
     box = Sandbox(callbacks=False).start()
     box.hang_next(seconds=20, accept=True)  # Twilio takes it, the answer is slow
@@ -174,7 +175,7 @@ def test_a_batch_redelivered_after_its_worker_was_killed_sends_the_rest_once(
     pool_numbers(1)
     people = [student_with_phone(f"+120255590{i:02d}")[0] for i in range(6)]
     batches: list[list[int]] = []
-    monkeypatch.setattr(services, "_enqueue_sms_batches", lambda ids: batches.append(list(ids)))
+    monkeypatch.setattr(enqueue, "sms_batches", lambda ids: batches.append(list(ids)))
     services.message_send_bulk(sender=advisor, recipient_ids=[p.pk for p in people], body="Hi")
     [ids] = batches
     box = Sandbox(callbacks=False).start()
