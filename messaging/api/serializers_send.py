@@ -1,4 +1,4 @@
-"""REST representations of sending, the Message Report and usage (SPEC's contract)."""
+"""REST representations of sending and the Message Report (SPEC's contract)."""
 
 from __future__ import annotations
 

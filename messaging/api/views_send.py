@@ -1,5 +1,5 @@
-"""REST interfaces of sending: messages (send + the Message Report), phone usage, SMS usage and
-the sender-number pool. Each view makes one call into a service or a read."""
+"""REST interfaces of sending: messages (send + the Message Report). Each view makes one call
+into a service or a read."""
 
 from __future__ import annotations
 
