@@ -5,29 +5,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.routers import DefaultRouter
 
 from config import health
-from people.api import views as people_api
-from sms_admin.api import views as sms_admin_api
 
-router = DefaultRouter()
-router.register("roles", people_api.RoleViewSet, basename="role")
-router.register("phone-types", people_api.PhoneTypeViewSet, basename="phone-type")
-router.register("people", people_api.PersonViewSet, basename="person")
-
+# Each app owns its API routes, in <app>/api/urls.py.
 api_v1 = [
-    path(
-        "sms-configuration/", sms_admin_api.SmsConfigurationView.as_view(), name="sms-configuration"
-    ),
-    path("people/import/", people_api.PersonImportView.as_view(), name="people-import"),
-    path(
-        "people/<int:person_id>/phones/",
-        people_api.PersonPhoneListView.as_view(),
-        name="person-phones",
-    ),
-    path("phones/<int:pk>/", people_api.PhoneDetailView.as_view(), name="phone-detail"),
-    *router.urls,
+    path("", include("people.api.urls")),
+    path("", include("sms_admin.api.urls")),
     path("", include("messaging.api.urls")),
 ]
 

@@ -1,4 +1,4 @@
-"""REST representations of sending, the Message Report and usage (SPEC's contract)."""
+"""REST representations of sending and the Message Report (SPEC's contract)."""
 
 from __future__ import annotations
 
@@ -79,32 +79,3 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
             "delivered_at",
         ]
         read_only_fields = fields
-
-
-class PhoneUsageRowSerializer(serializers.Serializer[object]):
-    id = serializers.IntegerField()
-    person = serializers.IntegerField(source="person_id")
-    person_name = serializers.CharField(source="person.full_name")
-    number = serializers.CharField(source="sender_number.number")
-    assigned_at = serializers.DateTimeField()
-    held_by_student = serializers.BooleanField()
-
-
-class PhoneUsageSerializer(serializers.Serializer[object]):
-    limit = serializers.IntegerField()
-    used = serializers.IntegerField()
-    results = PhoneUsageRowSerializer(many=True)
-
-
-class SmsUsageSerializer(serializers.Serializer[object]):
-    month = serializers.CharField()
-    limit = serializers.IntegerField()
-    sent = serializers.IntegerField()
-    remaining = serializers.IntegerField()
-
-
-class SenderNumberSerializer(serializers.Serializer[object]):
-    id = serializers.IntegerField(read_only=True)
-    number = serializers.CharField(max_length=32)
-    assigned_to = serializers.IntegerField(read_only=True, allow_null=True)
-    assigned_to_name = serializers.CharField(read_only=True, allow_null=True)

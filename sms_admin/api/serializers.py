@@ -1,4 +1,5 @@
-"""REST representation of the SMS configuration (SPEC `sms-configuration/`)."""
+"""REST representations of the SMS configuration (SPEC `sms-configuration/`), phone and SMS
+usage, and the sender-number pool."""
 
 from __future__ import annotations
 
@@ -70,3 +71,32 @@ class SmsConfigurationSerializer(serializers.ModelSerializer[SmsConfiguration]):
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from exc
         return attrs
+
+
+class PhoneUsageRowSerializer(serializers.Serializer[object]):
+    id = serializers.IntegerField()
+    person = serializers.IntegerField(source="person_id")
+    person_name = serializers.CharField(source="person.full_name")
+    number = serializers.CharField(source="sender_number.number")
+    assigned_at = serializers.DateTimeField()
+    held_by_student = serializers.BooleanField()
+
+
+class PhoneUsageSerializer(serializers.Serializer[object]):
+    limit = serializers.IntegerField()
+    used = serializers.IntegerField()
+    results = PhoneUsageRowSerializer(many=True)
+
+
+class SmsUsageSerializer(serializers.Serializer[object]):
+    month = serializers.CharField()
+    limit = serializers.IntegerField()
+    sent = serializers.IntegerField()
+    remaining = serializers.IntegerField()
+
+
+class SenderNumberSerializer(serializers.Serializer[object]):
+    id = serializers.IntegerField(read_only=True)
+    number = serializers.CharField(max_length=32)
+    assigned_to = serializers.IntegerField(read_only=True, allow_null=True)
+    assigned_to_name = serializers.CharField(read_only=True, allow_null=True)
