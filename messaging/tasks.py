@@ -11,12 +11,12 @@ from django.core import mail
 from messaging import enqueue, idempotency, notifications, policy, services
 
 
-@shared_task(acks_late=True, name=enqueue.DELIVER_EMAIL)  # type: ignore[untyped-decorator]
+@shared_task(acks_late=True, name=enqueue.DELIVER_EMAIL)
 def deliver_email(*, message_id: int) -> str:
     return str(services.message_email_deliver(message_id=message_id).status)
 
 
-@shared_task(acks_late=True, name=enqueue.DELIVER_EMAILS)  # type: ignore[untyped-decorator]
+@shared_task(acks_late=True, name=enqueue.DELIVER_EMAILS)
 def deliver_emails(*, message_ids: list[int]) -> dict[str, int]:
     """A cohort's emails, a batch per task; each is claimed and sent on its own, as by
     `deliver_email`, so a redelivered batch sends none of them twice."""
@@ -29,19 +29,19 @@ def deliver_emails(*, message_ids: list[int]) -> dict[str, int]:
     return dict(Counter(statuses))
 
 
-@shared_task  # type: ignore[untyped-decorator]
+@shared_task
 def purge_send_requests() -> int:
     """The daily beat job forgetting old idempotency keys of API sends."""
     return idempotency.send_requests_purge(older_than_days=settings.SEND_REQUEST_KEEP_DAYS)
 
 
-@shared_task(acks_late=True, name=enqueue.NOTIFY_REPLY)  # type: ignore[untyped-decorator]
+@shared_task(acks_late=True, name=enqueue.NOTIFY_REPLY)
 def notify_reply(*, message_id: int) -> bool:
     """The reply-notification email (C5), sent by a worker so the webhook answers Twilio fast."""
     return bool(notifications.reply_notification_send(message_id=message_id))
 
 
-@shared_task(acks_late=True, name=enqueue.ALERT_ADMINS)  # type: ignore[untyped-decorator]
+@shared_task(acks_late=True, name=enqueue.ALERT_ADMINS)
 def alert_admins(*, code: int | None, reason: str) -> bool:
     """Email administrators about a sender-side Twilio error (T3), off the webhook path."""
     return policy.admins_alert_email(code=code, reason=reason)

@@ -19,7 +19,7 @@ from twilio_bridge import gateway
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=sending.MAX_ATTEMPTS + 2, name=enqueue.SEND_SMS)  # type: ignore[untyped-decorator]
+@shared_task(bind=True, acks_late=True, max_retries=sending.MAX_ATTEMPTS + 2, name=enqueue.SEND_SMS)
 def send_sms(self: Any, *, message_id: int) -> str:
     outcome = sending.sms_send(message_id=message_id, gateway=gateway.from_settings())
     while outcome.retry_in is not None:
@@ -32,7 +32,7 @@ def send_sms(self: Any, *, message_id: int) -> str:
     return outcome.kind
 
 
-@shared_task(bind=True, acks_late=True, name=enqueue.SEND_SMS_BATCH)  # type: ignore[untyped-decorator]
+@shared_task(bind=True, acks_late=True, name=enqueue.SEND_SMS_BATCH)
 def send_sms_batch(self: Any, *, message_ids: list[int]) -> dict[str, int]:
     """A cohort's texts, a batch per task. A text Twilio could not take now (429, 5xx, no
     connection) goes on alone as a `send_sms` task with its backoff countdown."""
@@ -51,6 +51,6 @@ def send_sms_batch(self: Any, *, message_ids: list[int]) -> dict[str, int]:
     return dict(Counter(outcome.kind for outcome in outcomes.values()))
 
 
-@shared_task  # type: ignore[untyped-decorator]
+@shared_task
 def sweep_stuck_messages() -> dict[str, int]:
     return sending.messages_sweep(gateway=gateway.from_settings())
