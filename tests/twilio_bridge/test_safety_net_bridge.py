@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core import mail
 from django.test import Client
 
+from messaging import sending
 from messaging.models import FailureReason, Message, Status
 from people.models import PhoneStatusChange, SmsStatus
 from tests.twilio_bridge.webhook_client import (
@@ -24,8 +25,10 @@ from tests.twilio_bridge.webhook_client import (
     signed_post,
     status_params,
 )
-from twilio_bridge import sending
+from twilio_bridge import gateway
 from twilio_bridge.sandbox import Sandbox
+
+TWILIO = gateway.from_settings()
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +66,9 @@ def test_reconciling_ignores_a_same_body_message_twilio_created_before_the_text(
     # The same words to the same person last week; Twilio's SID for it is not one we know.
     twilio_holds(sandbox, text, created=text.created_at - timedelta(days=7))
 
-    outcome = sending.sms_reconcile(message_id=text.pk, final=False)
+    outcome = sending.sms_reconcile(
+        gateway=gateway.from_settings(), message_id=text.pk, final=False
+    )
 
     text.refresh_from_db()
     assert outcome == "review"
@@ -77,7 +82,7 @@ def test_reconciling_attaches_the_fresh_match_not_an_older_same_body_message(
     twilio_holds(sandbox, text, created=text.created_at - timedelta(days=7))
     ours = twilio_holds(sandbox, text, created=text.created_at + timedelta(seconds=1))
 
-    outcome = sending.sms_reconcile(message_id=text.pk, final=True)
+    outcome = sending.sms_reconcile(gateway=TWILIO, message_id=text.pk, final=True)
 
     text.refresh_from_db()
     assert outcome == "sent"
@@ -93,7 +98,9 @@ def test_reconciling_with_two_fresh_matches_attaches_the_oldest(
     ours = twilio_holds(sandbox, text, created=text.created_at + timedelta(seconds=1))
     twilio_holds(sandbox, text, created=text.created_at + timedelta(seconds=5))
 
-    outcome = sending.sms_reconcile(message_id=text.pk, final=False)
+    outcome = sending.sms_reconcile(
+        gateway=gateway.from_settings(), message_id=text.pk, final=False
+    )
 
     text.refresh_from_db()
     assert outcome == "sent"
