@@ -15,10 +15,10 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from django.db.models import BooleanField, CharField, Exists, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from messaging import routing
+from messaging import compiled, routing
 from people.models import SYSTEM_PHONE_TYPE_SRC, Person, RoleKind
 from sms_admin import selectors as sms_admin_selectors
 from sms_admin import services as sms_admin_services
@@ -67,33 +67,37 @@ _CONTEXT_FIELDS = (
 )
 
 
+def _send_context_query(sender_id: int) -> QuerySet[Any]:
+    holds_permitted = SmsConfiguration.permitted_roles.through.objects.filter(
+        smsconfiguration_id=OuterRef("pk"), role__people=sender_id
+    )
+    held_number = (
+        sms_admin_selectors.sender_assignments_active()
+        .filter(person_id=sender_id)
+        .values("sender_number__number")[:1]
+    )
+    query: QuerySet[Any] = (
+        SmsConfiguration.objects.filter(pk=1)
+        .annotate(sender_permitted=Exists(holds_permitted), sender_number=Subquery(held_number))
+        .values(*_CONTEXT_FIELDS)
+    )
+    return query
+
+
+# Every send and every worker batch reads this: compiled once (messaging.compiled).
+_send_context_read = compiled.CompiledRead(_send_context_query, arity=1)
+
+
 def send_context(sender_id: int | None) -> SendContext:
     """The send context for `sender_id` (None: nobody may send); 1 query (2 on the very first
     use, which creates the configuration row)."""
-    if sender_id is None:
-        annotations: dict[str, Any] = {
-            "sender_permitted": Value(False, output_field=BooleanField()),
-            "sender_number": Value(None, output_field=CharField()),
-        }
-    else:
-        holds_permitted = SmsConfiguration.permitted_roles.through.objects.filter(
-            smsconfiguration_id=OuterRef("pk"), role__people=sender_id
-        )
-        held_number = (
-            sms_admin_selectors.sender_assignments_active()
-            .filter(person_id=sender_id)
-            .values("sender_number__number")[:1]
-        )
-        annotations = {
-            "sender_permitted": Exists(holds_permitted),
-            "sender_number": Subquery(held_number),
-        }
-    query = SmsConfiguration.objects.filter(pk=1).annotate(**annotations).values(*_CONTEXT_FIELDS)
-    row = query.first()
-    if row is None:
+    # No person has id 0: without a sender nobody is permitted and no number is held.
+    sender = sender_id if sender_id is not None else 0
+    found = _send_context_read.rows(sender)
+    if not found:
         sms_admin_services.configuration_get()
-        row = query.first()
-        assert row is not None
+        found = _send_context_read.rows(sender)
+    row = found[0]
     return SendContext(
         config=routing.ConfigFacts(
             student_opted_in=row["student_sms_default"] == DefaultStatus.OPTED_IN,
@@ -227,28 +231,36 @@ def route_facts_for_people(
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    holds = Person.roles.through.objects.filter(person_id=OuterRef("pk"))
-    query = (
-        queryset.annotate(
-            _routing_student=Exists(holds.filter(role__kind=RoleKind.STUDENT)),
-            _routing_staff=Exists(holds.filter(role__kind=RoleKind.STAFF)),
-        )
-        .order_by(*_ordering(queryset), "pk", "phones__id")
-        .values_list(*_ROW_COLUMNS)
-    )
+    query = _route_facts_query(queryset).values_list(*_ROW_COLUMNS)
     rows = query.iterator(chunk_size=batch_size) if stream else iter(query)
     for _, person_rows in groupby(rows, key=itemgetter(0)):
         yield _person_facts(person_rows)
 
 
+def _route_facts_query(queryset: QuerySet[Person]) -> QuerySet[Any]:
+    holds = Person.roles.through.objects.filter(person_id=OuterRef("pk"))
+    return queryset.annotate(
+        _routing_student=Exists(holds.filter(role__kind=RoleKind.STUDENT)),
+        _routing_staff=Exists(holds.filter(role__kind=RoleKind.STAFF)),
+    ).order_by(*_ordering(queryset), "pk", "phones__id")
+
+
+# One person's facts are read by every single send and every worker text: compiled once.
+_one_person_read = compiled.CompiledRead(
+    lambda person_id: _route_facts_query(Person.objects.filter(pk=person_id)).values(*_ROW_COLUMNS),
+    arity=1,
+)
+
+
 def route_facts_for_person_id(person_id: int) -> routing.PersonFacts | None:
     """The routing facts of the person with this id, None when there is none; 1 query.
 
-    For the send path, which has an id (from a request or a queued message), not a Person;
-    the stream is read to its end so no cursor stays open.
+    For the send path, which has an id (from a request or a queued message), not a Person.
     """
-    found = list(route_facts_for_people(Person.objects.filter(pk=person_id), stream=False))
-    return found[0] if found else None
+    rows = _one_person_read.rows(person_id)
+    if not rows:
+        return None
+    return _person_facts(tuple(row[column] for column in _ROW_COLUMNS) for row in rows)
 
 
 def route_facts_for_person(person: Person) -> routing.PersonFacts:

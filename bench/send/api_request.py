@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--db", default="h_api_bench")
     parser.add_argument("--redis-db", type=int, default=14)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--cprofile", action="store_true")
     args = parser.parse_args()
     redis_url = f"redis://127.0.0.1:6379/{args.redis_db}"
     os.environ.update(
@@ -97,7 +98,16 @@ def main() -> None:
                 assert response.status_code == 201, response.content
 
         send(20)  # the sender's number is assigned; connections are open
-        if args.profile:
+        if args.cprofile:
+            import cProfile
+            import pstats
+
+            cpu = cProfile.Profile(time.process_time)
+            cpu.enable()
+            send(args.requests)
+            cpu.disable()
+            pstats.Stats(cpu).sort_stats("cumulative").print_stats(45)
+        elif args.profile:
             from pyinstrument import Profiler
 
             profiler = Profiler(interval=0.0005)

@@ -1,0 +1,71 @@
+"""Hot reads compiled once: the send path's two selects, whose ORM compilation cost more than
+their round trip to PostgreSQL (about 1.5 ms of CPU each against well under 0.1 ms of server
+time, measured with bench/send/api_request.py).
+
+A `CompiledRead` builds its queryset once per database vendor with sentinel values in place of
+the arguments, keeps the SQL, where each sentinel landed among the parameters and the ORM's own
+converters for the columns, and then runs the same SQL with the real arguments. The rows are
+exactly what the queryset would return (the converters turn SQLite's text dates into aware
+datetimes, as the ORM does).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.db import connections
+from django.db.models import QuerySet
+
+# Arguments stand in as these integers while the queryset compiles (never real ids).
+_SENTINELS = (-7_340_001, -7_340_002, -7_340_003)
+
+
+class CompiledRead:
+    """`build(*sentinels)` gives a `values()` queryset; `rows(*args)` runs it."""
+
+    def __init__(self, build: Callable[..., QuerySet[Any]], arity: int) -> None:
+        if not 1 <= arity <= len(_SENTINELS):
+            raise ValueError("arity must be between 1 and 3")
+        self._build = build
+        self._arity = arity
+        self._compiled: dict[str, tuple[str, list[Any], list[int | None], Any, Any, list[str]]] = {}
+        self._lock = threading.Lock()
+
+    def _compile(self, alias: str) -> tuple[str, list[Any], list[int | None], Any, Any, list[str]]:
+        vendor = connections[alias].vendor
+        found = self._compiled.get(vendor)
+        if found is not None:
+            return found
+        with self._lock:
+            queryset = self._build(*_SENTINELS[: self._arity])
+            compiler = queryset.query.get_compiler(using=alias)
+            sql, params = compiler.as_sql()
+            slots = [
+                _SENTINELS.index(p) if isinstance(p, int) and p in _SENTINELS else None
+                for p in params
+            ]
+            if set(range(self._arity)) - set(slots):
+                raise ValueError("an argument was not compiled as a query parameter")
+            columns = [column[0] for column in compiler.select[: compiler.col_count]]
+            converters = compiler.get_converters(columns)
+            query = queryset.query
+            # The columns in the order the SQL selects them (Django 5.2 keeps values()' order).
+            names = list(query.selected or ())
+            if len(names) != len(columns):
+                raise ValueError("a compiled read must be a values() queryset")
+            found = (sql, list(params), slots, compiler, converters, names)
+            self._compiled[vendor] = found
+        return found
+
+    def rows(self, *args: Any, using: str = "default") -> list[dict[str, Any]]:
+        """The rows as the queryset's `values()` would give them: a dict per row."""
+        sql, params, slots, compiler, converters, names = self._compile(using)
+        bound = [p if slot is None else args[slot] for p, slot in zip(params, slots, strict=True)]
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, bound)
+            fetched: Iterable[Sequence[Any]] = cursor.fetchall()
+        if converters:
+            fetched = compiler.apply_converters(fetched, converters)
+        return [dict(zip(names, row, strict=True)) for row in fetched]
