@@ -2,12 +2,17 @@
 against Twilio's OpenAPI spec (`prism proxy --errors`), in front of the sandbox.
 
 With `--errors`, any request or response that breaks the spec is answered with an error instead
-of being passed through, so every passing call here is a validated one. `make test` installs
-Prism (`npm ci`); without it these tests are skipped with that instruction.
+of being passed through, so every passing call here is a validated one. The last tests check
+`prism mock` (answers from the spec's examples) on the same spec.
+
+`make prism` (which `make test` runs) installs Prism and Twilio's spec from npm; the spec Prism
+reads is built from it by `prism_spec.py`. Without them these tests fail, saying to run
+`make prism`.
 """
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import time
@@ -22,19 +27,11 @@ from django.conf import settings
 from messaging import services
 from messaging.models import FailureReason, Status
 from tests.sending_support import pool_numbers, student_with_phone
+from tests.twilio_bridge import prism_spec
 from twilio_bridge import gateway
 from twilio_bridge.sandbox import Sandbox
 
-ROOT = Path(settings.BASE_DIR)
-PRISM = ROOT / "node_modules" / ".bin" / "prism"
-SPEC = ROOT.parent / "shared" / "twilio" / "twilio_api_v2010.prism.json"
-
-pytestmark = [
-    pytest.mark.skipif(
-        not PRISM.exists(), reason="Prism is not installed: run `npm ci` (make test does)"
-    ),
-    pytest.mark.skipif(not SPEC.exists(), reason=f"Twilio's spec is missing at {SPEC}"),
-]
+PRISM = Path(settings.BASE_DIR) / "node_modules" / ".bin" / "prism"
 
 
 def _free_port() -> int:
@@ -44,21 +41,14 @@ def _free_port() -> int:
 
 
 class Prism:
-    def __init__(self, upstream: str) -> None:
+    """`prism proxy --errors SPEC UPSTREAM`, or `prism mock SPEC` when there is no upstream."""
+
+    def __init__(self, spec: Path, upstream: str | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        mode = ["proxy", "--errors", str(spec), upstream] if upstream else ["mock", str(spec)]
         self.proc = subprocess.Popen(
-            [
-                str(PRISM),
-                "proxy",
-                "--errors",
-                str(SPEC),
-                upstream,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-            ],
+            [str(PRISM), *mode, "--host", "127.0.0.1", "--port", str(self.port)],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -85,12 +75,29 @@ class Prism:
 
 
 @pytest.fixture(scope="module")
-def prism_box() -> Iterator[tuple[Sandbox, Prism]]:
+def spec() -> Path:
+    if not PRISM.exists():
+        pytest.fail("Prism is not installed: run `make prism` (it runs `npm ci`)", pytrace=False)
+    try:
+        return prism_spec.build()
+    except prism_spec.SpecMissing as missing:
+        pytest.fail(str(missing), pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def prism_box(spec: Path) -> Iterator[tuple[Sandbox, Prism]]:
     box = Sandbox(callbacks=False).start()
-    prism = Prism(box.url)
+    prism = Prism(spec, box.url)
     yield box, prism
     prism.stop()
     box.stop()
+
+
+@pytest.fixture(scope="module")
+def prism_mock(spec: Path) -> Iterator[Prism]:
+    prism = Prism(spec)
+    yield prism
+    prism.stop()
 
 
 @pytest.fixture
@@ -145,6 +152,29 @@ def test_throttling_and_server_error_answers_pass_the_contract(
     )
 
 
+@pytest.mark.parametrize(
+    "media",
+    [
+        pytest.param(["https://example.com/a.jpg", "https://example.com/b.jpg"], id="repeated"),
+        pytest.param(["/media/a.jpg"], id="format-twilio-ignores"),
+    ],
+)
+def test_a_create_with_media_urls_passes_the_contract(
+    via_prism: Sandbox, settings: Any, media: list[str]
+) -> None:
+    """MediaUrl is a repeated form key, and Twilio does not check its format."""
+    response = requests.post(
+        f"{settings.TWILIO_API_BASE_URL}/2010-04-01/Accounts/{settings.TWILIO_ACCOUNT_SID}"
+        "/Messages.json",
+        data=[("To", "+15005550006"), ("From", "+12015550100"), ("Body", "x")]
+        + [("MediaUrl", url) for url in media],
+        auth=(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN),
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    assert len(via_prism.creates()) == 1
+
+
 def test_prism_rejects_a_request_that_breaks_the_spec(via_prism: Sandbox, settings: Any) -> None:
     """Negative control: the check is real (an invalid StatusCallback never reaches Twilio)."""
     response = requests.post(
@@ -187,3 +217,30 @@ def test_the_whole_send_path_passes_the_contract(
         Status.FAILED,
         FailureReason.TWILIO_NOT_MOBILE,
     )
+
+
+def test_a_mocked_message_list_ends_after_its_last_page(prism_mock: Prism, settings: Any) -> None:
+    settings.TWILIO_API_BASE_URL = prism_mock.url
+    listed = gateway.message_lookup(to="+15005550006", from_="+12015550100")
+
+    example = json.loads(prism_spec.SOURCE.read_text())["paths"][prism_spec.MESSAGES]["get"]
+    page = example["responses"]["200"]["content"]["application/json"]["examples"]
+    assert listed is not None
+    assert [m.sid for m in listed] == [m["sid"] for m in page["readFullPage1"]["value"]["messages"]]
+
+
+@pytest.mark.parametrize(
+    ("status", "code"), [(400, 21211), (400, 21610), (401, 20003), (429, 20429), (500, 20500)]
+)
+def test_a_mock_answers_the_twilio_error_a_test_asks_for(
+    prism_mock: Prism, settings: Any, status: int, code: int
+) -> None:
+    response = requests.post(
+        f"{prism_mock.url}/2010-04-01/Accounts/{settings.TWILIO_ACCOUNT_SID}/Messages.json",
+        data={"To": "+15005550006", "From": "+12015550100", "Body": "x"},
+        auth=(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN),
+        headers={"Prefer": f"code={status}, example=e{code}"},
+        timeout=10,
+    )
+    assert response.status_code == status
+    assert response.json()["code"] == code
