@@ -1,0 +1,59 @@
+"""A compiled read gives exactly what its queryset gives, for any argument, on this database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from messaging import compiled, selectors
+from people.models import Person, PersonPhone
+from tests import factories
+
+
+def _phones_of(person_id: int) -> Any:
+    return (
+        PersonPhone.objects.filter(person_id=person_id)
+        .order_by("pk")
+        .values("pk", "number", "verified_at", "deleted", "phone_type__code")
+    )
+
+
+def test_a_compiled_read_returns_the_querysets_rows_for_each_argument(cell: Any) -> None:
+    first, second = factories.student(), factories.student()
+    factories.PhoneFactory(
+        person=first, number="+12025550101", phone_type=cell,
+        verified_at=datetime(2026, 3, 4, 5, 6, tzinfo=UTC),
+    )  # fmt: skip
+    factories.PhoneFactory(person=first, number="+12025550102", phone_type=cell, deleted=True)
+    factories.PhoneFactory(person=second, number="+12025550103", phone_type=cell)
+    read = compiled.CompiledRead(_phones_of, arity=1)
+
+    for person in (first, second, first):
+        assert read.rows(person.pk) == list(_phones_of(person.pk))
+    # Aware datetimes and booleans, as the ORM converts them (SQLite stores text and 0/1).
+    verified = read.rows(first.pk)[0]["verified_at"]
+    assert verified == datetime(2026, 3, 4, 5, 6, tzinfo=UTC)
+    assert read.rows(first.pk)[1]["deleted"] is True
+
+
+def test_the_send_paths_reads_match_the_uncompiled_selectors(advisor: Any, config: Any) -> None:
+    student = factories.student()
+    factories.PhoneFactory(person=student, number="+12025550104")
+
+    facts = selectors.route_facts_for_person_id(student.pk)
+
+    streamed = list(selectors.route_facts_for_people(Person.objects.filter(pk=student.pk)))
+    assert facts == streamed[0]
+    assert selectors.route_facts_for_person_id(student.pk + 1000) is None
+    assert selectors.send_context(advisor.pk).sender_permitted is True
+    assert selectors.send_context(None).sender_permitted is False
+
+
+def test_a_read_whose_argument_does_not_reach_the_query_is_refused(db: Any) -> None:
+    # Running it would silently ignore the argument: refuse it at the first use instead.
+    read = compiled.CompiledRead(lambda person_id: Person.objects.values("pk"), arity=1)
+
+    with pytest.raises(ValueError, match="not compiled as a query parameter"):
+        read.rows(3)
