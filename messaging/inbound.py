@@ -1,6 +1,6 @@
-"""Inbound texts (SPEC T4-T8): recorded once per MessageSid, keywords, replies, unknown senders.
+"""Inbound texts (T4-T8): recorded once per MessageSid, keywords, replies, unknown senders.
 
-Definitions the spec leaves open (docs/DECISIONS.md):
+Definitions the rules leave open (docs/DECISIONS.md):
 
 - A keyword is the whole body, trimmed, in any case ("STOP please" is an ordinary text), or
   Twilio's `OptOutType` (Advanced Opt-Out, which also covers custom keywords).

@@ -1,6 +1,6 @@
-"""The Twilio error-code policy (SPEC T3): what an error code does to the phones and the message.
+"""The Twilio error-code policy (T3): what an error code does to the phones and the message.
 
-The table lives in sms_admin.ErrorCodePolicy (seeded with SPEC's defaults, editable by
+The table lives in sms_admin.ErrorCodePolicy (seeded with T3's defaults, editable by
 administrators). Used both when Twilio refuses a send synchronously and when a status callback
 reports a failure later.
 """

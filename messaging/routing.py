@@ -1,4 +1,4 @@
-"""Where one text to one person goes (SPEC R1-R6): pure rules, no ORM, settings, clock or I/O.
+"""Where one text to one person goes (R1-R6): pure rules, no ORM, settings, clock or I/O.
 
 Facts come in as frozen dataclasses built by messaging.selectors; a `Route` comes out with the
 channel, the chosen phone, the rule that decided and an explanation a person can read.

@@ -1,4 +1,4 @@
-"""Twilio status callbacks (SPEC T2, T3): idempotent, monotonic, and the error-code policy.
+"""Twilio status callbacks (T2, T3): idempotent, monotonic, and the error-code policy.
 
 A callback is applied with one conditional UPDATE: the row changes only when the new status
 ranks higher than the stored one (`STATUS_RANK`), so a duplicate, a replay or a late "sent"

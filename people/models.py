@@ -1,4 +1,4 @@
-"""People, their roles and their phones (SPEC P1-P5, T10)."""
+"""People, their roles and their phones (P1-P5, T10)."""
 
 from __future__ import annotations
 

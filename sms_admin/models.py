@@ -1,5 +1,5 @@
 """SMS configuration (one row), its change history, the sender-number pool, monthly usage,
-and the Twilio error-code policy (SPEC C1-C10, S2, S3, S8, T3)."""
+and the Twilio error-code policy (C1-C10, S2, S3, S8, T3)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The sender-number pool and the monthly SMS counter, safe under concurrency (S2, S3, S4, S8, S9).
 
-Patterns (ENGINEERING.md, measured):
+Patterns (measured on PostgreSQL with racing threads, where the naive ones overshoot):
 
 - Monthly counter: one row per (year, month) of the institution's time zone, created lazily, and
   a conditional `UPDATE ... SET sent = sent + 1 WHERE ... AND sent < limit` whose row count says

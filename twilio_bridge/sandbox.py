@@ -11,7 +11,7 @@ it posts signed status callbacks (X-Twilio-Signature, the same auth token) to th
 StatusCallback: `sent`, then `delivered`, or `undelivered` with an ErrorCode for the sandbox
 numbers below. It can also inject a signed inbound SMS to PUBLIC_BASE_URL/twilio/sms/inbound/.
 
-Magic `To` numbers (Twilio's test credentials, TWILIO.md), refused at once with HTTP 400:
+Magic `To` numbers (as with Twilio's test credentials), refused at once with HTTP 400:
 +15005550001 21211 invalid, +15005550002 21612 cannot route, +15005550003 21408 region not
 permitted, +15005550004 21610 unsubscribed, +15005550009 21614 not SMS-capable; +15005550006 is
 valid. Sandbox numbers accepted but ending `undelivered` (callbacks only):

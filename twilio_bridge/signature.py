@@ -1,4 +1,4 @@
-"""X-Twilio-Signature checking for the webhook views (SPEC T1).
+"""X-Twilio-Signature checking for the webhook views (T1).
 
 The URL Twilio signed is rebuilt from settings.PUBLIC_BASE_URL plus the path and the raw query
 string of the request, never from the Host header or the scheme the app sees: behind a TLS proxy

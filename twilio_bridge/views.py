@@ -1,4 +1,4 @@
-"""Twilio's webhooks (SPEC T1-T8): signed, validated, then one service call, answered fast.
+"""Twilio's webhooks (T1-T8): signed, validated, then one service call, answered fast.
 
 `POST /twilio/sms/status/` answers 204; `POST /twilio/sms/inbound/` answers TwiML (empty, or the
 help text for HELP/INFO). A missing or wrong signature is 403, a malformed payload 400, both as

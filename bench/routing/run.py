@@ -1,4 +1,4 @@
-"""Benchmark: route a whole cohort of students (SPEC R7) against a plain SQL fetch of the same rows.
+"""Benchmark: route a whole cohort of students (rule R7) against a plain SQL fetch of the same rows.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/h_routing_bench \
         .venv/bin/python bench/routing/run.py --students 100000

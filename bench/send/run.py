@@ -3,7 +3,7 @@ sandbox's acceptance, against the sandbox's own rate for direct SDK calls, in th
 
     .venv/bin/python bench/send/run.py --texts 1000 --clients 8
 
-Needs PostgreSQL and Redis on 127.0.0.1 (ENGINEERING.md). Creates and drops its own database
+Needs PostgreSQL and Redis on 127.0.0.1. Creates and drops its own database
 (`h_sending_bench` unless --db), uses Redis database 3 unless --redis-db. Starts and stops the
 sandbox, gunicorn (4 sync workers) and one Celery worker (prefork, 4 processes); prints a
 Markdown row.

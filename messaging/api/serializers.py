@@ -1,4 +1,4 @@
-"""REST representation of a route (SPEC R6 and the `people/{id}/sms-route/` contract)."""
+"""REST representation of a route (R6 and the `people/{id}/sms-route/` contract)."""
 
 from __future__ import annotations
 

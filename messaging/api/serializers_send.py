@@ -1,4 +1,4 @@
-"""REST representations of sending and the Message Report (SPEC's contract)."""
+"""REST representations of sending and the Message Report (the API v1 contract)."""
 
 from __future__ import annotations
 

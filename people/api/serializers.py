@@ -1,4 +1,4 @@
-"""REST representations of roles, phone types, people and phones (SPEC's contract)."""
+"""REST representations of roles, phone types, people and phones (the API v1 contract)."""
 
 from __future__ import annotations
 

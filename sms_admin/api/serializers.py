@@ -1,4 +1,4 @@
-"""REST representations of the SMS configuration (SPEC `sms-configuration/`), phone and SMS
+"""REST representations of the SMS configuration (`sms-configuration/`), phone and SMS
 usage, and the sender-number pool."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Seed the error-code policy table with SPEC T3's defaults; administrators edit it later."""
+"""Seed the error-code policy table with T3's defaults; administrators edit it later."""
 
 from django.db import migrations
 

@@ -1,4 +1,4 @@
-"""No input makes the people, phones and configuration endpoints answer 500 (SPEC: "no 500 for
+"""No input makes the people, phones and configuration endpoints answer 500 (the API: "no 500 for
 any input"). Hypothesis writes the requests: the contract's field names with plausible values,
 wrong types, huge numbers, odd text and unknown keys; malformed bodies; odd ids and query strings.
 

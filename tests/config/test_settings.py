@@ -1,5 +1,6 @@
-"""Each operator variable switches its own part of the product to production (SPEC's operator
-contract); with none set the product runs embedded. Settings are imported in a fresh process."""
+"""Each operator variable switches its own part of the product to production (the
+README's operator table); with none set the product runs embedded. Settings are imported in a
+fresh process."""
 
 from __future__ import annotations
 

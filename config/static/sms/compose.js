@@ -1,4 +1,4 @@
-// Live character, encoding and segment count for the compose box (SPEC S5, C8).
+// Live character, encoding and segment count for the compose box (S5, C8).
 // GSM-7 texts take 160 characters in one segment, 153 per segment when concatenated;
 // anything outside GSM-7 is sent as UCS-2: 70 in one segment, 67 per segment when concatenated.
 "use strict";

@@ -1,4 +1,4 @@
-// Live preview of the reply-notification email (SPEC C5): placeholders filled with sample values.
+// Live preview of the reply-notification email (C5): placeholders filled with sample values.
 "use strict";
 document.addEventListener("DOMContentLoaded", function () {
   var data = document.getElementById("preview-sample");
