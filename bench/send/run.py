@@ -127,12 +127,13 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from rest_framework.authtoken.models import Token
 
+    from messaging import sending
     from messaging.models import Message, Status
     from people.models import PhoneType, SmsStatus
     from sms_admin import services as sms_admin_services
     from sms_admin.models import SenderNumber
     from tests import factories
-    from twilio_bridge import gateway, sending
+    from twilio_bridge import gateway
 
     cell = factories.PhoneTypeFactory(code="cell")
     advisor_role = factories.RoleFactory(code="advisor")
@@ -228,7 +229,7 @@ def main() -> None:
         messaging_services._enqueue_sms = saved  # type: ignore[assignment]
         for pk in queued:
             with CaptureQueriesContext(connection) as ctx:
-                sending.sms_send(message_id=pk)
+                sending.sms_send(message_id=pk, gateway=gateway.from_settings())
             per_task.append(len(ctx.captured_queries))
 
         # Queries of a cohort, in process: the service call of the request, then one batch task.
@@ -243,7 +244,7 @@ def main() -> None:
         request_queries = len(ctx.captured_queries)
         first_batch = batches[0][: messaging_services.TASK_BATCH_SIZE]
         with CaptureQueriesContext(connection) as ctx:
-            sending.sms_send_batch(message_ids=first_batch)
+            sending.sms_send_batch(message_ids=first_batch, gateway=gateway.from_settings())
         cohort_queries = (request_queries, len(ctx.captured_queries), len(first_batch))
 
         # Reference: the sandbox's own rate for direct SDK calls.

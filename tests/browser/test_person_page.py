@@ -121,7 +121,8 @@ def test_staff_without_a_permitted_role_see_no_compose_box(
     session.open(f"/people/{student.pk}/")
     page = session.page
     expect(page.locator("#compose-refusal")).to_have_text(
-        "None of your roles is permitted to send texts (SMS Configuration)."
+        "None of your roles is permitted to send texts; only staff holding a permitted role "
+        "may (Advisor)."
     )
     expect(page.get_by_label("Text message")).to_have_count(0)
     expect(page.locator("#route")).to_be_visible()

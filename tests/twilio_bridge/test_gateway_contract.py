@@ -41,7 +41,7 @@ def _free_port() -> int:
 
 
 class Prism:
-    """`prism proxy --errors SPEC UPSTREAM`, or `prism mock SPEC` when there is no upstream."""
+    """`prism proxy --errors <spec> <upstream>`, or `prism mock <spec>` with no upstream."""
 
     def __init__(self, spec: Path, upstream: str | None = None) -> None:
         self.port = _free_port()
