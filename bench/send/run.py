@@ -215,18 +215,19 @@ def main() -> None:
         wait_http(f"http://127.0.0.1:{web_port}/healthz")
 
         # Queries per text, in process: the API request's service call and the worker's task.
+        from messaging import enqueue
         from messaging import services as messaging_services
 
         sender = user.person
         per_request, per_task = [], []
-        saved = messaging_services._enqueue_sms
+        saved = enqueue.sms
         queued: list[int] = []
-        messaging_services._enqueue_sms = queued.append  # type: ignore[assignment]
+        enqueue.sms = queued.append  # type: ignore[assignment]
         for pid in students[:6]:
             with CaptureQueriesContext(connection) as ctx:
                 messaging_services.message_send(sender=sender, recipient_id=pid, body="q")
             per_request.append(len(ctx.captured_queries))
-        messaging_services._enqueue_sms = saved  # type: ignore[assignment]
+        enqueue.sms = saved  # type: ignore[assignment]
         for pk in queued:
             with CaptureQueriesContext(connection) as ctx:
                 sending.sms_send(message_id=pk, gateway=gateway.from_settings())
@@ -234,15 +235,15 @@ def main() -> None:
 
         # Queries of a cohort, in process: the service call of the request, then one batch task.
         batches: list[list[int]] = []
-        saved_batches = messaging_services._enqueue_sms_batches
-        messaging_services._enqueue_sms_batches = batches.append  # type: ignore[assignment]
+        saved_batches = enqueue.sms_batches
+        enqueue.sms_batches = batches.append  # type: ignore[assignment]
         with CaptureQueriesContext(connection) as ctx:
             messaging_services.message_send_bulk(
                 sender=sender, recipient_ids=students[:COHORT_PROBE], body="q"
             )
-        messaging_services._enqueue_sms_batches = saved_batches  # type: ignore[assignment]
+        enqueue.sms_batches = saved_batches  # type: ignore[assignment]
         request_queries = len(ctx.captured_queries)
-        first_batch = batches[0][: messaging_services.TASK_BATCH_SIZE]
+        first_batch = batches[0][: enqueue.TASK_BATCH_SIZE]
         with CaptureQueriesContext(connection) as ctx:
             sending.sms_send_batch(message_ids=first_batch, gateway=gateway.from_settings())
         cohort_queries = (request_queries, len(ctx.captured_queries), len(first_batch))
