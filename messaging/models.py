@@ -82,6 +82,14 @@ class FailureReason(models.TextChoices):
 AUTOMATIC_ANSWER_KEYWORD = "help"
 
 
+class Attribution(models.TextChoices):
+    """Why an inbound text belongs to its conversation (the reply-attribution rule)."""
+
+    REPLY = "reply", "Reply to the staff member who last texted this phone from that number"
+    HOLDER = "holder", "Sent first to the number's current holder"
+    SHARED = "shared", "Nobody texted this phone from the number and nobody holds it"
+
+
 class Message(models.Model):
     direction = models.CharField(max_length=16, choices=Direction.choices)
     sender = models.ForeignKey(
@@ -122,6 +130,20 @@ class Message(models.Model):
     # Inbound only: the keyword class (stop, start, help) or empty; and whether it was a reply.
     keyword = models.CharField(max_length=8, blank=True)
     is_reply = models.BooleanField(default=False)
+    # Inbound only: the staff member whose conversation it joins, decided once when it is
+    # recorded; None with attribution "shared" (the office's shared inbox) or for texts recorded
+    # before attribution existed and not yet attributed.
+    attributed_to = models.ForeignKey(
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="attributed_messages",
+    )
+    attribution = models.CharField(max_length=8, blank=True, choices=Attribution.choices)
+    # Inbound only: when its conversation was opened by the staff member it belongs to (or, in
+    # the shared inbox, by an administrator); None while unread.
+    read_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -133,6 +155,9 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["status", "updated_at"]),
             models.Index(fields=["sender", "recipient", "created_at"]),
+            # The inbox: a staff member's conversations and their unread inbound texts.
+            models.Index(fields=["attributed_to", "read_at"]),
+            models.Index(fields=["recipient", "created_at"]),
         ]
         constraints = [
             models.CheckConstraint(

@@ -66,6 +66,12 @@ class SmsConfiguration(models.Model):
     advanced_opt_out = models.BooleanField(default=False)
     # An inbound text is a reply when the staff number texted the person within this window (T7).
     reply_window_days = models.PositiveIntegerField(default=30)
+    # A released sender number rests this many days before it is assigned again (0: no rest),
+    # so replies to its last holder's texts are not mistaken for texts to the next one.
+    number_quarantine_days = models.PositiveIntegerField(default=30)
+    # The daily digest lists conversations waiting for an answer longer than this many business
+    # hours (Monday-Friday 08:00-17:00, institution time zone); 0 turns the digest off.
+    unanswered_reply_hours = models.PositiveIntegerField(default=24)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
