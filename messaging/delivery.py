@@ -38,6 +38,8 @@ class Plan:
     why_not_sms: str = ""
     phone: routing.PhoneFacts | None = None
     from_number: str = ""
+    # Why not by SMS (and, going nowhere, why not by email either), in words: "" by SMS.
+    because: str = ""
 
     @property
     def by_sms(self) -> bool:
@@ -56,10 +58,10 @@ def instead_of_sms(reason: str, email: str) -> Plan:
     """By email to `email` because of `reason`; nowhere (NO_EMAIL) without an address."""
     why = _WHY.get(reason, reason)
     if email:
-        return Plan(Channel.EMAIL, email, f"Email to {email} because {why}.", reason)
-    if reason == FailureReason.NO_EMAIL:
-        return Plan(Channel.NONE, "", f"Nowhere because {why}.", reason)
-    return Plan(Channel.NONE, "", f"Nowhere because {why} and there is no email address.", reason)
+        return Plan(Channel.EMAIL, email, f"Email to {email} because {why}.", reason, because=why)
+    if reason != FailureReason.NO_EMAIL:
+        why += " and there is no email address"
+    return Plan(Channel.NONE, "", f"Nowhere because {why}.", reason, because=why)
 
 
 def plan(route: routing.Route, *, email: str, from_number: str, within_limit: bool) -> Plan:

@@ -18,8 +18,9 @@ from typing import Any
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from messaging import compiled, routing
+from messaging import compiled, delivery, routing
 from people.models import SYSTEM_PHONE_TYPE_SRC, Person, RoleKind
+from sms_admin import pool
 from sms_admin import selectors as sms_admin_selectors
 from sms_admin import services as sms_admin_services
 from sms_admin.models import DefaultStatus, SmsConfiguration
@@ -147,6 +148,69 @@ def send_refusal(
     if recipient_id is not None and recipient_id == sender.pk:
         return SELF_TEXT_REFUSAL
     return ""
+
+
+@dataclass(frozen=True, slots=True)
+class SendPreview:
+    """What a text from the viewer to a person would do now (the person page's route box).
+
+    `plan` is the delivery plan (messaging.delivery) of a send made now: the route, this
+    month's room (S4) and the viewer's number (S2): held, or one a first send would be given.
+    For a viewer who may not send, it is the plan of a sender holding a number (the route and
+    the month's room only), and the page names no sender number.
+    """
+
+    route: routing.Route
+    plan: delivery.Plan
+    may_send: bool
+    held_number: str
+    number_on_first_send: bool
+    month_sent: int
+    month_limit: int
+
+    @property
+    def limit_reached(self) -> bool:
+        return self.month_sent >= self.month_limit
+
+
+def send_preview(
+    person: Person, *, viewer: Person | None, context: SendContext, may_send: bool
+) -> SendPreview:
+    """The plan of a text from `viewer` to `person` made now, with the facts it rests on; it
+    assigns and reserves nothing. 3 or 4 queries (the person's phones, the month's counter,
+    and for a sender without a number whether one would be assigned).
+
+    `may_send`: the viewer may text this person (no `send_refusal`).
+    """
+    route = route_for_person(person, config=context.config)
+    usage = pool.monthly_usage_summary(limit=context.sms_message_limit)
+    held = context.sender_number if may_send else ""
+    on_first_send = (
+        may_send
+        and viewer is not None
+        and not held
+        and route.channel == "sms"
+        and sms_admin_selectors.sender_number_would_be_assigned(viewer.pk)
+    )
+    # The plan needs a number to say "by SMS"; the one a first send would get is not known
+    # until it is taken (and a viewer who may not send has none), so the route's phone stands
+    # in for it: the page shows `held_number`, never `plan.from_number`.
+    from_number = held or (route.number if on_first_send or not may_send else "")
+    plan = delivery.plan(
+        route,
+        email=person.email,
+        from_number=from_number,
+        within_limit=usage.sent < usage.limit,
+    )
+    return SendPreview(
+        route=route,
+        plan=plan,
+        may_send=may_send,
+        held_number=held,
+        number_on_first_send=on_first_send,
+        month_sent=usage.sent,
+        month_limit=usage.limit,
+    )
 
 
 def config_facts() -> routing.ConfigFacts:

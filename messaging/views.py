@@ -38,19 +38,22 @@ def _page(
     viewer = _viewer(request)
     send = selectors.send_context(viewer.pk if viewer is not None else None)
     phones = [p for p in people_selectors.person_phones(person) if not p.deleted]
+    refusal = selectors.send_refusal(viewer, recipient_id=person.pk, context=send)
+    preview = selectors.send_preview(person, viewer=viewer, context=send, may_send=not refusal)
     context: dict[str, Any] = {
         "nav": "people",
         "person": person,
         "roles": list(person.roles.all()),
         "phones": [(p, None if p.is_system else PhoneEditForm.for_phone(p)) for p in phones],
         "last_verified": people_selectors.person_last_verified_phone(person),
-        "route": selectors.route_for_person(person, config=send.config),
+        "route": preview.route,
+        "preview": preview,
         "success_team": conversation.success_team(person) if person.is_student else [],
         "history": PhoneStatusChange.objects.filter(phone__person=person)
         .select_related("phone", "changed_by")
         .order_by("-changed_at", "-id")[:50],
         "conversation": conversation.conversation(staff=viewer, person=person),
-        "compose_refusal": selectors.send_refusal(viewer, recipient_id=person.pk, context=send),
+        "compose_refusal": refusal,
         "compose": compose or ComposeForm(max_length=send.sms_max_length),
         "max_length": send.sms_max_length,
         "gsm7_tables": segments.gsm7_tables(),

@@ -173,14 +173,7 @@ def sender_number_ensure(*, person: Person) -> SenderAssignment | None:
             return existing
         if selectors.sender_assignments_active().count() >= config.sms_phone_number_limit:
             return None
-        free = (
-            SenderNumber.objects.filter(
-                ~Exists(selectors.sender_assignments_active().filter(sender_number=OuterRef("pk")))
-            )
-            .order_by("id")
-            .select_for_update(skip_locked=True)
-            .first()
-        )
+        free = selectors.sender_numbers_free().select_for_update(skip_locked=True).first()
         if free is None:
             return None
         phone_type, _ = PhoneType.objects.get_or_create(

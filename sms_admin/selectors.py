@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from people.models import Person
+from people.models import Person, RoleKind
 from sms_admin.models import (
     ConfigurationChange,
     SenderAssignment,
@@ -27,6 +27,54 @@ def sender_assignments_active() -> QuerySet[SenderAssignment]:
 
 def sender_assignments_active_count() -> int:
     return sender_assignments_active().count()
+
+
+def sender_numbers_free() -> QuerySet[SenderNumber]:
+    """Pool numbers nobody holds now, in the order a first send takes them (S2)."""
+    held = sender_assignments_active().filter(sender_number=OuterRef("pk"))
+    return SenderNumber.objects.filter(~Exists(held)).order_by("id")
+
+
+def sender_number_would_be_assigned(person_id: int) -> bool:
+    """Whether a first send by the person `person_id` would be given a pool number now (S2):
+    they hold none, are not a student (P1), the active assignments are fewer than the phone
+    number limit (C7) and a pool number is free. Reads only, 1 query: the person page
+    says so without assigning anything; the send itself assigns (pool.sender_number_ensure,
+    under the pool's lock), so a concurrent first send may take the last free number first.
+    """
+    roles = Person.roles.through.objects.filter(person_id=person_id)
+    student = Exists(roles.filter(role__kind=RoleKind.STUDENT)) & ~Exists(
+        roles.filter(role__kind=RoleKind.STAFF)
+    )
+    row = (
+        Person.objects.filter(pk=person_id)
+        .annotate(
+            _holds=Exists(sender_assignments_active().filter(person_id=person_id)),
+            _student=student,
+            _free=Exists(sender_numbers_free()),
+            # COUNT(*) as a plain function: one row, no GROUP BY.
+            _active=Subquery(
+                sender_assignments_active()
+                .order_by()
+                .annotate(n=Func(F("pk"), function="COUNT"))
+                .values("n")
+            ),
+            _limit=Subquery(SmsConfiguration.objects.filter(pk=1).values("sms_phone_number_limit")),
+        )
+        .values("_holds", "_student", "_free", "_active", "_limit")
+        .first()
+    )
+    if row is None:
+        return False
+    limit = row["_limit"]
+    if limit is None:  # no configuration row yet: the model's default limit
+        limit = SmsConfiguration._meta.get_field("sms_phone_number_limit").get_default()
+    return (
+        not row["_holds"]
+        and not row["_student"]
+        and bool(row["_free"])
+        and (row["_active"] or 0) < limit
+    )
 
 
 def sender_assignment_grid(search: str = "") -> QuerySet[SenderAssignment]:

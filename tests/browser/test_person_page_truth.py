@@ -1,0 +1,66 @@
+"""The person page tells the truth in Chromium: the route box says what a send does now (the
+month's limit, the sender's number), and the page passes axe's WCAG 2 A/AA checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from people.models import Person
+from sms_admin import pool
+from sms_admin import services as sms_admin_services
+from sms_admin.models import MonthlyUsage
+from tests import factories
+from tests.browser.axe import axe_violations
+from tests.browser.conftest import Session
+from tests.factories import assignments
+from tests.sending_support import pool_numbers
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def student(config: Any, cell: Any, advisor: Person) -> Person:
+    person = factories.student(
+        first_name="Lena", last_name="Cho", src_system_id="STU-0077", email="lena.cho@example.edu"
+    )
+    factories.PhoneFactory(person=person, number="+12025550177", phone_type=cell)
+    factories.PhoneFactory(person=person, number="+12025550178", sms_status="disabled")
+    return person
+
+
+def test_when_the_months_limit_is_reached_the_route_box_says_the_text_goes_by_email(
+    session: Session, advisor: Person, student: Person
+) -> None:
+    assignments.assignment(advisor, number="+12015550100")
+    sms_admin_services.configuration_update(actor=None, sms_message_limit=500)
+    year, month = pool.month_key()
+    MonthlyUsage.objects.create(year=year, month=month, sent=500)
+
+    session.login("advisor")
+    session.open(f"/people/{student.pk}/")
+    route = session.page.locator("#route")
+
+    expect(route).to_contain_text(
+        "Email to lena.cho@example.edu, not a text, because this month's texting limit is reached."
+    )
+    expect(route).not_to_contain_text("SMS to")
+    expect(route).to_contain_text("This month: 500 of 500 texts sent; the limit is reached")
+    expect(route).to_contain_text("+12025550178: SMS Disabled")
+    assert axe_violations(session.page) == []
+    session.screenshot("person-page-limit-reached")
+
+
+def test_a_first_text_announces_the_pool_number_it_will_be_given(
+    session: Session, advisor: Person, student: Person
+) -> None:
+    pool_numbers(1)
+    session.login("advisor")
+    session.open(f"/people/{student.pk}/")
+
+    expect(session.page.locator("#route")).to_contain_text(
+        "SMS to +12025550177, from a pool number that your first text assigns to you."
+    )
+    assert axe_violations(session.page) == []

@@ -1,0 +1,159 @@
+"""The person page's route box says what a send would do now: the delivery plan with the month's
+limit and the viewer's number (S2, S4, R6), and a page view assigns or reserves nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from people.models import Person
+from sms_admin import pool
+from sms_admin import services as sms_admin_services
+from sms_admin.models import MonthlyUsage, SenderAssignment
+from tests import factories
+from tests.factories import assignments
+from tests.sending_support import pool_numbers
+
+
+def route_box(viewer: Person, person: Person) -> str:
+    client = Client()
+    client.force_login(viewer.user)
+    page = client.get(reverse("person-detail", args=[person.pk])).content.decode()
+    return page.split('id="route"')[1].split("</div>")[0]
+
+
+@pytest.fixture
+def student(config: Any, cell: Any) -> Person:
+    person = factories.student(first_name="Sam", email="sam@example.edu")
+    factories.PhoneFactory(person=person, number="+12025550111", phone_type=cell)
+    return person
+
+
+def month_used(sent: int) -> None:
+    year, month = pool.month_key()
+    MonthlyUsage.objects.update_or_create(year=year, month=month, defaults={"sent": sent})
+
+
+def test_a_held_number_and_room_this_month_mean_sms_from_that_number(
+    advisor: Person, student: Person
+) -> None:
+    assignments.assignment(advisor, number="+12015550100")
+    month_used(3)
+
+    box = route_box(advisor, student)
+
+    assert "SMS to +12025550111, from your number +12015550100." in box
+    assert "This month: 3 of 10000 texts sent." in box
+    assert "notice-info" in box
+
+
+def test_when_the_months_limit_is_reached_the_box_says_the_text_goes_by_email(
+    advisor: Person, student: Person
+) -> None:
+    assignments.assignment(advisor, number="+12015550100")
+    sms_admin_services.configuration_update(actor=None, sms_message_limit=10)
+    month_used(10)
+
+    box = route_box(advisor, student)
+
+    assert "SMS to" not in box
+    assert (
+        "Email to sam@example.edu, not a text, because this month&#x27;s texting limit is reached."
+        in box
+    )
+    assert "This month: 10 of 10 texts sent; the limit is reached" in box
+    assert "notice-warning" in box
+
+
+def test_when_no_number_is_held_or_free_the_box_says_the_text_goes_by_email(
+    advisor: Person, student: Person
+) -> None:
+    box = route_box(advisor, student)
+
+    assert "SMS to" not in box
+    assert (
+        "Email to sam@example.edu, not a text, because the sender has no texting number and "
+        "none is free." in box
+    )
+
+
+def test_when_the_phone_number_limit_is_reached_the_box_says_the_text_goes_by_email(
+    advisor: Person, student: Person
+) -> None:
+    pool_numbers(1)
+    assignments.assignment()  # somebody else holds the only allowed number
+    sms_admin_services.configuration_update(actor=None, sms_phone_number_limit=1)
+
+    box = route_box(advisor, student)
+
+    assert "because the sender has no texting number and none is free" in box
+
+
+def test_a_free_pool_number_is_announced_for_the_first_text_and_not_assigned_by_the_page(
+    advisor: Person, student: Person
+) -> None:
+    pool_numbers(1)
+
+    box = route_box(advisor, student)
+
+    assert "SMS to +12025550111, from a pool number that your first text assigns to you." in box
+    assert not SenderAssignment.objects.exists()
+    assert not MonthlyUsage.objects.filter(sent__gt=0).exists()
+
+
+def test_without_a_textable_phone_or_email_the_box_says_nothing_can_be_delivered(
+    advisor: Person, config: Any
+) -> None:
+    person = factories.student(email="")
+    factories.PhoneFactory(person=person, sms_status="disabled")
+
+    box = route_box(advisor, person)
+
+    assert (
+        "Nowhere: nothing can be delivered, because no phone can receive texts and there is no "
+        "email address." in box
+    )
+    assert "notice-error" in box
+
+
+def test_the_limit_and_no_email_together_mean_nowhere_with_the_limit_as_the_reason(
+    advisor: Person, config: Any, cell: Any
+) -> None:
+    person = factories.student(email="")
+    factories.PhoneFactory(person=person, phone_type=cell)
+    assignments.assignment(advisor)
+    sms_admin_services.configuration_update(actor=None, sms_message_limit=1)
+    month_used(1)
+
+    box = route_box(advisor, person)
+
+    assert (
+        "Nowhere: nothing can be delivered, because this month&#x27;s texting limit is reached "
+        "and there is no email address." in box
+    )
+
+
+def test_the_route_explanation_still_names_the_phones_passed_over(
+    advisor: Person, student: Person, cell: Any
+) -> None:
+    assignments.assignment(advisor)
+    factories.PhoneFactory(person=student, number="+12025550122", sms_status="disabled")
+
+    box = route_box(advisor, student)
+
+    assert "+12025550122: SMS Disabled" in box
+
+
+def test_staff_who_may_not_send_see_where_a_text_goes_without_a_sender_number(
+    student: Person,
+) -> None:
+    counselor = factories.staff("counselor", user=factories.UserFactory(username="counselor"))
+    assignments.assignment(counselor, number="+12015550199")
+
+    box = route_box(counselor, student)
+
+    assert "A text sent now goes:</strong>\n        SMS to +12025550111." in box
+    assert "+12015550199" not in box
