@@ -54,9 +54,14 @@ class Plan:
         return self.why_not_sms
 
 
+def why_not_sms(reason: str) -> str:
+    """Why a text does not go by SMS, in words, for a failure-reason code."""
+    return _WHY.get(reason, reason)
+
+
 def instead_of_sms(reason: str, email: str) -> Plan:
     """By email to `email` because of `reason`; nowhere (NO_EMAIL) without an address."""
-    why = _WHY.get(reason, reason)
+    why = why_not_sms(reason)
     if email:
         return Plan(Channel.EMAIL, email, f"Email to {email} because {why}.", reason, because=why)
     if reason != FailureReason.NO_EMAIL:

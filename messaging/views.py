@@ -15,9 +15,10 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from config.pages import administrator_required, paginate, staff_required
-from messaging import conversation, report, segments, selectors
+from messaging import conversation, delivery, report, segments, selectors
 from messaging import services as messaging_services
 from messaging.forms import ComposeForm, MessageReportForm
+from messaging.models import Channel, FailureReason, Message
 from people import selectors as people_selectors
 from people.forms import PhoneEditForm
 from people.models import Person, PhoneStatusChange
@@ -66,6 +67,34 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     return _page(request, _person(person_id))
 
 
+def _announce(
+    request: HttpRequest, message: Message, *, person: Person, viewer: Person | None
+) -> None:
+    """Say where the text went: success only for a text; a warning when it went by email instead,
+    an error when nothing was delivered, each with the reason in words."""
+    if message.channel == Channel.SMS:
+        # Its status moves on (queued, sent, delivered): the conversation shows the current one.
+        messages.success(request, f"Message recorded: SMS to {message.destination}.")
+    elif message.channel == Channel.EMAIL:
+        why = delivery.why_not_sms(message.failure_reason)
+        messages.warning(
+            request,
+            f"Not sent as a text: it goes by email to {message.destination} instead, "
+            f"because {why}.",
+        )
+    else:
+        # A message that goes nowhere records NO_EMAIL; the plan, read again, names the cause
+        # that kept it from being a text as well (a month's limit, no sender number).
+        send = selectors.send_context(viewer.pk if viewer is not None else None)
+        plan = selectors.send_preview(person, viewer=viewer, context=send, may_send=True).plan
+        why = (
+            plan.because
+            if plan.channel == Channel.NONE
+            else delivery.why_not_sms(FailureReason.NO_EMAIL)
+        )
+        messages.error(request, f"Nothing was delivered: {why}.")
+
+
 @staff_required
 @require_POST
 def person_send(request: HttpRequest, person_id: int) -> HttpResponse:
@@ -88,10 +117,7 @@ def person_send(request: HttpRequest, person_id: int) -> HttpResponse:
         if form.is_valid():
             form.add_error("body", " ".join(exc.messages))
         return _page(request, person, compose=form, status=400)
-    where = f" to {message.destination}" if message.destination else ""
-    reason = f" ({message.get_failure_reason_display()})" if message.failure_reason else ""
-    # Its status moves on (queued, sent, delivered): the conversation below shows the current one.
-    messages.success(request, f"Message recorded: {message.get_channel_display()}{where}{reason}.")
+    _announce(request, message, person=person, viewer=viewer)
     return redirect(reverse("person-detail", args=[person.pk]) + f"#message-{message.pk}")
 
 

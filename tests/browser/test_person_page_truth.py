@@ -64,3 +64,46 @@ def test_a_first_text_announces_the_pool_number_it_will_be_given(
         "SMS to +12025550177, from a pool number that your first text assigns to you."
     )
     assert axe_violations(session.page) == []
+
+
+def test_a_send_that_can_go_nowhere_has_a_disabled_button_that_says_why(
+    session: Session, advisor: Person, config: Any
+) -> None:
+    person = factories.student(first_name="Noor", last_name="Haddad", email="")
+    factories.PhoneFactory(person=person, number="+12025550188", sms_status="disabled")
+    assignments.assignment(advisor)
+
+    session.login("advisor")
+    session.open(f"/people/{person.pk}/")
+    page = session.page
+    send = page.get_by_role("button", name="Send")
+    page.get_by_label("Text message").fill("Are you coming on Tuesday?")
+
+    expect(send).to_be_disabled()
+    expect(send).to_have_accessible_description(
+        "Sending is off: nothing can be delivered, because no phone can receive texts and there "
+        "is no email address."
+    )
+    expect(page.locator("#route")).to_contain_text("Nowhere: nothing can be delivered")
+    assert axe_violations(page) == []
+    session.screenshot("person-page-undeliverable")
+
+
+def test_a_text_that_goes_by_email_is_announced_as_a_warning_not_a_success(
+    session: Session, advisor: Person, student: Person
+) -> None:
+    sms_admin_services.configuration_update(actor=None, sms_message_limit=0)
+
+    session.login("advisor")
+    session.open(f"/people/{student.pk}/")
+    session.page.get_by_label("Text message").fill("Registration opens Monday.")
+    session.page.get_by_role("button", name="Send").click()
+
+    flash = session.page.locator(".flash li")
+    expect(flash).to_have_text(
+        "Not sent as a text: it goes by email to lena.cho@example.edu instead, because the "
+        "sender has no texting number and none is free."
+    )
+    expect(flash).to_have_class("flash-warning")
+    assert axe_violations(session.page) == []
+    session.screenshot("person-page-sent-by-email")

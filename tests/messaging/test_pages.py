@@ -166,7 +166,7 @@ def test_a_text_to_a_person_without_a_textable_phone_shows_it_went_by_email(
     assert "to no.phone@example.edu" in item
     assert ">sent</span>" in item
     assert message.failure_reason == "NO_SMS_PHONE"
-    assert "Message recorded: Email to no.phone@example.edu (" in page
+    assert "Not sent as a text: it goes by email to no.phone@example.edu instead" in page
 
 
 def test_a_refusal_the_form_does_not_know_is_shown_with_the_services_words(

@@ -157,3 +157,117 @@ def test_staff_who_may_not_send_see_where_a_text_goes_without_a_sender_number(
 
     assert "A text sent now goes:</strong>\n        SMS to +12025550111." in box
     assert "+12015550199" not in box
+
+
+# --- what the page says after a send --------------------------------------------------------
+
+
+def send(viewer: Person, person: Person, capture: Any) -> str:
+    """Post a text from the person page and return the flash list of the page it leads to."""
+    client = Client()
+    client.force_login(viewer.user)
+    with capture(execute=True):
+        response = client.post(reverse("person-send", args=[person.pk]), {"body": "Hello"})
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    return page.split('<ul class="flash"')[1].split("</ul>")[0]
+
+
+def test_a_text_is_announced_as_a_success(
+    advisor: Person, student: Person, sandbox: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    assignments.assignment(advisor)
+
+    flash = send(advisor, student, django_capture_on_commit_callbacks)
+
+    assert '<li class="flash-success">Message recorded: SMS to +12025550111.</li>' in flash
+
+
+def test_an_email_instead_of_a_text_is_a_warning_that_says_why(
+    advisor: Person, config: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    person = factories.student(email="no.phone@example.edu")
+
+    flash = send(advisor, person, django_capture_on_commit_callbacks)
+
+    assert "flash-success" not in flash and "Message recorded" not in flash
+    assert (
+        '<li class="flash-warning">Not sent as a text: it goes by email to no.phone@example.edu '
+        "instead, because no phone can receive texts.</li>" in flash
+    )
+
+
+def test_the_months_limit_sends_by_email_with_a_warning_naming_the_limit(
+    advisor: Person, student: Person, django_capture_on_commit_callbacks: Any
+) -> None:
+    assignments.assignment(advisor)
+    sms_admin_services.configuration_update(actor=None, sms_message_limit=1)
+    month_used(1)
+
+    flash = send(advisor, student, django_capture_on_commit_callbacks)
+
+    assert "flash-warning" in flash
+    assert "because this month&#x27;s texting limit is reached." in flash
+
+
+def test_an_undeliverable_send_is_an_error_that_says_nothing_was_delivered(
+    advisor: Person, config: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    person = factories.student(email="")
+
+    flash = send(advisor, person, django_capture_on_commit_callbacks)
+
+    assert "flash-success" not in flash and "Message recorded" not in flash
+    assert (
+        '<li class="flash-error">Nothing was delivered: no phone can receive texts and there is '
+        "no email address.</li>" in flash
+    )
+
+
+def test_an_undeliverable_send_names_the_limit_when_the_limit_kept_it_from_being_a_text(
+    advisor: Person, config: Any, cell: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    person = factories.student(email="")
+    factories.PhoneFactory(person=person, phone_type=cell)
+    assignments.assignment(advisor)
+    sms_admin_services.configuration_update(actor=None, sms_message_limit=1)
+    month_used(1)
+
+    flash = send(advisor, person, django_capture_on_commit_callbacks)
+
+    assert (
+        "Nothing was delivered: this month&#x27;s texting limit is reached and there is no email "
+        "address." in flash
+    )
+
+
+def test_the_send_button_is_disabled_with_the_reason_when_nothing_can_be_delivered(
+    advisor: Person, config: Any
+) -> None:
+    person = factories.student(email="")
+    client = Client()
+    client.force_login(advisor.user)
+
+    page = client.get(reverse("person-detail", args=[person.pk])).content.decode()
+
+    assert (
+        '<button type="submit" disabled data-undeliverable aria-describedby="send-blocked">'
+        "Send</button>" in page
+    )
+    assert (
+        '<p class="errorlist" id="send-blocked">Sending is off: nothing can be delivered, because '
+        "no phone can receive texts and there is no email address.</p>" in page
+    )
+
+
+def test_the_send_button_is_enabled_when_the_text_can_go_by_email(
+    advisor: Person, config: Any
+) -> None:
+    person = factories.student(email="kim@example.edu")
+    client = Client()
+    client.force_login(advisor.user)
+
+    page = client.get(reverse("person-detail", args=[person.pk])).content.decode()
+
+    assert '<button type="submit">Send</button>' in page
+    assert "send-blocked" not in page

@@ -36,6 +36,7 @@
       why: box.querySelector("[data-count=reason]")
     };
     var button = box.querySelector("button[type=submit]");
+    var undeliverable = button.hasAttribute("data-undeliverable");
     function update() {
       var m = measure(area.value);
       out.chars.textContent = m.characters + " / " + max + " characters";
@@ -48,7 +49,8 @@
       }
       out.why.textContent = reason;
       out.chars.classList.toggle("over", over > 0);
-      button.disabled = over > 0 || m.characters === 0;
+      // A text that could go nowhere (the page says why) is never sendable.
+      button.disabled = undeliverable || over > 0 || m.characters === 0;
     }
     area.addEventListener("input", update);
     update();
