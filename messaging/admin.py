@@ -83,11 +83,10 @@ class PersonWithRouteAdmin(people_admin.PersonAdmin):
         )
         destination = route.number or route.email or "nobody (undeliverable)"
         return format_html(
-            '<div class="sms-route"><p><strong>{}</strong> to <strong>{}</strong> (rule {})</p>'
+            '<div class="sms-route"><p><strong>{}</strong> to <strong>{}</strong></p>'
             "<p>{}</p>{}</div>",
             route.channel.upper(),
             destination,
-            route.rule,
             route.explanation,
             format_html("<p>Passed over:</p><ul>{}</ul>", rows) if route.excluded else "",
         )

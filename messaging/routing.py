@@ -1,7 +1,8 @@
 """Where one text to one person goes (R1-R6): pure rules, no ORM, settings, clock or I/O.
 
 Facts come in as frozen dataclasses built by messaging.selectors; a `Route` comes out with the
-channel, the chosen phone, the rule that decided and an explanation a person can read.
+channel, the chosen phone, the rule that decided (for the API and the tests) and an explanation a
+person can read, in plain words without rule ids.
 
 The rules, in order (seed: "Which phone number is used when sending an SMS text message"):
 
@@ -184,22 +185,21 @@ def route(person: PersonFacts, config: ConfigFacts) -> Route:
         chosen = tier[0]
         for phone in tier[1:] + (default if tier is enabled else []):
             excluded.append((phone, _passed_over_reason(phone, chosen)))
-        cited: str = rule
         if len(tier) > 1:
             if chosen.verified_at:
                 why += "; it has the latest verified date"
             else:
                 # R4 decided: nothing is verified, so the oldest record, the same every time.
                 why += "; none is verified, so the oldest record is used every time"
-                rule, cited = "R4", f"{rule}, R4"
-        text = f"Text to {_describe(chosen)}: {why} ({cited})."
+                rule = "R4"
+        text = f"Text to {_describe(chosen)}: {why}."
         return _route("sms", rule, text, excluded, phone=chosen)
 
     email = person.email.strip()
     if email:
-        text = f"Email to {email}: no phone can receive texts (R5)."
+        text = f"Email to {email}: no phone can receive texts."
         return _route("email", "R5", text, excluded, email=email)
-    text = "Undeliverable: no phone can receive texts and there is no email address (R5)."
+    text = "Undeliverable: no phone can receive texts and there is no email address."
     return _route("none", "R5", text, excluded)
 
 

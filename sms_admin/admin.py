@@ -75,7 +75,7 @@ class HeldByStudentFilter(admin.SimpleListFilter):
     parameter_name = "held_by_student"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", "Yes (S9: delete these)")]
+        return [("yes", "Yes (not allowed: un-assign these)")]
 
     def queryset(
         self, request: HttpRequest, queryset: QuerySet[SenderAssignment]

@@ -21,20 +21,20 @@ class GeneralSettingsForm(forms.Form):
         label="Student SMS default status",
         choices=DefaultStatus.choices,
         widget=forms.RadioSelect,
-        help_text="Whether students may be texted on an SMS Default phone (C1).",
+        help_text="Whether students may be texted on an SMS Default phone.",
     )
     staff_sms_default = forms.ChoiceField(
         label="Staff SMS default status",
         choices=DefaultStatus.choices,
         widget=forms.RadioSelect,
-        help_text="Whether staff may be texted on an SMS Default phone (C2).",
+        help_text="Whether staff may be texted on an SMS Default phone.",
     )
     default_sms_phone_type = forms.ModelChoiceField(
         label="Default SMS phone type",
         queryset=PhoneType.objects.exclude(code=SYSTEM_PHONE_TYPE_CODE),
         required=False,
         empty_label="(none: only SMS Enabled phones are texted)",
-        help_text="SMS Default phones of this type can receive texts (C3).",
+        help_text="SMS Default phones of this type can receive texts.",
     )
     permitted_roles = forms.ModelMultipleChoiceField(
         label="Roles that can send SMS messages",
@@ -47,7 +47,7 @@ class GeneralSettingsForm(forms.Form):
         label="Opt-out scope",
         choices=OptOutScope.choices,
         widget=forms.RadioSelect,
-        help_text="Which phones a STOP disables (T4).",
+        help_text="Which phones a STOP disables.",
     )
     sms_max_length = forms.IntegerField(
         label="smsMaxLength (characters)",

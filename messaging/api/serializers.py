@@ -24,7 +24,16 @@ class RouteSerializer(serializers.Serializer[routing.Route]):
     phone = serializers.SerializerMethodField(help_text="The id of the chosen phone, or null.")
     number = serializers.CharField(help_text="The chosen phone's number, or empty.")
     email = serializers.CharField(help_text="The email address when the channel is email.")
-    rule = serializers.ChoiceField(choices=["R2", "R3", "R4", "R5"])
+    # The rule ids stay the field's values (integrations rely on them); the words explain them.
+    rule = serializers.ChoiceField(
+        choices=[
+            ("R2", "an SMS Enabled phone was chosen"),
+            ("R3", "an SMS Default phone of the default SMS phone type was chosen"),
+            ("R4", "no candidate phone is verified, so the oldest record was chosen"),
+            ("R5", "no phone can receive texts: email, or nothing without an address"),
+        ],
+        help_text="Which routing rule decided; `explanation` says the same in words.",
+    )
     reason = serializers.CharField(
         help_text="NO_SMS_PHONE (email instead) or NO_EMAIL (undeliverable); empty for SMS."
     )

@@ -50,7 +50,7 @@ class MessageBulkResultSerializer(serializers.Serializer[object]):
 
 
 class MessageSerializer(serializers.ModelSerializer[Message]):
-    """One row of the Message Report (S7)."""
+    """One row of the Message Report."""
 
     class Meta:
         model = Message

@@ -15,7 +15,7 @@ from people.models import Person
 
 
 class PersonSmsRouteView(APIView):
-    """GET `people/{id}/sms-route/`: where a text to this person would go now, and why (R6)."""
+    """GET `people/{id}/sms-route/`: where a text to this person would go now, and why."""
 
     permission_classes = [IsStaffMember]
 

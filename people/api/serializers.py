@@ -172,7 +172,7 @@ SIS_IMPORT_MAX_PEOPLE = 5000
 
 
 class SisPhoneImportSerializer(serializers.Serializer[Any]):
-    """One phone of a person in the SIS feed (P7); the import checks the values row by row."""
+    """One phone of a person in the SIS feed; the import checks the values row by row."""
 
     src_system_id = serializers.CharField(allow_blank=True, default="")
     number = serializers.CharField(allow_blank=True, default="")
@@ -181,7 +181,7 @@ class SisPhoneImportSerializer(serializers.Serializer[Any]):
 
 
 class SisPersonImportSerializer(serializers.Serializer[Any]):
-    """One person of the SIS feed with all of their phones (P7)."""
+    """One person of the SIS feed with all of their phones."""
 
     src_system_id = serializers.CharField(allow_blank=True, default="")
     first_name = serializers.CharField(allow_blank=True, default="")

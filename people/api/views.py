@@ -111,7 +111,7 @@ class PhoneDetailView(generics.RetrieveUpdateDestroyAPIView[PersonPhone]):
 
 
 class PersonImportView(APIView):
-    """POST `people/import/`: the SIS person import (P7), all or nothing."""
+    """POST `people/import/`: the SIS person import, all or nothing."""
 
     permission_classes = [IsAdminOrIntegration]
 

@@ -24,7 +24,7 @@ from sms_admin.models import SenderAssignment, SenderNumber, SmsConfiguration
 
 
 class SmsConfigurationView(generics.RetrieveUpdateAPIView[SmsConfiguration]):
-    """GET and PATCH the one configuration row. Limits change only for superusers (C7)."""
+    """GET and PATCH the one configuration row. Limits change only for superusers."""
 
     serializer_class = SmsConfigurationSerializer
     permission_classes = [IsAdministrator]
@@ -40,7 +40,7 @@ class SmsConfigurationView(generics.RetrieveUpdateAPIView[SmsConfiguration]):
 
 
 class PhoneUsageView(APIView):
-    """The Phone Number Usage grid (C7): limit, used, and who holds which number."""
+    """The Phone Number Usage grid: limit, used, and who holds which number."""
 
     permission_classes = [IsAdminOrIntegration]
 
@@ -60,7 +60,7 @@ class PhoneUsageDetailView(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        """Un-assign (S8): the system phone is soft-deleted and the number is free again."""
+        """Un-assign: the system phone is soft-deleted and the number is free again."""
         try:
             pool.sender_assignment_release(assignment_id=pk, actor=request.user)
         except SenderAssignment.DoesNotExist:
@@ -69,7 +69,7 @@ class PhoneUsageDetailView(APIView):
 
 
 class SmsUsageView(APIView):
-    """This month's SMS count against the limit (C6), in the institution's time zone."""
+    """This month's SMS count against the limit, in the institution's time zone."""
 
     permission_classes = [IsAdminOrIntegration]
 
@@ -107,7 +107,7 @@ def _sender_numbers() -> list[dict[str, Any]]:
 
 
 class SenderNumberListView(APIView):
-    """The provisioned pool (C9): GET, POST `{number}`, DELETE `{number}`."""
+    """The provisioned pool: GET, POST `{number}`, DELETE `{number}`."""
 
     permission_classes = [IsAdministrator]
 

@@ -66,7 +66,9 @@ def test_a_permitted_advisor_counts_characters_and_a_1001_character_text_cannot_
     session.open(f"/people/{student.pk}/")
     page = session.page
     expect(page.locator("#route")).to_contain_text("SMS to +12025550111")
-    expect(page.locator("#route-explanation")).to_contain_text("(R3)")
+    expect(page.locator("#route-explanation")).to_contain_text(
+        "it is SMS Default with the default SMS phone type (cell)"
+    )
     expect(page.locator("#success-team")).to_contain_text("Text Msg Only")
     expect(page.locator("#conversation")).to_contain_text("Email fallback for text")
     check = page.locator("#last-verified .check")

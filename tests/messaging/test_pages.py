@@ -65,7 +65,7 @@ def test_the_page_shows_the_route_with_its_explanation(advisor: Any, student: An
     pool_numbers(1)  # the advisor's first text is given this number
     page = login(advisor.user).get(reverse("person-detail", args=[student.pk])).content.decode()
     assert "SMS to +12025550111" in page
-    assert "(R3)" in page
+    assert "it is SMS Default with the default SMS phone type (cell)" in page
 
 
 def test_a_permitted_advisor_sees_the_compose_box_with_the_limit(

@@ -12,7 +12,7 @@ from people import sis
 
 class Command(BaseCommand):
     help = (
-        "Import people and their phones from an SIS CSV export (P7). The header row names the "
+        "Import people and their phones from an SIS CSV export. The header row names the "
         "columns person_src_system_id, first_name, last_name, email, roles (role codes separated "
         "by spaces), phone_src_system_id, number, phone_type (a phone type code), "
         "phone_type_src_system_id; email and phone_type_src_system_id may be left out. One line "

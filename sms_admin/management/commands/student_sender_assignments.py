@@ -15,7 +15,10 @@ from sms_admin import pool
 
 
 class Command(BaseCommand):
-    help = "List (and with --release, un-assign) sender numbers held by students (S9)."
+    help = (
+        "List (and with --release, un-assign) sender numbers held by students, which students "
+        "may not hold."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--release", action="store_true", help="un-assign every one of them")
