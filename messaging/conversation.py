@@ -1,12 +1,13 @@
 """Reads for the person page: the conversation between a staff member and a person, and a
-student's success team with their system numbers (S7, P4)."""
+student's success team with the numbers they text from (S7, P4)."""
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from messaging.models import AUTOMATIC_ANSWER_KEYWORD, Direction, Message
-from people.models import SYSTEM_PHONE_TYPE_SRC, Person, PersonPhone
+from people.models import Person
+from sms_admin import selectors as sms_admin_selectors
 
 
 def conversation(*, staff: Person | None, person: Person, limit: int = 100) -> list[Message]:
@@ -39,20 +40,22 @@ def conversation(*, staff: Person | None, person: Person, limit: int = 100) -> l
 
 
 def success_team(person: Person) -> QuerySet[Person]:
-    """Staff who texted `person`, each with their active system numbers (two queries).
+    """Staff who texted `person` and hold a pool number now, each with that number as
+    `text_number` (one query).
 
     The product has no success-team model, so the team shown on a person page is the staff who
-    sent this person a message; their system numbers carry the "Text Msg Only" badge (P4).
+    sent this person a message. Only an active assignment counts: a released (deleted) one is a
+    number that may now be somebody else's, so its former holder is not listed with it. The
+    number carries the "Text Msg Only" badge (P4).
     """
-    system_phones = PersonPhone.objects.filter(
-        deleted=False, phone_type_src_system_id=SYSTEM_PHONE_TYPE_SRC
-    ).order_by("id")
     senders = Message.objects.filter(
         recipient=person, direction=Direction.OUTBOUND, sender__isnull=False
     ).values("sender_id")
+    held = sms_admin_selectors.sender_assignments_active().filter(person_id=OuterRef("pk"))
     return (
         Person.objects.filter(pk__in=senders)
         .exclude(pk=person.pk)
-        .prefetch_related(Prefetch("phones", queryset=system_phones, to_attr="system_phones"))
+        .annotate(text_number=Subquery(held.values("sender_number__number")[:1]))
+        .filter(text_number__isnull=False)
         .order_by("last_name", "first_name", "id")
     )

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from messaging.models import Channel, Direction, Message, Status
 from people.models import Person
 from sms_admin import pool
 from sms_admin import services as sms_admin_services
@@ -107,3 +108,33 @@ def test_a_text_that_goes_by_email_is_announced_as_a_warning_not_a_success(
     expect(flash).to_have_class("flash-warning")
     assert axe_violations(session.page) == []
     session.screenshot("person-page-sent-by-email")
+
+
+def test_the_success_team_shows_current_holders_and_text_msg_only_explains_itself(
+    session: Session, advisor: Person, student: Person
+) -> None:
+    assignments.assignment(advisor, number="+12015550100")
+    former = factories.staff(first_name="Ada", last_name="Former")
+    released = assignments.assignment(former, number="+12015550101")
+    pool.sender_assignment_release(assignment_id=released.pk)
+    for sender in (advisor, former):
+        Message.objects.create(
+            direction=Direction.OUTBOUND,
+            sender=sender,
+            recipient=student,
+            channel=Channel.SMS,
+            body="Hi Lena",
+            status=Status.DELIVERED,
+        )
+
+    session.login("advisor")
+    session.open(f"/people/{student.pk}/")
+    team = session.page.locator("#success-team")
+
+    expect(team.get_by_role("listitem")).to_have_count(1)
+    expect(team).not_to_contain_text("Ada Former")
+    badge = team.get_by_role("listitem").locator(".badge-sys")
+    expect(badge).to_have_text("Text Msg Only (texts only, no calls)")
+    expect(badge).to_have_attribute("title", "Texts only: this number takes no calls")
+    expect(team).to_contain_text("the number takes texts only; it cannot take calls.")
+    assert axe_violations(session.page) == []

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from messaging.models import Channel, Direction, Message, Status
 from people.models import Person
 from sms_admin import pool
 from sms_admin import services as sms_admin_services
@@ -271,3 +272,72 @@ def test_the_send_button_is_enabled_when_the_text_can_go_by_email(
 
     assert '<button type="submit">Send</button>' in page
     assert "send-blocked" not in page
+
+
+# --- the success team -----------------------------------------------------------------------
+
+
+def texted(sender: Person, person: Person) -> None:
+    Message.objects.create(
+        direction=Direction.OUTBOUND,
+        sender=sender,
+        recipient=person,
+        channel=Channel.SMS,
+        body="Hi",
+        status=Status.DELIVERED,
+    )
+
+
+def success_team_section(viewer: Person, person: Person) -> str:
+    client = Client()
+    client.force_login(viewer.user)
+    page = client.get(reverse("person-detail", args=[person.pk])).content.decode()
+    return page.split('id="success-team"')[1].split("</section>")[0]
+
+
+def test_the_success_team_lists_only_staff_holding_a_number_now(
+    advisor: Person, student: Person
+) -> None:
+    texted(advisor, student)
+    gone = factories.staff(first_name="Ada", last_name="Released")
+    texted(gone, student)
+    released = assignments.assignment(gone, number="+12015550177")
+    pool.sender_assignment_release(assignment_id=released.pk)
+    assignments.assignment(advisor, number="+12015550100")
+
+    team = success_team_section(advisor, student)
+
+    assert advisor.full_name in team and "+12015550100" in team
+    assert "Released" not in team and "+12015550177" not in team
+
+
+def test_a_number_released_and_given_to_someone_else_is_not_shown_for_its_former_holder(
+    advisor: Person, student: Person
+) -> None:
+    texted(advisor, student)
+    released = assignments.assignment(advisor, number="+12015550100")
+    pool.sender_assignment_release(assignment_id=released.pk)
+    other = factories.staff(first_name="Ines", last_name="Newholder")
+    SenderAssignment.objects.create(
+        sender_number=released.sender_number,
+        person=other,
+        phone=factories.PhoneFactory(person=other, number="+12015550100"),
+    )
+
+    team = success_team_section(advisor, student)
+
+    assert advisor.full_name not in team and "+12015550100" not in team
+    assert "Nobody yet: no staff member who texted Sam holds a texting number now." in team
+
+
+def test_the_text_msg_only_badge_explains_itself(advisor: Person, student: Person) -> None:
+    texted(advisor, student)
+    assignments.assignment(advisor, number="+12015550100")
+
+    team = success_team_section(advisor, student)
+
+    assert (
+        '+12015550100 <span class="badge badge-sys" title="Texts only: this number takes no '
+        'calls">Text Msg Only<span class="sr-only"> (texts only, no calls)</span></span>' in team
+    )
+    assert "the number takes texts only; it cannot take calls." in team
