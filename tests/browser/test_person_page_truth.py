@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from messaging.models import Channel, Direction, Message, Status
+from people import services as people_services
 from people.models import Person
 from sms_admin import pool
 from sms_admin import services as sms_admin_services
@@ -138,3 +139,57 @@ def test_the_success_team_shows_current_holders_and_text_msg_only_explains_itsel
     expect(badge).to_have_attribute("title", "Texts only: this number takes no calls")
     expect(team).to_contain_text("the number takes texts only; it cannot take calls.")
     assert axe_violations(session.page) == []
+
+
+def test_the_person_page_and_its_compose_box_fit_a_390_pixel_phone_screen(
+    session: Session, advisor: Person, student: Person, sandbox: Any
+) -> None:
+    assignments.assignment(advisor, number="+12015550100")
+    Message.objects.create(
+        direction=Direction.OUTBOUND,
+        sender=advisor,
+        recipient=student,
+        channel=Channel.SMS,
+        destination="+12025550177",
+        body="Hi Lena, the advising office moved to Building C, room 204; see you Tuesday?",
+        status=Status.DELIVERED,
+    )
+    phone = student.phones.get(number="+12025550178")
+    people_services.phone_update(phone=phone, actor=advisor.user, sms_status="enabled")
+    people_services.phone_update(phone=phone, actor=advisor.user, sms_status="disabled")
+
+    session.page.set_viewport_size({"width": 390, "height": 844})
+    session.login("advisor")
+    session.open(f"/people/{student.pk}/")
+    page = session.page
+    page.get_by_label("Text message").fill("See you Tuesday at 10 in room 204.")
+
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= 390, widths
+    for box in ("#phones", "#compose", "#route", "#conversation", "#status-history"):
+        right = page.evaluate(
+            f"() => document.querySelector('{box}').getBoundingClientRect().right"
+        )
+        assert right <= 390, (box, right)
+    send = page.get_by_role("button", name="Send").bounding_box()
+    assert send is not None and send["x"] + send["width"] <= 390
+    # Every element a person sees ends within the screen (one clipped by an ancestor does not).
+    overflowing = page.evaluate(
+        """() => [...document.querySelectorAll('body *')].filter((e) => {
+            if (e.getBoundingClientRect().right <= 390) return false;
+            for (let a = e.parentElement; a; a = a.parentElement) {
+                const clips = getComputedStyle(a).overflowX !== 'visible';
+                if (clips && a.getBoundingClientRect().right <= 390) return false;
+            }
+            return true;
+        }).map((e) => e.tagName + (e.id ? '#' + e.id : ''))"""
+    )
+    assert overflowing == []
+    assert axe_violations(page) == []
+    session.screenshot("person-page-390px")
+
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".flash li")).to_have_text("Message recorded: SMS to +12025550177.")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
