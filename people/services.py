@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.exceptions import ValidationError
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from config import api as config_api
 from people import phone_numbers
 from people.models import (
     Person,
@@ -51,6 +54,74 @@ def _user_for(username: str | None) -> Any:
     return user
 
 
+LOGIN_REFUSAL = (
+    "Only an administrator may create, link or unlink a person's login (username); an "
+    "integration cannot. Ask an administrator to do it (the admin, or their own API token)."
+)
+
+
+def permitted_role_refusal(roles: Iterable[Role]) -> str:
+    names = ", ".join(f"'{r.code}'" for r in roles)
+    return (
+        f"Only an administrator may give a person the role {names}: its holders may send "
+        "texts (permitted roles, SMS Configuration). Ask an administrator to do it."
+    )
+
+
+def access_grant_allowed(actor: Actor) -> bool:
+    """Logins and permitted roles are an administrator's to give (or the operator's: no request
+    user, at the command line)."""
+    return actor is None or config_api.is_administrator(actor)
+
+
+def person_access_record(*, actor: Actor, changes: Iterable[tuple[Person, list[str]]]) -> None:
+    """Record who changed people's logins or permitted roles, in the admin's change history
+    (a person's History in the admin, and Recent actions); one insert. The operator's changes
+    at the command line have no request user and are not recorded."""
+    user = _user_or_none(actor)
+    if user is None:
+        return
+    content_type = ContentType.objects.get_for_model(Person)
+    LogEntry.objects.bulk_create(
+        LogEntry(
+            user_id=user.pk,
+            content_type=content_type,
+            object_id=str(person.pk),
+            object_repr=str(person)[:200],
+            action_flag=CHANGE,
+            change_message="; ".join(lines) + ".",
+        )
+        for person, lines in changes
+        if lines
+    )
+
+
+def access_changes_describe(
+    *,
+    old_username: str = "",
+    new_username: str = "",
+    added: Iterable[Role] = (),
+    removed: Iterable[Role] = (),
+    permitted_role_ids: Collection[int],
+) -> list[str]:
+    """The changes to a person's login and permitted roles, in words for the record."""
+    changes = []
+    if old_username != new_username:
+        if not new_username:
+            changes.append(f"Login '{old_username}' unlinked")
+        elif not old_username:
+            changes.append(f"Login '{new_username}' linked")
+        else:
+            changes.append(f"Login changed from '{old_username}' to '{new_username}'")
+    granted = sorted(r.code for r in added if r.pk in permitted_role_ids)
+    revoked = sorted(r.code for r in removed if r.pk in permitted_role_ids)
+    if granted:
+        changes.append(f"Permitted role(s) given: {', '.join(granted)}")
+    if revoked:
+        changes.append(f"Permitted role(s) taken away: {', '.join(revoked)}")
+    return changes
+
+
 @transaction.atomic
 def person_create(
     *,
@@ -61,7 +132,24 @@ def person_create(
     roles: Iterable[Role] = (),
     user: Any = None,
     username: str | None = None,
+    actor: Actor = None,
+    permitted_role_ids: Collection[int] = (),
 ) -> Person:
+    """Create a person; a `username` creates or links their login.
+
+    Linking a login or giving a permitted role (`permitted_role_ids`, the roles that may send
+    texts) is an administrator's act, recorded in the admin's change history.
+
+    :raises PermissionDenied: when `actor` is not an administrator and links a login or gives a
+        permitted role.
+    """
+    roles = list(roles)
+    granted = [r for r in roles if r.pk in permitted_role_ids]
+    if not access_grant_allowed(actor):
+        if username:
+            raise PermissionDenied(LOGIN_REFUSAL)
+        if granted:
+            raise PermissionDenied(permitted_role_refusal(granted))
     if username:
         user = _user_for(username)
     person = Person.objects.create(
@@ -71,7 +159,13 @@ def person_create(
         src_system_id=src_system_id or None,
         user=user,
     )
-    person.roles.set(list(roles))
+    person.roles.set(roles)
+    changes = access_changes_describe(
+        new_username=user.get_username() if user is not None else "",
+        added=roles,
+        permitted_role_ids=permitted_role_ids,
+    )
+    person_access_record(actor=actor, changes=[(person, changes)])
     return person
 
 
@@ -81,17 +175,48 @@ def person_update(
     *,
     roles: Iterable[Role] | None = None,
     username: str | None = None,
+    actor: Actor = None,
+    permitted_role_ids: Collection[int] = (),
     **fields: Any,
 ) -> Person:
-    if username is not None:
-        fields["user"] = _user_for(username)
+    """Edit a person; `username` links (or, empty, unlinks) their login; `roles` replace theirs.
+
+    Changing the login or giving a permitted role is an administrator's act, recorded in the
+    admin's change history; taking a permitted role away is recorded too. Repeating the current
+    login or roles changes nothing and needs no administrator.
+
+    :raises PermissionDenied: when `actor` is not an administrator and changes the login or
+        gives a permitted role.
+    """
+    old_username = person.user.get_username() if person.user is not None else ""
+    new_username = old_username if username is None else username
+    old_roles = list(person.roles.all())
+    new_roles = old_roles if roles is None else list(roles)
+    added = [r for r in new_roles if r not in old_roles]
+    removed = [r for r in old_roles if r not in new_roles]
+    if not access_grant_allowed(actor):
+        if new_username != old_username:
+            raise PermissionDenied(LOGIN_REFUSAL)
+        granted = [r for r in added if r.pk in permitted_role_ids]
+        if granted:
+            raise PermissionDenied(permitted_role_refusal(granted))
+    if new_username != old_username:
+        fields["user"] = _user_for(new_username)
     for name, value in fields.items():
         setattr(person, name, value)
     if "src_system_id" in fields:
         person.src_system_id = person.src_system_id or None
     person.save()
     if roles is not None:
-        person.roles.set(list(roles))
+        person.roles.set(new_roles)
+    changes = access_changes_describe(
+        old_username=old_username,
+        new_username=new_username,
+        added=added,
+        removed=removed,
+        permitted_role_ids=permitted_role_ids,
+    )
+    person_access_record(actor=actor, changes=[(person, changes)])
     return person
 
 

@@ -11,16 +11,16 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from people import phone_numbers
+from people import phone_numbers, services
 from people.models import (
     SYSTEM_PHONE_TYPE_CODE,
     SYSTEM_PHONE_TYPE_SRC,
@@ -278,7 +278,9 @@ def sis_rows_check(rows: Iterable[SisRow]) -> list[SisRowError]:
     return _check(list(rows))[1]
 
 
-def sis_people_import(*, rows: Iterable[SisRow], actor: Any = None) -> SisImportResult:
+def sis_people_import(
+    *, rows: Iterable[SisRow], actor: Any = None, permitted_role_ids: Collection[int] = ()
+) -> SisImportResult:
     """Upsert the feed's people by `src_system_id`, and each person's SIS phones by theirs (P7).
 
     For each person in the feed: new phones are added SMS Default; known phones get the feed's
@@ -286,9 +288,13 @@ def sis_people_import(*, rows: Iterable[SisRow], actor: Any = None) -> SisImport
     a soft-deleted phone that is back in the feed is restored; the person's other SIS phones are
     soft-deleted. No phone's SMS status is ever written, and no status change is recorded. System
     numbers and phones without a `src_system_id` are left alone. People not in the feed are left
-    alone. The feed's roles replace the person's roles; the login user link is kept.
+    alone. The feed's roles replace the person's roles; the login user link is kept. Giving
+    someone a permitted role (`permitted_role_ids`) is an administrator's act, recorded like
+    the people API's (people.services).
 
     :raises SisImportError: when any row is invalid (every bad row is named); nothing is saved.
+    :raises PermissionDenied: when `actor` is not an administrator and the feed gives someone a
+        permitted role; nothing is saved.
     :raises ValidationError: when a concurrent import created the same people first.
     """
     feed = list(rows)
@@ -297,7 +303,7 @@ def sis_people_import(*, rows: Iterable[SisRow], actor: Any = None) -> SisImport
         raise SisImportError(errors)
     try:
         with transaction.atomic():
-            result = _write(checked)
+            result = _write(checked, actor=actor, permitted_role_ids=permitted_role_ids)
     except IntegrityError as exc:
         raise ValidationError(
             "Another change to these people was saved at the same moment; nothing was "
@@ -308,7 +314,9 @@ def sis_people_import(*, rows: Iterable[SisRow], actor: Any = None) -> SisImport
     return result
 
 
-def _write(checked: list[_CheckedPerson]) -> SisImportResult:
+def _write(
+    checked: list[_CheckedPerson], *, actor: Any, permitted_role_ids: Collection[int]
+) -> SisImportResult:
     now = timezone.now()
     through = Person.roles.through
     src_ids = [p.row.src_system_id for p in checked]
@@ -345,10 +353,13 @@ def _write(checked: list[_CheckedPerson]) -> SisImportResult:
     changed_people: list[Person] = []
     roles_of_new: list[tuple[Person, list[Role]]] = []
     roles_reset: list[tuple[Person, list[Role]]] = []
+    # (row label, person, roles added, ids of roles taken away) for the permitted-role rule.
+    role_changes: list[tuple[str, Person, list[Role], set[int]]] = []
     people_updated = people_unchanged = 0
-    for item in checked:
+    for index, item in enumerate(checked):
         row = item.row
         person = existing.get(row.src_system_id)
+        label = row.label or f"people[{index}]"
         if person is None:
             person = Person(
                 src_system_id=row.src_system_id,
@@ -358,6 +369,7 @@ def _write(checked: list[_CheckedPerson]) -> SisImportResult:
             )
             new_people[row.src_system_id] = person
             roles_of_new.append((person, item.roles))
+            role_changes.append((label, person, item.roles, set()))
             continue
         fields_changed = (person.first_name, person.last_name, person.email) != (
             row.first_name,
@@ -374,11 +386,21 @@ def _write(checked: list[_CheckedPerson]) -> SisImportResult:
             changed_people.append(person)
         if roles_changed:
             roles_reset.append((person, item.roles))
+            role_changes.append(
+                (
+                    label,
+                    person,
+                    [r for r in item.roles if r.pk not in role_ids[person.pk]],
+                    role_ids[person.pk] - {r.pk for r in item.roles},
+                )
+            )
         if fields_changed or roles_changed:
             people_updated += 1
         else:
             people_unchanged += 1
 
+    # Checked before anything is written; recorded once the new people have their ids.
+    _permitted_roles_check(role_changes, actor=actor, permitted_role_ids=permitted_role_ids)
     Person.objects.bulk_create(list(new_people.values()))
     if changed_people:
         Person.objects.bulk_update(changed_people, ["first_name", "last_name", "email"])
@@ -391,6 +413,8 @@ def _write(checked: list[_CheckedPerson]) -> SisImportResult:
             for r in roles
         ]
     )
+
+    _permitted_roles_record(role_changes, actor=actor, permitted_role_ids=permitted_role_ids)
 
     to_add: list[PersonPhone] = []
     to_update: list[PersonPhone] = []
@@ -445,6 +469,56 @@ def _write(checked: list[_CheckedPerson]) -> SisImportResult:
         phones_updated=len(to_update),
         phones_deleted=len(to_delete),
         phones_unchanged=phones_unchanged,
+    )
+
+
+def _permitted_roles_check(
+    role_changes: list[tuple[str, Person, list[Role], set[int]]],
+    *,
+    actor: Any,
+    permitted_role_ids: Collection[int],
+) -> None:
+    """:raises PermissionDenied: naming the rows, when a non-administrator gives someone a
+    permitted role."""
+    if services.access_grant_allowed(actor):
+        return
+    granting = [
+        (label, [r for r in added if r.pk in permitted_role_ids])
+        for label, _, added, _ in role_changes
+    ]
+    granting = [(label, roles) for label, roles in granting if roles]
+    if granting:
+        roles = list({r.pk: r for _, granted in granting for r in granted}.values())
+        rows = ", ".join(label for label, _ in granting[:10])
+        more = f" and {len(granting) - 10} more" if len(granting) > 10 else ""
+        raise PermissionDenied(
+            f"{services.permitted_role_refusal(roles)} Rows: {rows}{more}. Nothing was imported."
+        )
+
+
+def _permitted_roles_record(
+    role_changes: list[tuple[str, Person, list[Role], set[int]]],
+    *,
+    actor: Any,
+    permitted_role_ids: Collection[int],
+) -> None:
+    removed_ids = {pk for *_, removed in role_changes for pk in removed if pk in permitted_role_ids}
+    removed_roles = (
+        {r.pk: r for r in Role.objects.filter(pk__in=removed_ids)} if removed_ids else {}
+    )
+    services.person_access_record(
+        actor=actor,
+        changes=[
+            (
+                person,
+                services.access_changes_describe(
+                    added=added,
+                    removed=[removed_roles[pk] for pk in sorted(removed) if pk in removed_roles],
+                    permitted_role_ids=permitted_role_ids,
+                ),
+            )
+            for _, person, added, removed in role_changes
+        ],
     )
 
 

@@ -24,6 +24,7 @@ from people.api.serializers import (
     SisImportSerializer,
 )
 from people.models import Person, PersonPhone, PhoneType, Role
+from sms_admin import selectors as sms_admin_selectors
 
 
 class RoleViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet[Role]):
@@ -57,11 +58,18 @@ class PersonViewSet(
         return selectors.person_list().order_by("id")
 
     def perform_create(self, serializer: Any) -> None:
-        serializer.instance = services.person_create(**serializer.validated_data)
+        serializer.instance = services.person_create(
+            actor=self.request.user,
+            permitted_role_ids=sms_admin_selectors.permitted_role_ids(),
+            **serializer.validated_data,
+        )
 
     def perform_update(self, serializer: Any) -> None:
         serializer.instance = services.person_update(
-            serializer.instance, **serializer.validated_data
+            serializer.instance,
+            actor=self.request.user,
+            permitted_role_ids=sms_admin_selectors.permitted_role_ids(),
+            **serializer.validated_data,
         )
 
 
@@ -123,7 +131,11 @@ class PersonImportView(APIView):
         serializer = SisImportSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            result = sis.sis_people_import(rows=serializer.sis_rows(), actor=request.user)
+            result = sis.sis_people_import(
+                rows=serializer.sis_rows(),
+                actor=request.user,
+                permitted_role_ids=sms_admin_selectors.permitted_role_ids(),
+            )
         except sis.SisImportError as exc:
             errors = [{"row": e.row, "messages": list(e.messages)} for e in exc.row_errors]
             return Response(

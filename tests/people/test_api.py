@@ -144,9 +144,9 @@ def test_an_administrator_creates_a_student(admin_api: APIClient) -> None:
     assert Person.objects.get(pk=data["id"]).src_system_id == "SIS-77"
 
 
-def test_an_integration_creates_a_staff_member_with_a_login(integration_api: APIClient) -> None:
+def test_an_administrator_creates_a_staff_member_with_a_login(admin_api: APIClient) -> None:
     factories.RoleFactory(code="advisor")
-    response = integration_api.post(
+    response = admin_api.post(
         "/api/v1/people/", _person_body(roles=["advisor"], username="alex"), format="json"
     )
     assert response.status_code == 201
