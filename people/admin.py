@@ -95,6 +95,7 @@ class PhoneStatusChangeAdmin(admin.ModelAdmin[PhoneStatusChange]):
         "cause",
         "error_code",
         "changed_by",
+        "reason",
     ]
     list_filter = ["cause", "new_status"]
     search_fields = ["phone__number"]

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config import api as config_api
-from people import phone_numbers
+from people import phone_numbers, selectors
 from people.models import (
     Person,
     PersonPhone,
@@ -269,8 +269,10 @@ def phone_status_set(
     cause: str,
     actor: Actor = None,
     error_code: int | None = None,
+    reason: str = "",
 ) -> bool:
-    """Set a phone's SMS status and record the change (T10). Returns whether it changed.
+    """Set a phone's SMS status and record the change (T10), with the editor's `reason` if
+    any. Returns whether it changed.
 
     The update is conditional on the old status, so two racing changes record one change each
     only when each really changed the row.
@@ -292,6 +294,7 @@ def phone_status_set(
             cause=cause,
             error_code=error_code,
             changed_by=_user_or_none(actor),
+            reason=reason,
         )
     phone.sms_status = status
     return True
@@ -323,6 +326,31 @@ SYSTEM_PHONE_MESSAGE = (
 )
 
 
+def opt_out_explanation(change: PhoneStatusChange) -> str:
+    """Why this phone is SMS Disabled: its owner's own opt-out, and when."""
+    when = timezone.localtime(change.changed_at).strftime("%Y-%m-%d %H:%M %Z")
+    what = (
+        "opted out by text (STOP or a similar word)"
+        if change.cause == StatusCause.OPT_OUT
+        else "unsubscribed (Twilio refused a text to it with error 21610)"
+    )
+    return f"{change.phone.number} is SMS Disabled because its owner {what} on {when}."
+
+
+def opt_out_lift_refusal(change: PhoneStatusChange) -> str:
+    """Why only an administrator may lift this SMS Disabled, in words for the editor."""
+    return (
+        f"{opt_out_explanation(change)} Only an administrator can lift the person's own "
+        "opt-out, with a written reason."
+    )
+
+
+OPT_OUT_REASON_REQUIRED = (
+    "The person opted out themselves: write why texting them again is right (for example, "
+    '"asked in person on 2 March to receive texts again"). It is kept in the phone\'s history.'
+)
+
+
 @transaction.atomic
 def phone_update(
     *,
@@ -331,16 +359,22 @@ def phone_update(
     sms_status: str | None = None,
     verified: bool | None = None,
     expected_status: str | None = None,
+    reason: str = "",
     **fields: Any,
 ) -> PersonPhone:
-    """Edit a phone by hand: status changes are recorded with cause `manual` (T10).
+    """Edit a phone by hand: status changes are recorded with cause `manual` and the editor's
+    `reason` (T10).
 
     `expected_status` is the status the editor saw; when the phone has changed since (a STOP
     arrived while the page was open), nothing is saved, so a stale form never lifts SMS Disabled.
-    Only the edited columns are written.
+    SMS Disabled set by the person's own opt-out (STOP, or Twilio's 21610) is lifted only by an
+    administrator giving a reason. Only the edited columns are written.
 
-    :raises ValidationError: when the status changed since the editor saw it, on a bad number,
-        or for a system number (P4, S8: managed on Phone Number Usage).
+    :raises PermissionDenied: when someone other than an administrator lifts the person's own
+        opt-out.
+    :raises ValidationError: when the status changed since the editor saw it, when a lifted
+        opt-out has no reason, on a bad number, or for a system number
+        (P4, S8: managed on Phone Number Usage).
     """
     if phone.is_system:
         raise ValidationError(SYSTEM_PHONE_MESSAGE)
@@ -354,12 +388,26 @@ def phone_update(
                 )
             }
         )
+    reason = reason.strip()
+    if sms_status is not None and sms_status != phone.sms_status:
+        opt_out = selectors.phone_opt_out_change(phone)
+        if opt_out is not None:
+            if not config_api.is_administrator(actor):
+                raise PermissionDenied(opt_out_lift_refusal(opt_out))
+            if not reason:
+                raise ValidationError({"reason": OPT_OUT_REASON_REQUIRED})
     changed: list[str] = []
     if "number" in fields:
         fields["number"] = phone_numbers.phone_number_normalize(fields["number"])
     with transaction.atomic():
         if sms_status is not None:
-            phone_status_set(phone=phone, status=sms_status, cause=StatusCause.MANUAL, actor=actor)
+            phone_status_set(
+                phone=phone,
+                status=sms_status,
+                cause=StatusCause.MANUAL,
+                actor=actor,
+                reason=reason,
+            )
         if verified is True and phone.verified_at is None:
             phone.verified_at = timezone.now()
             phone.verified_by = _user_or_none(actor)

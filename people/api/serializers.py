@@ -156,8 +156,18 @@ class PhoneUpdateSerializer(PhoneSerializer):
     # Declared fields ignore Meta.read_only_fields, so these are re-declared read-only.
     number = serializers.CharField(read_only=True)
     phone_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    reason = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        help_text="Why the SMS status changes, kept in the phone's status history. Required "
+        "to lift SMS Disabled that the person's own opt-out set (STOP, Twilio error 21610), "
+        "which only an administrator may do.",
+    )
 
     class Meta(PhoneSerializer.Meta):
+        fields = [*PhoneSerializer.Meta.fields, "reason"]
         read_only_fields = [
             "number",
             "phone_type",
