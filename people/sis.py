@@ -9,7 +9,6 @@ without a `src_system_id` (added by hand or by a prospect upload) are never touc
 from __future__ import annotations
 
 import csv
-import io
 import logging
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from people import phone_numbers, services
+from people import csv_text, phone_numbers, services
 from people.models import (
     SYSTEM_PHONE_TYPE_CODE,
     SYSTEM_PHONE_TYPE_SRC,
@@ -544,15 +543,12 @@ def _phone_apply(phone: PersonPhone, checked: _CheckedPhone, now: Any) -> bool:
     return changed
 
 
-def sis_csv_rows(text: str) -> list[SisRow]:
-    """Read the CSV feed (one line per phone; CSV_COLUMNS) into one SisRow per person.
+def _csv_people(reader: csv.DictReader[str]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The feed's lines grouped by person (see sis_csv_rows).
 
-    Lines are named "line N". A person's lines must agree on name, email and roles; a line whose
-    phone columns are all empty stands for a person without phones.
-
-    :raises SisImportError: when the header lacks a required column or the file has no rows.
+    :raises SisImportError: when the header lacks a required column.
+    :raises csv.Error: when the file cannot be read as CSV.
     """
-    reader = csv.DictReader(io.StringIO(text))
     columns = [(c or "").strip().lower() for c in (reader.fieldnames or [])]
     missing = [c for c in CSV_REQUIRED_COLUMNS if c not in columns]
     if missing:
@@ -608,6 +604,30 @@ def sis_csv_rows(text: str) -> list[SisRow]:
             )
         elif mismatch:
             person["problems"].append(f"{line}: {mismatch}")
+    return people
+
+
+def sis_csv_rows(text: str) -> list[SisRow]:
+    """Read the CSV feed (one line per phone; CSV_COLUMNS) into one SisRow per person.
+
+    Lines are named "line N". A person's lines must agree on name, email and roles; a line whose
+    phone columns are all empty stands for a person without phones.
+
+    :raises SisImportError: when the header lacks a required column, the file has no rows or
+        cannot be read as CSV (a value over the csv module's field limit, say).
+    """
+    reader = csv_text.csv_dict_reader(text)
+    try:
+        people = _csv_people(reader)
+    except csv.Error as exc:
+        line = f"line {reader.reader.line_num}"
+        raise SisImportError(
+            [
+                SisRowError(
+                    row=line, messages=(csv_text.csv_error_message(exc, reader.reader.line_num),)
+                )
+            ]
+        ) from exc
     if not people:
         raise SisImportError([SisRowError(row="line 2", messages=("The file has no data rows.",))])
     return [
