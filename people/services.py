@@ -220,6 +220,13 @@ def person_update(
     return person
 
 
+def duplicate_number_message(number: str, phone_id: int) -> str:
+    return (
+        f"{number} is already one of this person's phones (phone {phone_id}); edit that one "
+        "instead of adding it again."
+    )
+
+
 def phone_create(
     *,
     person: Person,
@@ -235,12 +242,19 @@ def phone_create(
     """Add a phone; `number` is normalised to E.164.
 
     A phone created SMS Enabled or SMS Disabled records that status as a change from SMS
-    Default by `actor` (T10), so every non-default status has a recorded cause.
+    Default by `actor` (T10), so every non-default status has a recorded cause. A number the
+    person already has (not deleted) is refused; adds to one person run one after the other
+    (the person's row is locked), so two racing adds of a number make one phone.
 
-    :raises ValidationError: when the number is not a valid phone number.
+    :raises ValidationError: when the number is not a valid phone number, or is already one of
+        the person's phones.
     """
     normalized = phone_numbers.phone_number_normalize(number)
     with transaction.atomic():
+        list(Person.objects.select_for_update().filter(pk=person.pk).values_list("pk"))
+        same = PersonPhone.objects.filter(person=person, number=normalized, deleted=False).first()
+        if same is not None:
+            raise ValidationError({"number": duplicate_number_message(normalized, same.pk)})
         phone = PersonPhone.objects.create(
             person=person,
             number=normalized,

@@ -213,9 +213,16 @@ def _check(rows: Sequence[SisRow]) -> tuple[list[_CheckedPerson], list[SisRowErr
             row=row, roles=[roles[c] for c in dict.fromkeys(row.roles) if c in roles]
         )
         seen_phones: dict[str, str] = {}
+        seen_numbers: dict[str, str] = {}
         for phone_index, phone in enumerate(row.phones):
             phone_label = phone.label or f"{label}.phones[{phone_index}]"
             checked_phone, phone_problems = _check_phone(phone, types, seen_phones, phone_label)
+            if checked_phone is not None:
+                first = seen_numbers.setdefault(checked_phone.number, phone_label)
+                if first != phone_label:
+                    phone_problems.append(
+                        f"{checked_phone.number} is already listed for this person at {first}."
+                    )
             if phone_problems:
                 errors.append(SisRowError(row=phone_label, messages=tuple(phone_problems)))
             elif checked_phone is not None:
