@@ -340,6 +340,10 @@ SYSTEM_PHONE_MESSAGE = (
 )
 
 
+class PhoneDeletedError(ValidationError):
+    """The phone is soft-deleted: kept as a record, no longer edited."""
+
+
 def opt_out_explanation(change: PhoneStatusChange) -> str:
     """Why this phone is SMS Disabled: its owner's own opt-out, and when."""
     when = timezone.localtime(change.changed_at).strftime("%Y-%m-%d %H:%M %Z")
@@ -386,10 +390,16 @@ def phone_update(
 
     :raises PermissionDenied: when someone other than an administrator lifts the person's own
         opt-out.
+    :raises PhoneDeletedError: for a soft-deleted phone (it is kept for the record, not edited).
     :raises ValidationError: when the status changed since the editor saw it, when a lifted
         opt-out has no reason, on a bad number, or for a system number
         (P4, S8: managed on Phone Number Usage).
     """
+    if phone.deleted:
+        raise PhoneDeletedError(
+            f"Phone {phone.pk} ({phone.number}) was deleted and cannot be edited. Add the "
+            "number to the person again to use it."
+        )
     if phone.is_system:
         raise ValidationError(SYSTEM_PHONE_MESSAGE)
     if expected_status is not None and phone.sms_status != expected_status:

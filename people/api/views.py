@@ -6,7 +6,7 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, mixins, status, viewsets
+from rest_framework import exceptions, generics, mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -101,6 +101,11 @@ class PersonPhoneListView(generics.ListCreateAPIView[PersonPhone]):
         return Response(self.get_serializer(phone).data, status=status.HTTP_201_CREATED)
 
 
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
 class PhoneDetailView(generics.RetrieveUpdateDestroyAPIView[PersonPhone]):
     """GET, PATCH (sms_status, verified) and DELETE (soft) on `phones/{id}/`."""
 
@@ -110,9 +115,12 @@ class PhoneDetailView(generics.RetrieveUpdateDestroyAPIView[PersonPhone]):
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
     def perform_update(self, serializer: Any) -> None:
-        serializer.instance = services.phone_update(
-            phone=serializer.instance, actor=self.request.user, **serializer.validated_data
-        )
+        try:
+            serializer.instance = services.phone_update(
+                phone=serializer.instance, actor=self.request.user, **serializer.validated_data
+            )
+        except services.PhoneDeletedError as exc:
+            raise Conflict(exc.messages[0]) from None
 
     def perform_destroy(self, instance: PersonPhone) -> None:
         services.phone_delete(phone=instance)
