@@ -116,10 +116,14 @@ def sms_drain(
     broker redelivers it). Returns the outcome of each text this call claimed."""
     send_queue.drain_started()
     outcomes: dict[int, SendOutcome] = {}
-    for _ in range(DRAIN_MAX_BATCHES):
+    for batch in range(DRAIN_MAX_BATCHES):
         ids = send_queue.take(enqueue.TASK_BATCH_SIZE, holder=holder)
         if not ids:
             return outcomes
+        if batch == 0 and send_queue.waiting() >= enqueue.TASK_BATCH_SIZE:
+            # A backlog: another drain shares it (on another worker process), which may call
+            # one more in turn; each takes its own batches, so none is sent twice.
+            enqueue.drain()
         outcomes |= sms_send_batch(message_ids=ids, gateway=gateway, on_retry=on_retry)
         send_queue.done(holder=holder)
     if send_queue.waiting():

@@ -135,3 +135,29 @@ def test_a_real_worker_killed_mid_drain_sends_each_single_text_once(
     restarted = sweep_against(box, monkeypatch)
     assert Message.objects.get(pk=ids[0]).status == Status.SENT
     assert restarted.creates() == []
+
+
+def test_a_backlog_calls_a_second_drain_to_share_it(
+    with_broker: None,
+    config: Any,
+    advisor: Any,
+    sandbox: Sandbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    drains: list[None] = []
+    monkeypatch.setattr(enqueue, "drain", lambda: drains.append(None))
+    monkeypatch.setattr(enqueue, "sms_batches", lambda ids: None)
+    pool_numbers(1)
+    people = [student_with_phone(f"+12025556{i:03d}")[0] for i in range(120)]
+    recorded = services.message_send_bulk(
+        sender=advisor, recipient_ids=[p.pk for p in people], body="Hi"
+    )
+    for pk in recorded.message_ids:
+        send_queue.push(pk)
+
+    outcomes = sending.sms_drain(holder="drain-1", gateway=gateway.from_settings())
+
+    # 70 were still waiting after its first batch of 50: one more drain was called to help.
+    assert len(drains) == 1
+    assert len(outcomes) == 120
+    assert len(sandbox.creates()) == 120
