@@ -11,6 +11,7 @@ services' internals.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -18,6 +19,8 @@ from celery import current_app
 from django.db import transaction
 
 from messaging import send_queue
+
+logger = logging.getLogger(__name__)
 
 SEND_SMS = "twilio_bridge.tasks.send_sms"
 SEND_SMS_BATCH = "twilio_bridge.tasks.send_sms_batch"
@@ -68,8 +71,12 @@ def sms(message_id: int, *, after_commit: bool = True) -> None:
         return
 
     def queue() -> None:
-        if send_queue.push(message_id):
-            drain()
+        try:
+            if send_queue.push(message_id):
+                drain()
+        except Exception:
+            # Redis is unreachable: the text is recorded and waits in `queued` for the sweep.
+            logger.warning("Text %s not queued; the sweep will", message_id, exc_info=True)
 
     if after_commit:
         transaction.on_commit(queue)

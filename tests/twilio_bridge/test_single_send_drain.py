@@ -161,3 +161,24 @@ def test_a_backlog_calls_a_second_drain_to_share_it(
     assert len(drains) == 1
     assert len(outcomes) == 120
     assert len(sandbox.creates()) == 120
+
+
+def test_a_single_send_with_redis_unreachable_is_recorded_and_left_for_the_sweep(
+    with_broker: None,
+    config: Any,
+    advisor: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed_port}/0"
+    pool_numbers(1)
+    student, _ = student_with_phone()
+
+    [pk] = send_texts(advisor, [student], django_capture_on_commit_callbacks)
+
+    assert Message.objects.get(pk=pk).status == Status.QUEUED
