@@ -11,13 +11,20 @@ services' internals.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from celery import current_app
+from django.db import transaction
+
+from messaging import send_queue
+
+logger = logging.getLogger(__name__)
 
 SEND_SMS = "twilio_bridge.tasks.send_sms"
 SEND_SMS_BATCH = "twilio_bridge.tasks.send_sms_batch"
+DRAIN_SMS = "twilio_bridge.tasks.drain_sms"
 DELIVER_EMAIL = "messaging.tasks.deliver_email"
 DELIVER_EMAILS = "messaging.tasks.deliver_emails"
 NOTIFY_REPLY = "messaging.tasks.notify_reply"
@@ -55,8 +62,31 @@ def _publish(name: str, after_commit: bool, **kwargs: Any) -> None:
 
 def sms(message_id: int, *, after_commit: bool = True) -> None:
     """One text to send (a single send, a sweep's re-queue, a retry that came due).
-    `after_commit=False` publishes at once (the sweep, which records nothing around it)."""
-    _publish(SEND_SMS, after_commit, message_id=message_id)
+    `after_commit=False` publishes at once (the sweep, which records nothing around it).
+
+    With a broker, the text joins the waiting list the worker drains in batches
+    (messaging.send_queue); in-process, it is its own task."""
+    if current_app.conf.task_always_eager:
+        _publish(SEND_SMS, after_commit, message_id=message_id)
+        return
+
+    def queue() -> None:
+        try:
+            if send_queue.push(message_id):
+                drain()
+        except Exception:
+            # Redis is unreachable: the text is recorded and waits in `queued` for the sweep.
+            logger.warning("Text %s not queued; the sweep will", message_id, exc_info=True)
+
+    if after_commit:
+        transaction.on_commit(queue)
+    else:
+        queue()
+
+
+def drain() -> None:
+    """Publish a drain of the single texts waiting (messaging.send_queue)."""
+    _task(DRAIN_SMS).delay()
 
 
 def sms_batches(message_ids: Sequence[int]) -> None:

@@ -174,8 +174,12 @@ def message_inbound_receive(
     to_number: str,
     body: str,
     opt_out_type: str = "",
+    num_segments: int | None = None,
 ) -> InboundResult:
     """Record an inbound text once and apply T4-T8.
+
+    `num_segments` is Twilio's count (NumSegments); without it the segments are counted from
+    the body, as for outbound texts. The encoding is the body's.
 
     A MessageSid already recorded (Twilio's retry, or two deliveries racing) returns the stored
     message and changes nothing: the unique index on `twilio_sid` decides, and the statuses
@@ -199,6 +203,7 @@ def message_inbound_receive(
         staff=staff, number=system_number, window_days=config.reply_window_days
     )
     phone, is_reply = _conversation_phone(phones, recent)
+    info = segments.segments_count(body)
     try:
         with transaction.atomic():
             message = Message.objects.create(
@@ -214,6 +219,8 @@ def message_inbound_receive(
                 twilio_sid=message_sid,
                 keyword=keyword,
                 is_reply=is_reply,
+                segments=num_segments or info.segments,
+                encoding=info.encoding,
             )
             _statuses_apply(keyword=keyword, is_reply=is_reply, phones=phones, config=config)
             reply = _reply_for(keyword, config, opt_out_type=opt_out_type)

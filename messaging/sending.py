@@ -17,7 +17,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from messaging import delivery, enqueue, policy, routing, selectors
+from messaging import delivery, enqueue, policy, routing, selectors, send_queue
 from messaging import services as messaging_services
 from messaging.gateway import Gateway, Outcome, SendResult
 from messaging.models import Channel, Direction, FailureReason, Message, Status
@@ -100,6 +100,34 @@ def sms_send_batch(
         if outcome.retry_in is not None and on_retry is not None:
             on_retry(message.pk, outcome.retry_in)
         outcomes[message.pk] = outcome
+    return outcomes
+
+
+# A drain sends at most this many batches before handing over to a fresh task, so one task never
+# holds a worker process for long (the rest of the list is drained by the next).
+DRAIN_MAX_BATCHES = 20
+
+
+def sms_drain(
+    *, holder: str, gateway: Gateway, on_retry: Callable[[int, float], None] | None = None
+) -> dict[int, SendOutcome]:
+    """Send the single texts waiting (messaging.send_queue), a batch at a time, each with the
+    guarantees of `sms_send_batch`; `holder` names this drain (its task id, the same when the
+    broker redelivers it). Returns the outcome of each text this call claimed."""
+    send_queue.drain_started()
+    outcomes: dict[int, SendOutcome] = {}
+    for batch in range(DRAIN_MAX_BATCHES):
+        ids = send_queue.take(enqueue.TASK_BATCH_SIZE, holder=holder)
+        if not ids:
+            return outcomes
+        if batch == 0 and send_queue.waiting() >= enqueue.TASK_BATCH_SIZE:
+            # A backlog: another drain shares it (on another worker process), which may call
+            # one more in turn; each takes its own batches, so none is sent twice.
+            enqueue.drain()
+        outcomes |= sms_send_batch(message_ids=ids, gateway=gateway, on_retry=on_retry)
+        send_queue.done(holder=holder)
+    if send_queue.waiting():
+        enqueue.drain()
     return outcomes
 
 

@@ -14,14 +14,16 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from config.api import is_administrator
 from config.pages import administrator_required, paginate, staff_required
 from messaging import conversation, delivery, report, segments, selectors
 from messaging import services as messaging_services
 from messaging.forms import ComposeForm, MessageReportForm
 from messaging.models import Channel, FailureReason, Message
 from people import selectors as people_selectors
+from people import services as people_services
 from people.forms import PhoneEditForm
-from people.models import Person, PhoneStatusChange
+from people.models import Person, PersonPhone, PhoneStatusChange, SmsStatus
 from sms_admin import services as sms_admin_services
 
 
@@ -41,11 +43,16 @@ def _page(
     phones = [p for p in people_selectors.person_phones(person) if not p.deleted]
     refusal = selectors.send_refusal(viewer, recipient_id=person.pk, context=send)
     preview = selectors.send_preview(person, viewer=viewer, context=send, may_send=not refusal)
+    opt_outs = people_selectors.phones_opt_out_changes(
+        p.pk for p in phones if p.sms_status == SmsStatus.DISABLED
+    )
+    may_lift = is_administrator(request.user)
     context: dict[str, Any] = {
         "nav": "people",
         "person": person,
         "roles": list(person.roles.all()),
-        "phones": [(p, None if p.is_system else PhoneEditForm.for_phone(p)) for p in phones],
+        "phones": [_phone_row(p, opt_outs.get(p.pk), may_lift=may_lift) for p in phones],
+        "may_lift_opt_out": may_lift,
         "last_verified": people_selectors.person_last_verified_phone(person),
         "route": preview.route,
         "preview": preview,
@@ -60,6 +67,23 @@ def _page(
         "gsm7_tables": segments.gsm7_tables(),
     }
     return render(request, "messaging/person_detail.html", context, status=status)
+
+
+def _phone_row(
+    phone: PersonPhone, opt_out: PhoneStatusChange | None, *, may_lift: bool
+) -> tuple[PersonPhone, PhoneEditForm | None, str]:
+    """A phone, its edit form (none for a system number) and, when the person's own opt-out
+    disabled it, why and who may lift it."""
+    if phone.is_system:
+        return phone, None, ""
+    note = ""
+    if opt_out is not None:
+        note = (
+            f"{people_services.opt_out_explanation(opt_out)} To lift it, write the reason."
+            if may_lift
+            else people_services.opt_out_lift_refusal(opt_out)
+        )
+    return phone, PhoneEditForm.for_phone(phone, opt_out=opt_out, may_lift=may_lift), note
 
 
 @staff_required

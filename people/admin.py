@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 
-from people import phone_numbers
+from people import phone_numbers, services
 from people.models import Person, PersonPhone, PhoneStatusChange, PhoneType, Role
 
 
@@ -30,6 +32,21 @@ class PersonPhoneForm(forms.ModelForm[PersonPhone]):
 
     def clean_number(self) -> str:
         return phone_numbers.phone_number_normalize(self.cleaned_data["number"])
+
+    def clean(self) -> dict[str, Any]:
+        """A person's active phones have different numbers (as people.services.phone_create)."""
+        cleaned = super().clean() or {}
+        person = cleaned.get("person") or getattr(self.instance, "person", None)
+        number = cleaned.get("number")
+        if person is not None and number and not cleaned.get("deleted"):
+            same = (
+                PersonPhone.objects.filter(person=person, number=number, deleted=False)
+                .exclude(pk=self.instance.pk)
+                .first()
+            )
+            if same is not None:
+                self.add_error("number", services.duplicate_number_message(number, same.pk))
+        return cleaned
 
 
 @admin.register(Role)
@@ -95,6 +112,7 @@ class PhoneStatusChangeAdmin(admin.ModelAdmin[PhoneStatusChange]):
         "cause",
         "error_code",
         "changed_by",
+        "reason",
     ]
     list_filter = ["cause", "new_status"]
     search_fields = ["phone__number"]

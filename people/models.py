@@ -139,8 +139,19 @@ class StatusCause(models.TextChoices):
     IMPORT = "import", "Import"
 
 
+# Twilio's error for a text to a number that texted STOP: the person's own opt-out, like STOP.
+OPT_OUT_ERROR_CODE = 21610
+
+# A change made by the person's own opt-out (STOP, or Twilio's 21610): only an administrator
+# lifts the SMS Disabled it set, with a written reason.
+OWN_OPT_OUT = Q(cause=StatusCause.OPT_OUT) | Q(
+    cause=StatusCause.ERROR_CODE, error_code=OPT_OUT_ERROR_CODE
+)
+
+
 class PhoneStatusChange(models.Model):
-    """One change of a phone's SMS status (T10): old, new, cause, who, when."""
+    """One change of a phone's SMS status (T10): old, new, cause, who, when, and the editor's
+    reason (required when an administrator lifts the person's own opt-out)."""
 
     phone = models.ForeignKey(PersonPhone, on_delete=models.CASCADE, related_name="status_changes")
     old_status = models.CharField(max_length=16, choices=SmsStatus.choices)
@@ -155,12 +166,19 @@ class PhoneStatusChange(models.Model):
         related_name="+",
     )
     changed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-changed_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.phone.number}: {self.old_status} -> {self.new_status} ({self.cause})"
+
+    @property
+    def is_own_opt_out(self) -> bool:
+        return self.cause == StatusCause.OPT_OUT or (
+            self.cause == StatusCause.ERROR_CODE and self.error_code == OPT_OUT_ERROR_CODE
+        )
 
     @property
     def cause_text(self) -> str:

@@ -4,16 +4,15 @@ transaction with every uploaded phone marked verified by the uploader at upload 
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
-from people import phone_numbers
+from people import csv_text, phone_numbers
 from people.models import Person, PersonPhone, PhoneType, Role, RoleKind
 
 REQUIRED_COLUMNS = ("first_name", "last_name", "phone")
@@ -67,37 +66,43 @@ def _person_key(row: ProspectRow) -> tuple[str, ...]:
 
 def prospect_csv_check(text: str, *, default_phone_type: PhoneType | None) -> ProspectCheck:
     """Read and check every row; nothing is written. A constant number of queries."""
-    reader = csv.DictReader(io.StringIO(text))
-    columns = [c.strip().lower() for c in (reader.fieldnames or [])]
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if missing:
-        return ProspectCheck(
-            rows=[],
-            file_errors=[
-                f"Missing column(s): {', '.join(missing)}. Expected a header row with "
-                f"{', '.join(KNOWN_COLUMNS)}."
-            ],
-        )
-    reader.fieldnames = columns
-    rows: list[ProspectRow] = []
-    for raw in reader:
-        if len(rows) >= MAX_ROWS:
+    reader = csv_text.csv_dict_reader(text)
+    try:
+        columns = [c.strip().lower() for c in (reader.fieldnames or [])]
+        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+        if missing:
             return ProspectCheck(
-                rows=rows, file_errors=[f"Too many rows: upload at most {MAX_ROWS} at a time."]
+                rows=[],
+                file_errors=[
+                    f"Missing column(s): {', '.join(missing)}. Expected a header row with "
+                    f"{', '.join(KNOWN_COLUMNS)}."
+                ],
             )
-        values = {k: (v or "").strip() for k, v in raw.items() if isinstance(k, str)}
-        if not any(values.values()):
-            continue
-        rows.append(
-            ProspectRow(
-                line=reader.line_num,
-                src_system_id=values.get("src_system_id", ""),
-                first_name=values.get("first_name", ""),
-                last_name=values.get("last_name", ""),
-                email=values.get("email", ""),
-                phone=values.get("phone", ""),
-                phone_type_code=values.get("phone_type", ""),
+        reader.fieldnames = columns
+        rows: list[ProspectRow] = []
+        for raw in reader:
+            if len(rows) >= MAX_ROWS:
+                return ProspectCheck(
+                    rows=rows, file_errors=[f"Too many rows: upload at most {MAX_ROWS} at a time."]
+                )
+            values = {k: (v or "").strip() for k, v in raw.items() if isinstance(k, str)}
+            if not any(values.values()):
+                continue
+            rows.append(
+                ProspectRow(
+                    line=reader.line_num,
+                    src_system_id=values.get("src_system_id", ""),
+                    first_name=values.get("first_name", ""),
+                    last_name=values.get("last_name", ""),
+                    email=values.get("email", ""),
+                    phone=values.get("phone", ""),
+                    phone_type_code=values.get("phone_type", ""),
+                )
             )
+    except csv.Error as exc:
+        # Nothing from a file that cannot be read to its end is imported.
+        return ProspectCheck(
+            rows=[], file_errors=[csv_text.csv_error_message(exc, reader.reader.line_num)]
         )
     if not rows:
         return ProspectCheck(rows=[], file_errors=["The file has no data rows."])
@@ -118,6 +123,12 @@ def prospect_csv_check(text: str, *, default_phone_type: PhoneType | None) -> Pr
     return ProspectCheck(rows=rows, file_errors=[])
 
 
+def _max_length(name: str) -> int:
+    column = Person._meta.get_field(name)
+    assert isinstance(column, models.CharField)
+    return column.max_length or 0
+
+
 def _check_row(
     row: ProspectRow,
     types: dict[str, PhoneType],
@@ -126,6 +137,15 @@ def _check_row(
     first_of: dict[str, ProspectRow],
     numbers_of: dict[tuple[str, ...], set[str]],
 ) -> None:
+    for name, value in (
+        ("src_system_id", row.src_system_id),
+        ("first_name", row.first_name),
+        ("last_name", row.last_name),
+        ("email", row.email),
+    ):
+        limit = _max_length(name)
+        if len(value) > limit:
+            row.errors.append(f"{name} is longer than {limit} characters.")
     if not row.first_name:
         row.errors.append("first_name is empty.")
     if not row.last_name:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from collections.abc import Iterable
 
-from people.models import Person, PersonPhone
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+
+from people.models import OWN_OPT_OUT, Person, PersonPhone, PhoneStatusChange, SmsStatus
 
 
 def person_list() -> QuerySet[Person]:
@@ -13,6 +15,29 @@ def person_list() -> QuerySet[Person]:
 
 def person_phones(person: Person) -> QuerySet[PersonPhone]:
     return person.phones.select_related("phone_type", "verified_by").order_by("deleted", "id")
+
+
+def phones_opt_out_changes(phone_ids: Iterable[int]) -> dict[int, PhoneStatusChange]:
+    """For each of the phones that is SMS Disabled by the person's own opt-out (its latest status
+    change is a STOP or Twilio's 21610), that change, by phone id; one query."""
+    latest = PhoneStatusChange.objects.filter(phone_id=OuterRef("phone_id")).order_by(
+        "-changed_at", "-id"
+    )
+    changes = PhoneStatusChange.objects.select_related("phone").filter(
+        OWN_OPT_OUT,
+        phone_id__in=list(phone_ids),
+        phone__sms_status=SmsStatus.DISABLED,
+        new_status=SmsStatus.DISABLED,
+        pk=Subquery(latest.values("pk")[:1]),
+    )
+    return {change.phone_id: change for change in changes}
+
+
+def phone_opt_out_change(phone: PersonPhone) -> PhoneStatusChange | None:
+    """The person's own opt-out that made `phone` SMS Disabled, if that is why it is."""
+    if phone.sms_status != SmsStatus.DISABLED:
+        return None
+    return phones_opt_out_changes([phone.pk]).get(phone.pk)
 
 
 def person_last_verified_phone(person: Person) -> PersonPhone | None:

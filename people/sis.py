@@ -9,18 +9,17 @@ without a `src_system_id` (added by hand or by a prospect upload) are never touc
 from __future__ import annotations
 
 import csv
-import io
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from people import phone_numbers
+from people import csv_text, phone_numbers, services
 from people.models import (
     SYSTEM_PHONE_TYPE_CODE,
     SYSTEM_PHONE_TYPE_SRC,
@@ -214,9 +213,16 @@ def _check(rows: Sequence[SisRow]) -> tuple[list[_CheckedPerson], list[SisRowErr
             row=row, roles=[roles[c] for c in dict.fromkeys(row.roles) if c in roles]
         )
         seen_phones: dict[str, str] = {}
+        seen_numbers: dict[str, str] = {}
         for phone_index, phone in enumerate(row.phones):
             phone_label = phone.label or f"{label}.phones[{phone_index}]"
             checked_phone, phone_problems = _check_phone(phone, types, seen_phones, phone_label)
+            if checked_phone is not None:
+                first = seen_numbers.setdefault(checked_phone.number, phone_label)
+                if first != phone_label:
+                    phone_problems.append(
+                        f"{checked_phone.number} is already listed for this person at {first}."
+                    )
             if phone_problems:
                 errors.append(SisRowError(row=phone_label, messages=tuple(phone_problems)))
             elif checked_phone is not None:
@@ -278,7 +284,9 @@ def sis_rows_check(rows: Iterable[SisRow]) -> list[SisRowError]:
     return _check(list(rows))[1]
 
 
-def sis_people_import(*, rows: Iterable[SisRow], actor: Any = None) -> SisImportResult:
+def sis_people_import(
+    *, rows: Iterable[SisRow], actor: Any = None, permitted_role_ids: Collection[int] = ()
+) -> SisImportResult:
     """Upsert the feed's people by `src_system_id`, and each person's SIS phones by theirs (P7).
 
     For each person in the feed: new phones are added SMS Default; known phones get the feed's
@@ -286,9 +294,13 @@ def sis_people_import(*, rows: Iterable[SisRow], actor: Any = None) -> SisImport
     a soft-deleted phone that is back in the feed is restored; the person's other SIS phones are
     soft-deleted. No phone's SMS status is ever written, and no status change is recorded. System
     numbers and phones without a `src_system_id` are left alone. People not in the feed are left
-    alone. The feed's roles replace the person's roles; the login user link is kept.
+    alone. The feed's roles replace the person's roles; the login user link is kept. Giving
+    someone a permitted role (`permitted_role_ids`) is an administrator's act, recorded like
+    the people API's (people.services).
 
     :raises SisImportError: when any row is invalid (every bad row is named); nothing is saved.
+    :raises PermissionDenied: when `actor` is not an administrator and the feed gives someone a
+        permitted role; nothing is saved.
     :raises ValidationError: when a concurrent import created the same people first.
     """
     feed = list(rows)
@@ -297,7 +309,7 @@ def sis_people_import(*, rows: Iterable[SisRow], actor: Any = None) -> SisImport
         raise SisImportError(errors)
     try:
         with transaction.atomic():
-            result = _write(checked)
+            result = _write(checked, actor=actor, permitted_role_ids=permitted_role_ids)
     except IntegrityError as exc:
         raise ValidationError(
             "Another change to these people was saved at the same moment; nothing was "
@@ -308,7 +320,9 @@ def sis_people_import(*, rows: Iterable[SisRow], actor: Any = None) -> SisImport
     return result
 
 
-def _write(checked: list[_CheckedPerson]) -> SisImportResult:
+def _write(
+    checked: list[_CheckedPerson], *, actor: Any, permitted_role_ids: Collection[int]
+) -> SisImportResult:
     now = timezone.now()
     through = Person.roles.through
     src_ids = [p.row.src_system_id for p in checked]
@@ -345,10 +359,13 @@ def _write(checked: list[_CheckedPerson]) -> SisImportResult:
     changed_people: list[Person] = []
     roles_of_new: list[tuple[Person, list[Role]]] = []
     roles_reset: list[tuple[Person, list[Role]]] = []
+    # (row label, person, roles added, ids of roles taken away) for the permitted-role rule.
+    role_changes: list[tuple[str, Person, list[Role], set[int]]] = []
     people_updated = people_unchanged = 0
-    for item in checked:
+    for index, item in enumerate(checked):
         row = item.row
         person = existing.get(row.src_system_id)
+        label = row.label or f"people[{index}]"
         if person is None:
             person = Person(
                 src_system_id=row.src_system_id,
@@ -358,6 +375,7 @@ def _write(checked: list[_CheckedPerson]) -> SisImportResult:
             )
             new_people[row.src_system_id] = person
             roles_of_new.append((person, item.roles))
+            role_changes.append((label, person, item.roles, set()))
             continue
         fields_changed = (person.first_name, person.last_name, person.email) != (
             row.first_name,
@@ -374,11 +392,21 @@ def _write(checked: list[_CheckedPerson]) -> SisImportResult:
             changed_people.append(person)
         if roles_changed:
             roles_reset.append((person, item.roles))
+            role_changes.append(
+                (
+                    label,
+                    person,
+                    [r for r in item.roles if r.pk not in role_ids[person.pk]],
+                    role_ids[person.pk] - {r.pk for r in item.roles},
+                )
+            )
         if fields_changed or roles_changed:
             people_updated += 1
         else:
             people_unchanged += 1
 
+    # Checked before anything is written; recorded once the new people have their ids.
+    _permitted_roles_check(role_changes, actor=actor, permitted_role_ids=permitted_role_ids)
     Person.objects.bulk_create(list(new_people.values()))
     if changed_people:
         Person.objects.bulk_update(changed_people, ["first_name", "last_name", "email"])
@@ -391,6 +419,8 @@ def _write(checked: list[_CheckedPerson]) -> SisImportResult:
             for r in roles
         ]
     )
+
+    _permitted_roles_record(role_changes, actor=actor, permitted_role_ids=permitted_role_ids)
 
     to_add: list[PersonPhone] = []
     to_update: list[PersonPhone] = []
@@ -448,6 +478,56 @@ def _write(checked: list[_CheckedPerson]) -> SisImportResult:
     )
 
 
+def _permitted_roles_check(
+    role_changes: list[tuple[str, Person, list[Role], set[int]]],
+    *,
+    actor: Any,
+    permitted_role_ids: Collection[int],
+) -> None:
+    """:raises PermissionDenied: naming the rows, when a non-administrator gives someone a
+    permitted role."""
+    if services.access_grant_allowed(actor):
+        return
+    granting = [
+        (label, [r for r in added if r.pk in permitted_role_ids])
+        for label, _, added, _ in role_changes
+    ]
+    granting = [(label, roles) for label, roles in granting if roles]
+    if granting:
+        roles = list({r.pk: r for _, granted in granting for r in granted}.values())
+        rows = ", ".join(label for label, _ in granting[:10])
+        more = f" and {len(granting) - 10} more" if len(granting) > 10 else ""
+        raise PermissionDenied(
+            f"{services.permitted_role_refusal(roles)} Rows: {rows}{more}. Nothing was imported."
+        )
+
+
+def _permitted_roles_record(
+    role_changes: list[tuple[str, Person, list[Role], set[int]]],
+    *,
+    actor: Any,
+    permitted_role_ids: Collection[int],
+) -> None:
+    removed_ids = {pk for *_, removed in role_changes for pk in removed if pk in permitted_role_ids}
+    removed_roles = (
+        {r.pk: r for r in Role.objects.filter(pk__in=removed_ids)} if removed_ids else {}
+    )
+    services.person_access_record(
+        actor=actor,
+        changes=[
+            (
+                person,
+                services.access_changes_describe(
+                    added=added,
+                    removed=[removed_roles[pk] for pk in sorted(removed) if pk in removed_roles],
+                    permitted_role_ids=permitted_role_ids,
+                ),
+            )
+            for _, person, added, removed in role_changes
+        ],
+    )
+
+
 def _phone_apply(phone: PersonPhone, checked: _CheckedPhone, now: Any) -> bool:
     """Copy the feed's number and type onto `phone` (never its SMS status); True if changed."""
     changed = False
@@ -470,15 +550,12 @@ def _phone_apply(phone: PersonPhone, checked: _CheckedPhone, now: Any) -> bool:
     return changed
 
 
-def sis_csv_rows(text: str) -> list[SisRow]:
-    """Read the CSV feed (one line per phone; CSV_COLUMNS) into one SisRow per person.
+def _csv_people(reader: csv.DictReader[str]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The feed's lines grouped by person (see sis_csv_rows).
 
-    Lines are named "line N". A person's lines must agree on name, email and roles; a line whose
-    phone columns are all empty stands for a person without phones.
-
-    :raises SisImportError: when the header lacks a required column or the file has no rows.
+    :raises SisImportError: when the header lacks a required column.
+    :raises csv.Error: when the file cannot be read as CSV.
     """
-    reader = csv.DictReader(io.StringIO(text))
     columns = [(c or "").strip().lower() for c in (reader.fieldnames or [])]
     missing = [c for c in CSV_REQUIRED_COLUMNS if c not in columns]
     if missing:
@@ -534,6 +611,30 @@ def sis_csv_rows(text: str) -> list[SisRow]:
             )
         elif mismatch:
             person["problems"].append(f"{line}: {mismatch}")
+    return people
+
+
+def sis_csv_rows(text: str) -> list[SisRow]:
+    """Read the CSV feed (one line per phone; CSV_COLUMNS) into one SisRow per person.
+
+    Lines are named "line N". A person's lines must agree on name, email and roles; a line whose
+    phone columns are all empty stands for a person without phones.
+
+    :raises SisImportError: when the header lacks a required column, the file has no rows or
+        cannot be read as CSV (a value over the csv module's field limit, say).
+    """
+    reader = csv_text.csv_dict_reader(text)
+    try:
+        people = _csv_people(reader)
+    except csv.Error as exc:
+        line = f"line {reader.reader.line_num}"
+        raise SisImportError(
+            [
+                SisRowError(
+                    row=line, messages=(csv_text.csv_error_message(exc, reader.reader.line_num),)
+                )
+            ]
+        ) from exc
     if not people:
         raise SisImportError([SisRowError(row="line 2", messages=("The file has no data rows.",))])
     return [

@@ -4,7 +4,7 @@ Person Phone data view (P5) and the prospect upload (P6)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -43,9 +43,14 @@ def phone_edit(request: HttpRequest, phone_id: int) -> HttpResponse:
     back = reverse("person-detail", args=[phone.person_id]) + "#phones"
     form = PhoneEditForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose one of the SMS statuses.")
+        if "reason" in form.errors:
+            messages.error(request, f"Reason: {form.errors['reason'][0]}")
+        else:
+            messages.error(request, "Choose one of the SMS statuses.")
         return redirect(back)
-    status, shown = form.cleaned_data["sms_status"], form.cleaned_data["shown_status"]
+    shown = form.cleaned_data["shown_status"]
+    # A status shown disabled (the person's own opt-out, for non-administrators) is not posted.
+    status = form.cleaned_data["sms_status"] or shown
     try:
         services.phone_update(
             phone=phone,
@@ -54,7 +59,11 @@ def phone_edit(request: HttpRequest, phone_id: int) -> HttpResponse:
             sms_status=status if status != shown else None,
             expected_status=shown if status != shown else None,
             verified=form.cleaned_data["verified"],
+            reason=form.cleaned_data["reason"],
         )
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+        return redirect(back)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(back)

@@ -152,6 +152,12 @@ def twilio_health() -> TwilioHealth:
     )
 
 
+def permitted_role_ids() -> frozenset[int]:
+    """The ids of the roles whose holders may send texts (C4); one query."""
+    through = SmsConfiguration.permitted_roles.through
+    return frozenset(through.objects.values_list("role_id", flat=True))
+
+
 def person_may_send(person: Person | None, *, config: SmsConfiguration | None = None) -> bool:
     """Whether `person` holds at least one permitted role (C4, S1); one query with `config`."""
     if person is None:

@@ -37,18 +37,29 @@ def send_sms_batch(self: Any, *, message_ids: list[int]) -> dict[str, int]:
     """A cohort's texts, a batch per task. A text Twilio could not take now (429, 5xx, no
     connection) goes on alone as a `send_sms` task with its backoff countdown."""
 
-    def retry_alone(message_id: int, seconds: float) -> None:
-        try:
-            send_sms.apply_async(kwargs={"message_id": message_id}, countdown=seconds)
-        except Exception:
-            # The broker did not take it: the text waits in `queued` for the sweep; the rest of
-            # the batch goes on.
-            logger.warning("Retry of text %s not queued; the sweep will", message_id, exc_info=True)
-
     outcomes = sending.sms_send_batch(
-        message_ids=message_ids, gateway=gateway.from_settings(), on_retry=retry_alone
+        message_ids=message_ids, gateway=gateway.from_settings(), on_retry=_retry_alone
     )
     return dict(Counter(outcome.kind for outcome in outcomes.values()))
+
+
+@shared_task(bind=True, acks_late=True, name=enqueue.DRAIN_SMS)
+def drain_sms(self: Any) -> dict[str, int]:
+    """The single texts waiting, in batches (messaging.send_queue)."""
+    outcomes = sending.sms_drain(
+        holder=str(self.request.id), gateway=gateway.from_settings(), on_retry=_retry_alone
+    )
+    return dict(Counter(outcome.kind for outcome in outcomes.values()))
+
+
+def _retry_alone(message_id: int, seconds: float) -> None:
+    """A text Twilio could not take now goes on alone with its backoff countdown."""
+    try:
+        send_sms.apply_async(kwargs={"message_id": message_id}, countdown=seconds)
+    except Exception:
+        # The broker did not take it: the text waits in `queued` for the sweep; the rest of the
+        # batch goes on.
+        logger.warning("Retry of text %s not queued; the sweep will", message_id, exc_info=True)
 
 
 @shared_task

@@ -57,6 +57,19 @@ def _error_code(request: HttpRequest) -> int | None:
     return code or None
 
 
+MAX_SEGMENTS = 32767  # the column's range (PositiveSmallIntegerField)
+
+
+def _num_segments(request: HttpRequest) -> int | None:
+    """Twilio's NumSegments of an inbound text, or None when absent or not a whole number in
+    1..MAX_SEGMENTS: the text is still recorded (never dropped), its segments counted from the
+    body instead."""
+    raw = request.POST.get("NumSegments", "").strip()
+    if raw.isascii() and raw.isdigit() and len(raw) <= 5 and 0 < int(raw) <= MAX_SEGMENTS:
+        return int(raw)
+    return None
+
+
 def _token(request: HttpRequest) -> uuid.UUID | None:
     raw = request.GET.get("token", "").strip()
     if not raw:
@@ -125,6 +138,7 @@ def sms_inbound(request: HttpRequest) -> HttpResponse:
         to_number=to_number,
         body=body,
         opt_out_type=request.POST.get("OptOutType", "").strip(),
+        num_segments=_num_segments(request),
     )
     sms_admin_services.webhook_receipt_record(kind=WebhookKind.INBOUND)
     return _twiml(result.reply)

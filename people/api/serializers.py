@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.validators import UnicodeUsernameValidator
@@ -156,8 +157,18 @@ class PhoneUpdateSerializer(PhoneSerializer):
     # Declared fields ignore Meta.read_only_fields, so these are re-declared read-only.
     number = serializers.CharField(read_only=True)
     phone_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    reason = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        help_text="Why the SMS status changes, kept in the phone's status history. Required "
+        "to lift SMS Disabled that the person's own opt-out set (STOP, Twilio error 21610), "
+        "which only an administrator may do.",
+    )
 
     class Meta(PhoneSerializer.Meta):
+        fields = [*PhoneSerializer.Meta.fields, "reason"]
         read_only_fields = [
             "number",
             "phone_type",
@@ -166,6 +177,30 @@ class PhoneUpdateSerializer(PhoneSerializer):
             "src_system_id",
             "phone_type_src_system_id",
         ]
+
+    def to_internal_value(self, data: Any) -> Any:
+        """A read-only field in the body is refused, naming it: answering 200 while ignoring it
+        would let a client believe it changed the number."""
+        if isinstance(data, Mapping):
+            read_only = [n for n in data if n in self.fields and self.fields[n].read_only]
+            if read_only:
+                raise serializers.ValidationError(
+                    {name: [READ_ONLY_PHONE_FIELDS.get(name, READ_ONLY)] for name in read_only}
+                )
+        return super().to_internal_value(data)
+
+
+READ_ONLY = "This field is read-only. PATCH changes sms_status and verified (and takes a reason)."
+READ_ONLY_PHONE_FIELDS = {
+    "number": "number is read-only: to change a number, DELETE this phone and add the new "
+    "number to the person (POST people/{id}/phones/).",
+    "phone_type": "phone_type is read-only: DELETE this phone and add it again with the type.",
+    "deleted": "deleted is read-only: DELETE the phone to delete it.",
+    "verified_at": "verified_at is read-only: set verified (true or false); the time is now.",
+    "verified_by": "verified_by is read-only: set verified; it records who you are.",
+    "src_system_id": "src_system_id is read-only: the SIS import sets it.",
+    "phone_type_src_system_id": "phone_type_src_system_id is read-only: the SIS import sets it.",
+}
 
 
 SIS_IMPORT_MAX_PEOPLE = 5000

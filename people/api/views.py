@@ -6,7 +6,7 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, mixins, status, viewsets
+from rest_framework import exceptions, generics, mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,6 +24,7 @@ from people.api.serializers import (
     SisImportSerializer,
 )
 from people.models import Person, PersonPhone, PhoneType, Role
+from sms_admin import selectors as sms_admin_selectors
 
 
 class RoleViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet[Role]):
@@ -57,11 +58,18 @@ class PersonViewSet(
         return selectors.person_list().order_by("id")
 
     def perform_create(self, serializer: Any) -> None:
-        serializer.instance = services.person_create(**serializer.validated_data)
+        serializer.instance = services.person_create(
+            actor=self.request.user,
+            permitted_role_ids=sms_admin_selectors.permitted_role_ids(),
+            **serializer.validated_data,
+        )
 
     def perform_update(self, serializer: Any) -> None:
         serializer.instance = services.person_update(
-            serializer.instance, **serializer.validated_data
+            serializer.instance,
+            actor=self.request.user,
+            permitted_role_ids=sms_admin_selectors.permitted_role_ids(),
+            **serializer.validated_data,
         )
 
 
@@ -93,6 +101,11 @@ class PersonPhoneListView(generics.ListCreateAPIView[PersonPhone]):
         return Response(self.get_serializer(phone).data, status=status.HTTP_201_CREATED)
 
 
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
 class PhoneDetailView(generics.RetrieveUpdateDestroyAPIView[PersonPhone]):
     """GET, PATCH (sms_status, verified) and DELETE (soft) on `phones/{id}/`."""
 
@@ -102,9 +115,12 @@ class PhoneDetailView(generics.RetrieveUpdateDestroyAPIView[PersonPhone]):
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
     def perform_update(self, serializer: Any) -> None:
-        serializer.instance = services.phone_update(
-            phone=serializer.instance, actor=self.request.user, **serializer.validated_data
-        )
+        try:
+            serializer.instance = services.phone_update(
+                phone=serializer.instance, actor=self.request.user, **serializer.validated_data
+            )
+        except services.PhoneDeletedError as exc:
+            raise Conflict(exc.messages[0]) from None
 
     def perform_destroy(self, instance: PersonPhone) -> None:
         services.phone_delete(phone=instance)
@@ -123,7 +139,11 @@ class PersonImportView(APIView):
         serializer = SisImportSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            result = sis.sis_people_import(rows=serializer.sis_rows(), actor=request.user)
+            result = sis.sis_people_import(
+                rows=serializer.sis_rows(),
+                actor=request.user,
+                permitted_role_ids=sms_admin_selectors.permitted_role_ids(),
+            )
         except sis.SisImportError as exc:
             errors = [{"row": e.row, "messages": list(e.messages)} for e in exc.row_errors]
             return Response(

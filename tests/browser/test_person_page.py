@@ -156,3 +156,30 @@ def test_a_staff_members_own_profile_shows_the_system_type(
     expect(row).to_contain_text("System")
     expect(session.page.get_by_text("Text Msg Only")).to_have_count(0)
     session.screenshot("person-page-staff")
+
+
+def test_a_students_own_stop_is_lifted_only_by_an_administrator_with_a_reason(
+    session: Session, advisor: Person, student: Person, admin_user: Any
+) -> None:
+    phone = student.phones.get(number="+12025550111")
+    people_services.phone_status_set(phone=phone, status="disabled", cause="opt_out")
+    row = session.page.locator(f"#phone-{phone.pk}")
+
+    session.login("advisor")
+    session.open(f"/people/{student.pk}/")
+    expect(session.page.get_by_label(f"SMS status of {phone.number}")).to_be_disabled()
+    expect(row).to_contain_text("Only an administrator can lift the person's own opt-out")
+    session.screenshot("person-page-opt-out-locked")
+
+    session.page.context.clear_cookies()
+    session.login("admin")
+    session.open(f"/people/{student.pk}/")
+    session.page.get_by_label(f"SMS status of {phone.number}").select_option("enabled")
+    row.get_by_label("Reason").fill("Asked at the front desk to get texts again.")
+    row.get_by_role("button", name="Save").click()
+    expect(row).to_contain_text("SMS Enabled")
+    expect(session.page.locator("#status-history")).to_contain_text(
+        "Reason: Asked at the front desk to get texts again."
+    )
+    phone.refresh_from_db()
+    assert phone.sms_status == "enabled"

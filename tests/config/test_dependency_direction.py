@@ -16,6 +16,9 @@ ORDER = ["people", "sms_admin", "messaging", "twilio_bridge"]
 ALLOWED_BACK_EDGES = {
     # Known, left as found: the prospect upload page reads the default SMS phone type (C3).
     ("people/views.py", "sms_admin.services"),
+    # Giving a permitted role (C4) is an administrator's act: the people API asks which roles
+    # the SMS configuration permits and hands their ids to people's services.
+    ("people/api/views.py", "sms_admin.selectors"),
 }
 # The demo seed fills every app (configuration, sender pool) and is an entry point, not a layer.
 ALLOWED_FILES = {"people/management/commands/seed_demo.py"}

@@ -207,7 +207,7 @@ def test_system_numbers_show_as_system_on_the_staff_members_own_profile(
     held = assignments.assignment(advisor)
     page = login(advisor.user).get(reverse("person-detail", args=[advisor.pk])).content.decode()
     row = page.split(f'id="phone-{held.phone_id}"')[1].split("</tr>")[0]
-    assert "<td>System</td>" in row
+    assert '<td data-label="Type">System</td>' in row
     assert "Text Msg Only" not in page
 
 

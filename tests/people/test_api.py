@@ -144,9 +144,9 @@ def test_an_administrator_creates_a_student(admin_api: APIClient) -> None:
     assert Person.objects.get(pk=data["id"]).src_system_id == "SIS-77"
 
 
-def test_an_integration_creates_a_staff_member_with_a_login(integration_api: APIClient) -> None:
+def test_an_administrator_creates_a_staff_member_with_a_login(admin_api: APIClient) -> None:
     factories.RoleFactory(code="advisor")
-    response = integration_api.post(
+    response = admin_api.post(
         "/api/v1/people/", _person_body(roles=["advisor"], username="alex"), format="json"
     )
     assert response.status_code == 201
@@ -403,17 +403,55 @@ def test_staff_mark_a_phone_verified_and_unverified(
     assert (phone.verified_at, phone.verified_by) == (None, None)
 
 
-def test_a_patch_does_not_change_the_number_or_type(
+def test_a_patch_of_the_number_or_type_is_refused_naming_them(
     advisor_api: APIClient, phone: PersonPhone
 ) -> None:
     factories.PhoneTypeFactory(code="home")
-    advisor_api.patch(
+    response = advisor_api.patch(
         f"/api/v1/phones/{phone.pk}/",
-        {"number": "+442079460958", "phone_type": "home"},
+        {"number": "+442079460958", "phone_type": "home", "sms_status": "enabled"},
         format="json",
     )
+    assert response.status_code == 400
+    assert response.json() == {
+        "number": [
+            "number is read-only: to change a number, DELETE this phone and add the new number "
+            "to the person (POST people/{id}/phones/)."
+        ],
+        "phone_type": [
+            "phone_type is read-only: DELETE this phone and add it again with the type."
+        ],
+    }
     phone.refresh_from_db()
-    assert (phone.number, phone.phone_type.code) == ("+12025550143", "cell")
+    assert (phone.number, phone.phone_type.code, phone.sms_status) == (
+        "+12025550143",
+        "cell",
+        "default",
+    )
+
+
+@pytest.mark.parametrize("field", ["id", "deleted", "verified_at", "verified_by", "src_system_id"])
+def test_every_read_only_phone_field_is_refused_by_name(
+    advisor_api: APIClient, phone: PersonPhone, field: str
+) -> None:
+    response = advisor_api.patch(f"/api/v1/phones/{phone.pk}/", {field: "x"}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+
+
+def test_a_deleted_phone_cannot_be_patched(advisor_api: APIClient, phone: PersonPhone) -> None:
+    advisor_api.delete(f"/api/v1/phones/{phone.pk}/")
+    response = advisor_api.patch(
+        f"/api/v1/phones/{phone.pk}/", {"sms_status": "enabled", "verified": True}, format="json"
+    )
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": f"Phone {phone.pk} (+12025550143) was deleted and cannot be edited. Add the "
+        "number to the person again to use it."
+    }
+    phone.refresh_from_db()
+    assert (phone.sms_status, phone.verified_at) == ("default", None)
+    assert not PhoneStatusChange.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -79,3 +79,20 @@ def test_racing_links_of_one_new_username_link_it_to_one_person() -> None:
     assert statuses == [201] + [400] * (THREADS - 1)
     assert Person.objects.filter(user__username="alex").count() == 1
     assert Person.objects.count() == 1
+
+
+def test_racing_adds_of_one_number_to_one_person_make_one_phone() -> None:
+    admin = factories.UserFactory(username="admin", is_staff=True)
+    factories.PhoneTypeFactory(code="cell")
+    person = factories.student()
+    responses = race(
+        admin,
+        lambda api, i: api.post(
+            f"/api/v1/people/{person.pk}/phones/",
+            {"number": "+12025550143", "phone_type": "cell"},
+            format="json",
+        ),
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] + [400] * (THREADS - 1)
+    assert person.phones.count() == 1

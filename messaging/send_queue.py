@@ -1,0 +1,98 @@
+"""Single texts waiting for the worker, so that it takes them in batches when they come faster
+than it sends them.
+
+A cohort's texts reach the worker 50 to a task. A text sent on its own used to be one task:
+one publish per request, and per text a task's overhead and its own reads of the configuration
+and the recipient. Now a single send pushes its id onto a Redis list and publishes a drain task
+only when none is pending (a flag set with NX); the drain takes the list 50 ids at a time and
+sends each batch like a cohort's (`messaging.sending.sms_send_batch`: the per-text claim keeps a
+killed worker from sending anything twice). With one text now and then, a drain sends that text
+at once; under a burst, one drain sends the burst in batches.
+
+Ordering that loses nothing: the drain clears the flag BEFORE it reads the list, and a send
+pushes its id BEFORE it sets the flag; so an id pushed after the drain's last read finds the flag
+clear and publishes a new drain. A drain moves the ids it takes to a list of its own (keyed by
+its task id) and empties that list only when the batch is done: a drain killed mid-batch is
+redelivered with the same task id and sends the rest of its batch first, once each.
+
+Only with a Redis broker; with tasks in-process (the embedded default, tests) a single send is
+its own task (messaging.enqueue).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import redis
+from django.conf import settings
+
+PENDING = "sms:single-sends"
+DRAIN_FLAG = "sms:single-sends:drain-pending"
+# A drain that never ran (its task lost) stops blocking new drains after this long; the sweep
+# re-queues its texts anyway.
+DRAIN_FLAG_SECONDS = 60
+
+_local = threading.local()
+
+
+def _redis() -> Any:
+    url = settings.CELERY_BROKER_URL
+    cached = getattr(_local, "client", None)
+    if cached is None or cached[0] != url:
+        cached = (url, redis.Redis.from_url(url))
+        _local.client = cached
+    return cached[1]
+
+
+def push(message_id: int) -> bool:
+    """Add a text to the waiting list; True when the caller must publish a drain (none was
+    pending). One round trip to Redis."""
+    pipe = _redis().pipeline(transaction=False)
+    pipe.rpush(PENDING, message_id)
+    pipe.set(DRAIN_FLAG, 1, nx=True, ex=DRAIN_FLAG_SECONDS)
+    _, fresh = pipe.execute()
+    return bool(fresh)
+
+
+def drain_started() -> None:
+    """A drain is running: a send from now on publishes another (see the module's note)."""
+    _redis().delete(DRAIN_FLAG)
+
+
+# Move up to ARGV[1] ids from the head of the waiting list to the drain's own list, atomically.
+_TAKE = """
+local ids = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+if #ids > 0 then
+  redis.call('LTRIM', KEYS[1], #ids, -1)
+  redis.call('RPUSH', KEYS[2], unpack(ids))
+  redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2]))
+end
+return ids
+"""
+# A drain's own list outlives any redelivery; then the sweep has long re-queued its texts.
+TAKEN_KEEP_SECONDS = 86400
+
+
+def _taken_key(holder: str) -> str:
+    return f"{PENDING}:taken:{holder}"
+
+
+def take(count: int, *, holder: str) -> list[int]:
+    """Up to `count` ids for the drain `holder`: first those it took before and did not finish
+    (it was killed and redelivered), else the oldest waiting ones. Call `done` after the batch."""
+    client = _redis()
+    unfinished = client.lrange(_taken_key(holder), 0, -1)
+    if unfinished:
+        return [int(pk) for pk in unfinished]
+    taken = client.eval(_TAKE, 2, PENDING, _taken_key(holder), count, TAKEN_KEEP_SECONDS)
+    return [int(pk) for pk in taken or []]
+
+
+def done(*, holder: str) -> None:
+    """The drain `holder` finished the batch it took."""
+    _redis().delete(_taken_key(holder))
+
+
+def waiting() -> int:
+    return int(_redis().llen(PENDING))
