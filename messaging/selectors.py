@@ -40,6 +40,8 @@ _ROW_COLUMNS = (
     "phones__verified_at",
     "phones__created_at",
     "phones__phone_type_src_system_id",
+    "first_name",
+    "last_name",
 )
 
 
@@ -213,6 +215,8 @@ def _person_facts(rows: Iterable[tuple[Any, ...]]) -> routing.PersonFacts:
         kind=_kind(has_student and not has_staff),
         email=email,
         phones=tuple(phones),
+        first_name=row[12],
+        last_name=row[13],
     )
 
 
