@@ -207,3 +207,19 @@ class SendRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender_id}:{self.key} ({self.status_code or 'in progress'})"
+
+
+class MessageTemplate(models.Model):
+    """A named body administrators keep for staff to start a text or a cohort's text from; its
+    merge fields are replaced per recipient when the text is sent."""
+
+    name = models.CharField(max_length=100, unique=True)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,10 +1,15 @@
-"""REST routes of messaging: routing explanation, messages (send and the Message Report)."""
+"""REST routes of messaging: routing explanation, messages (send and the Message Report),
+message templates."""
 
 from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
+from rest_framework.routers import SimpleRouter
 
-from messaging.api import views, views_send
+from messaging.api import views, views_send, views_templates
+
+router = SimpleRouter()
+router.register("templates", views_templates.MessageTemplateViewSet, basename="template")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path(
@@ -15,4 +20,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("messages/", views_send.MessageListCreateView.as_view(), name="messages"),
     path("messages/bulk/", views_send.MessageBulkCreateView.as_view(), name="messages-bulk"),
     path("messages/<int:pk>/", views_send.MessageDetailView.as_view(), name="message-detail"),
+    *router.urls,
 ]
