@@ -9,12 +9,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core import mail
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from messaging import selectors
+from messaging import notifications, selectors
 from messaging.models import Attribution, Message, Status
 from people.models import SmsStatus, StatusCause
 from sms_admin import pool
@@ -201,3 +202,55 @@ def test_the_attribution_facts_cost_two_queries_however_many_texts_the_number_se
     assert len(queries) == 2
     assert facts.last_text is not None and facts.last_text.sender.id == world.advisor.pk
     assert facts.holder is not None and facts.holder.name == "Alex Advisor"
+
+
+# --- Who is told (C5) -------------------------------------------------------------------------
+
+
+def test_a_reply_after_the_number_changed_hands_emails_only_who_texted(
+    world: World, text_in: Any
+) -> None:
+    world.outbound_text()
+    newcomer = factories.staff(first_name="Cy", last_name="Three", email="cy@example.edu")
+    release_and_give_to(world, newcomer)
+
+    text_in("Tuesday works")
+
+    assert [email.to for email in mail.outbox] == [["alex.advisor@example.edu"]]
+    assert mail.outbox[0].body.startswith("Hello Alex Advisor,")
+
+
+def test_a_text_in_the_shared_inbox_emails_each_administrator_and_says_where_it_landed(
+    world: World, text_in: Any
+) -> None:
+    factories.UserFactory(username="ops", is_staff=True, email="ops@example.edu")
+    factories.UserFactory(username="root", is_superuser=True, email="root@example.edu")
+    factories.UserFactory(username="gone", is_staff=True, is_active=False, email="g@example.edu")
+    factories.UserFactory(username="noaddress", is_staff=True, email="")
+    factories.UserFactory(username="plain", email="plain@example.edu")
+    free = factories.SenderNumberFactory(number="+13035550100")
+
+    text_in("Who is this?", to_number=free.number)
+
+    assert sorted(email.to[0] for email in mail.outbox) == ["ops@example.edu", "root@example.edu"]
+    assert all(len(email.to) == 1 for email in mail.outbox)
+    email = mail.outbox[0]
+    assert email.subject == "Sam Student texted the shared inbox"
+    assert "landed in the shared inbox" in email.body
+    assert '"Who is this?"' in email.body
+    assert f"/people/{world.student.pk}/#conversation" in email.body
+    # Nobody holds the number: no staff member is told.
+    assert "alex.advisor@example.edu" not in [email.to[0] for email in mail.outbox]
+
+
+def test_a_text_recorded_before_attribution_and_not_yet_attributed_emails_nobody(
+    world: World,
+) -> None:
+    message = Message.objects.create(
+        direction="inbound", channel="sms", status=Status.RECEIVED, body="Hi",
+        sender=world.student, recipient=world.advisor, from_number=world.cell.number,
+        destination=world.sender_number.number,
+    )  # fmt: skip
+
+    assert notifications.reply_notification_send(message_id=message.pk) is False
+    assert mail.outbox == []
