@@ -1,5 +1,6 @@
 """Reads that feed the pure rules: routing facts for one person or a whole cohort, and their
-routes; the facts that attribute an inbound text (V2).
+routes; the facts that attribute an inbound text (V2) and what releasing a number leaves
+behind (Q2).
 
 Query budget (R7): `route_for_person` costs 2 queries (configuration; the person with phones);
 `routes_for_people` costs 2 in all, whatever the cohort: the configuration, then one streamed
@@ -12,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from messaging import attribution, compiled, routing
@@ -373,3 +374,61 @@ def inbound_attribution_facts(
 
 def _staff_facts(person_id: int, first_name: str, last_name: str) -> attribution.StaffFacts:
     return attribution.StaffFacts(id=person_id, name=f"{first_name} {last_name}".strip())
+
+
+@dataclass(frozen=True, slots=True)
+class NumberTexter:
+    """A staff member who texted people from a number within the reply window."""
+
+    name: str
+    people: int
+
+
+@dataclass(frozen=True, slots=True)
+class NumberReleaseFacts:
+    """What releasing a sender number leaves behind (Q2): the people texted from it within the
+    reply window, whose replies keep reaching whoever texted them (V2), and until when."""
+
+    number: str
+    reply_window_days: int
+    people: int
+    texters: tuple[NumberTexter, ...]
+    # The last day a reply to one of those texts is still a reply (the last text + the window).
+    replies_until: datetime | None
+
+
+def number_release_facts(
+    *, number: str, reply_window_days: int, at: datetime | None = None
+) -> NumberReleaseFacts:
+    """The texts staff members sent from `number` within the reply window before `at` (default
+    now), that did not fail: how many people, by whom. 2 queries (on the index led by
+    from_number)."""
+    at = at or timezone.now()
+    texts = Message.objects.filter(
+        direction=Direction.OUTBOUND,
+        channel=Channel.SMS,
+        from_number=number,
+        sender__isnull=False,
+        created_at__gte=at - timedelta(days=reply_window_days),
+        created_at__lte=at,
+    ).exclude(status__in=UNANSWERABLE_STATUSES)
+    by_sender = list(
+        texts.values("sender_id", "sender__first_name", "sender__last_name")
+        .annotate(people=Count("recipient", distinct=True), last=Max("created_at"))
+        .order_by("-people", "sender__last_name", "sender__first_name", "sender_id")
+    )
+    people = texts.aggregate(people=Count("recipient", distinct=True))["people"] if by_sender else 0
+    last = max((row["last"] for row in by_sender), default=None)
+    return NumberReleaseFacts(
+        number=number,
+        reply_window_days=reply_window_days,
+        people=people,
+        texters=tuple(
+            NumberTexter(
+                name=f"{row['sender__first_name']} {row['sender__last_name']}".strip(),
+                people=row["people"],
+            )
+            for row in by_sender
+        ),
+        replies_until=None if last is None else last + timedelta(days=reply_window_days),
+    )

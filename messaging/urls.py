@@ -1,4 +1,5 @@
-"""Pages of messaging: the person page and its compose form; the Message Report."""
+"""Pages of messaging: the person page and its compose form; the Message Report; the question
+before a number assignment is deleted."""
 
 from __future__ import annotations
 
@@ -11,4 +12,11 @@ urlpatterns = [
     path("people/<int:person_id>/send/", views.person_send, name="person-send"),
     path("messages/report/", views.message_report, name="message-report"),
     path("messages/report/csv/", views.message_report_csv, name="message-report-csv"),
+    # A page of the SMS Configuration's Twilio tab that needs the messages (Q2); the deletion
+    # itself is sms_admin's `sms-assignment-delete`.
+    path(
+        "sms-configuration/twilio/assignments/<int:pk>/delete/confirm/",
+        views.assignment_delete_confirm,
+        name="sms-assignment-delete-confirm",
+    ),
 ]

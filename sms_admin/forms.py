@@ -121,6 +121,7 @@ class NumberReuseForm(forms.Form):
 
     number_quarantine_days = forms.IntegerField(
         label="Days a released number rests",
+        widget=forms.NumberInput(attrs={"aria-describedby": "id_number_quarantine_days_help"}),
         min_value=0,
         max_value=MAX_QUARANTINE_DAYS,
         error_messages={
