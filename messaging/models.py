@@ -158,6 +158,9 @@ class Message(models.Model):
             # The inbox: a staff member's conversations and their unread inbound texts.
             models.Index(fields=["attributed_to", "read_at"]),
             models.Index(fields=["recipient", "created_at"]),
+            # Reply attribution: the last text from a sender number to a phone (V2); and the
+            # texts sent from a number lately (the confirmation before releasing it, Q2).
+            models.Index(fields=["from_number", "destination", "created_at"]),
         ]
         constraints = [
             models.CheckConstraint(

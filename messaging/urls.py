@@ -1,4 +1,5 @@
-"""Pages of messaging: the person page and its compose form; the Message Report."""
+"""Pages of messaging: the person page and its compose form; the Message Report; the question
+before a number assignment is deleted."""
 
 from __future__ import annotations
 
@@ -21,5 +22,12 @@ urlpatterns = [
         "messages/templates/<int:template_id>/delete/",
         views_templates.template_delete,
         name="message-template-delete",
+    ),
+    # A page of the SMS Configuration's Twilio tab that needs the messages (Q2); the deletion
+    # itself is sms_admin's `sms-assignment-delete`.
+    path(
+        "sms-configuration/twilio/assignments/<int:pk>/delete/confirm/",
+        views.assignment_delete_confirm,
+        name="sms-assignment-delete-confirm",
     ),
 ]

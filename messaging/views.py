@@ -1,5 +1,6 @@
 """The person page (staff): phones, route, compose box, conversation, status history (P3, P4,
-R6, S1, S5, T10), and the compose form's target; the Message Report and its CSV export (S7)."""
+R6, S1, S5, T10), and the compose form's target; the Message Report and its CSV export (S7);
+the confirmation before a number assignment is deleted (Q2)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from people import services as people_services
 from people.forms import PhoneEditForm
 from people.models import Person, PersonPhone, PhoneStatusChange, SmsStatus
 from sms_admin import services as sms_admin_services
+from sms_admin.models import SenderAssignment
 
 
 def _viewer(request: HttpRequest) -> Person | None:
@@ -160,3 +162,27 @@ def message_report_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResp
     response["Content-Disposition"] = f'attachment; filename="message-report-{stamp}.csv"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@administrator_required
+def assignment_delete_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """The question before an assignment is deleted on the Phone Number Usage grid (Q2): how
+    many people were texted from the number within the reply window, and that their replies
+    keep reaching whoever texted them (V2). The answer posts to sms_admin's delete view."""
+    assignment = get_object_or_404(
+        SenderAssignment.objects.select_related("person", "sender_number"), pk=pk
+    )
+    config = sms_admin_services.configuration_get()
+    back = request.GET.get("next", "")
+    if not back.startswith(reverse("sms-config-twilio")):
+        back = reverse("sms-config-twilio") + "#usage"
+    context = {
+        "nav": "config",
+        "assignment": assignment,
+        "facts": selectors.number_release_facts(
+            number=assignment.sender_number.number, reply_window_days=config.reply_window_days
+        ),
+        "quarantine_days": config.number_quarantine_days,
+        "back": back,
+    }
+    return render(request, "messaging/assignment_delete_confirm.html", context)

@@ -105,10 +105,17 @@ def release_assignments(
 
 @admin.register(SenderAssignment)
 class SenderAssignmentAdmin(admin.ModelAdmin[SenderAssignment]):
-    list_display = ["sender_number", "person", "assigned_at", "released_at"]
+    list_display = [
+        "sender_number",
+        "person",
+        "assigned_at",
+        "released_at",
+        "assigned_while_resting",
+    ]
     list_filter = [
         HeldByStudentFilter,
         ("released_at", admin.EmptyFieldListFilter),
+        "assigned_while_resting",
         "person__roles",
     ]
     actions = [release_assignments]

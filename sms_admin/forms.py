@@ -8,6 +8,7 @@ from django import forms
 
 from people.models import SYSTEM_PHONE_TYPE_CODE, PhoneType, Role, RoleKind
 from sms_admin.models import (
+    MAX_QUARANTINE_DAYS,
     POSITIVE_INT_MAX,
     TWILIO_MAX_BODY,
     DefaultStatus,
@@ -110,6 +111,36 @@ class LimitsForm(forms.Form):
             "sms_message_limit": config.sms_message_limit,
             "sms_phone_number_limit": config.sms_phone_number_limit,
         }
+
+
+QUARANTINE_DAYS_ERROR = f"Enter a number of days from 0 to {MAX_QUARANTINE_DAYS}."
+
+
+class NumberReuseForm(forms.Form):
+    """How long a released sender number rests before it is given to someone else."""
+
+    number_quarantine_days = forms.IntegerField(
+        label="Days a released number rests",
+        widget=forms.NumberInput(attrs={"aria-describedby": "id_number_quarantine_days_help"}),
+        min_value=0,
+        max_value=MAX_QUARANTINE_DAYS,
+        error_messages={
+            "min_value": QUARANTINE_DAYS_ERROR,
+            "max_value": QUARANTINE_DAYS_ERROR,
+            "invalid": QUARANTINE_DAYS_ERROR,
+            "required": QUARANTINE_DAYS_ERROR,
+        },
+        help_text=(
+            "When a number is taken from a staff member, students may still answer their "
+            "texts; those answers keep reaching that staff member. The number waits this many "
+            "days before it is given to someone new, unless no other number is free. "
+            "0 gives it out again at once."
+        ),
+    )
+
+    @classmethod
+    def initial_from(cls, config: SmsConfiguration) -> dict[str, Any]:
+        return {"number_quarantine_days": config.number_quarantine_days}
 
 
 class SenderNumberForm(forms.Form):

@@ -10,6 +10,8 @@ from django.db.models import Q
 from people.models import Person, PersonPhone, PhoneType, Role
 
 TWILIO_MAX_BODY = 1600
+# The longest rest a released sender number can be given (a year).
+MAX_QUARANTINE_DAYS = 365
 # The largest value of a PostgreSQL integer column: limits above it cannot be stored.
 POSITIVE_INT_MAX = 2_147_483_647
 
@@ -144,6 +146,9 @@ class SenderAssignment(models.Model):
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The number was still resting (released less than `number_quarantine_days` ago) when it was
+    # given out, because no other number was free: the pool's one exception, recorded (Q1).
+    assigned_while_resting = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-assigned_at", "-id"]

@@ -11,19 +11,24 @@ Patterns (measured on PostgreSQL with racing threads, where the naive ones overs
   number limit (C7) is a count over all assignments, which row locks on free numbers cannot
   guard, so assignments are serialised on the configuration row (they happen once per staff
   member, so the lock costs nothing measurable).
+- Resting numbers (Q1): the free numbers are taken in one order, never used first, then by the
+  time of their last release, oldest first; so a number released less than
+  `number_quarantine_days` ago comes last and is taken only when nothing else is free. That
+  assignment is marked `assigned_while_resting` and logged as a warning.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from people import phone_numbers
@@ -41,6 +46,8 @@ from people.services import Actor
 from sms_admin import selectors
 from sms_admin import services as sms_admin_services
 from sms_admin.models import MonthlyUsage, SenderAssignment, SenderNumber, SmsConfiguration
+
+logger = logging.getLogger(__name__)
 
 # --- the monthly counter (C6, S3, S4) -------------------------------------------------------
 
@@ -156,7 +163,9 @@ def sender_number_ensure(*, person: Person) -> SenderAssignment | None:
 
     Returns None when the phone number limit (C7) is reached, no pool number is free, or the
     person is a student (students are never assigned a number). The assignment gives the staff
-    member a system PersonPhone (P4).
+    member a system PersonPhone (P4). A number never used is given first, then the one released
+    longest ago; a number still resting (Q1) only when no other is free, and that is recorded
+    on the assignment (`assigned_while_resting`) and logged.
     """
     existing = sender_assignment_active(person.pk)
     if existing is not None:
@@ -177,12 +186,25 @@ def sender_number_ensure(*, person: Person) -> SenderAssignment | None:
             SenderNumber.objects.filter(
                 ~Exists(selectors.sender_assignments_active().filter(sender_number=OuterRef("pk")))
             )
-            .order_by("id")
+            .annotate(last_released_at=Subquery(_last_release))
+            .order_by(F("last_released_at").asc(nulls_first=True), "id")
             .select_for_update(skip_locked=True)
             .first()
         )
         if free is None:
             return None
+        resting_since = _resting_since(free, days=config.number_quarantine_days)
+        if resting_since is not None:
+            logger.warning(
+                "No rested number was free: %s goes to %s (person %s) although it was released "
+                "on %s, less than %s days ago; replies to its last holder's texts still reach "
+                "them.",
+                free.number,
+                person.full_name,
+                person.pk,
+                resting_since.isoformat(),
+                config.number_quarantine_days,
+            )
         phone_type, _ = PhoneType.objects.get_or_create(
             code=SYSTEM_PHONE_TYPE_CODE, defaults={"name": "System"}
         )
@@ -193,8 +215,29 @@ def sender_number_ensure(*, person: Person) -> SenderAssignment | None:
             src_system_id=f"{free.number}.{SYSTEM_SRC_SUFFIX}",
             phone_type_src_system_id=SYSTEM_PHONE_TYPE_SRC,
         )
-        assignment = SenderAssignment.objects.create(sender_number=free, person=person, phone=phone)
+        assignment = SenderAssignment.objects.create(
+            sender_number=free,
+            person=person,
+            phone=phone,
+            assigned_while_resting=resting_since is not None,
+        )
     return assignment
+
+
+# When each number was last released (the free numbers' assignments are all released).
+_last_release = (
+    SenderAssignment.objects.filter(sender_number=OuterRef("pk"), released_at__isnull=False)
+    .order_by("-released_at")
+    .values("released_at")[:1]
+)
+
+
+def _resting_since(number: SenderNumber, *, days: int) -> datetime | None:
+    """When `number` was released, if that was less than `days` days ago (it is resting)."""
+    released: datetime | None = getattr(number, "last_released_at", None)
+    if released is None or released <= timezone.now() - timedelta(days=days):
+        return None
+    return released
 
 
 def sender_assignment_release(*, assignment_id: int, actor: Actor = None) -> SenderAssignment:

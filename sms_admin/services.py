@@ -13,6 +13,7 @@ from people import phone_numbers
 from people.models import SYSTEM_PHONE_TYPE_CODE, PhoneType, Role, RoleKind
 from sms_admin import notifications
 from sms_admin.models import (
+    MAX_QUARANTINE_DAYS,
     POSITIVE_INT_MAX,
     TWILIO_MAX_BODY,
     ConfigurationChange,
@@ -77,6 +78,13 @@ def configuration_validate(changes: dict[str, Any]) -> None:
     for name in INTEGER_FIELDS & changes.keys():
         if not 0 <= int(changes[name]) <= POSITIVE_INT_MAX:
             errors[name] = f"Enter a whole number from 0 to {POSITIVE_INT_MAX:,}."
+    if (
+        "number_quarantine_days" in changes
+        and not 0 <= int(changes["number_quarantine_days"]) <= MAX_QUARANTINE_DAYS
+    ):
+        errors["number_quarantine_days"] = (
+            f"Enter a number of days from 0 to {MAX_QUARANTINE_DAYS}."
+        )
     if errors:
         raise ValidationError(errors)
 

@@ -19,6 +19,7 @@ from sms_admin.forms import (
     EmailNotificationsForm,
     GeneralSettingsForm,
     LimitsForm,
+    NumberReuseForm,
     SenderNumberForm,
 )
 from sms_admin.models import SenderAssignment
@@ -94,12 +95,21 @@ def _preview(template: str) -> str:
 def twilio(request: HttpRequest) -> HttpResponse:
     config = services.configuration_get()
     editable = bool(request.user.is_superuser)
+    # Each section saves on its own; its submit button names it.
+    section = request.POST.get("save", "limits") if request.method == "POST" else ""
     limits = LimitsForm(
-        request.POST if request.method == "POST" else None,
+        request.POST if section == "limits" else None,
         initial=LimitsForm.initial_from(config),
         editable=editable,
     )
-    if request.method == "POST":
+    reuse = NumberReuseForm(
+        request.POST if section == "number-reuse" else None,
+        initial=NumberReuseForm.initial_from(config),
+    )
+    if section == "number-reuse":
+        if _save(request, reuse):
+            return redirect(reverse("sms-config-twilio") + "#number-reuse")
+    elif section:
         if not editable:
             raise PermissionDenied(services.PROVISIONED_REFUSAL)
         if _save(request, limits):
@@ -112,6 +122,7 @@ def twilio(request: HttpRequest) -> HttpResponse:
         config=config,
         limits=limits,
         limits_editable=editable,
+        reuse=reuse,
         sent=pool.monthly_usage_summary(limit=config.sms_message_limit).sent,
         assigned=selectors.sender_assignments_active_count(),
         health=selectors.twilio_health(),

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0004_message_attribution'),
+        ('messaging', '0005_attribute_inbound_texts'),
     ]
 
     operations = [
