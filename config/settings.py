@@ -204,6 +204,12 @@ TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")
 TWILIO_SANDBOX = not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)
+# Webhooks fail closed: without real credentials they refuse every request (403), except in the
+# embedded default (DEBUG on, no Twilio credential set), where the sandbox signs with its public
+# token. A production start that forgot the credentials must not trust a token anyone can read.
+TWILIO_WEBHOOKS_OPEN = not TWILIO_SANDBOX or (
+    DEBUG and not (TWILIO_ACCOUNT_SID or TWILIO_AUTH_TOKEN)
+)
 if TWILIO_SANDBOX:
     # The sandbox's well-known test credentials; they only ever talk to 127.0.0.1.
     TWILIO_ACCOUNT_SID = "AC" + "0" * 32
