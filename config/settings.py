@@ -8,6 +8,7 @@ contract (README, SPEC) switches one part to production.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -29,6 +30,21 @@ def env_bool(name: str, default: bool) -> bool:
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name, "")
     return int(value) if value.strip() else default
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request rate such as "1000/min" (per second, minute, hour or day)."""
+    import re
+
+    value = os.environ.get(name, "").strip() or default
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a rate; write requests/period, e.g. 1000/min "
+            "(period: s, min, hour or day)."
+        )
+    return value
 
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
@@ -56,6 +72,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -76,6 +93,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into config.throttling's page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -123,6 +142,28 @@ CACHES = {
     if _cache_url
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out username before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login attempts (django-axes): after AXES_FAILURE_LIMIT failed logins for one username, each
+# within AXES_COOLOFF_TIME of the previous, that username is refused (the right password too)
+# until AXES_COOLOFF_TIME after the last failure; attempts while locked do not extend it.
+# Counted in the database (every process sees them); a successful login clears the count;
+# `manage.py axes_reset_username NAME` unlocks.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Only failures are kept (and removed once expired), not a row per successful login.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_LOCKOUT_CALLABLE = "config.throttling.lockout_response"
+# axes.W006 asks to lock by address too: behind the TLS proxy or a campus NAT many people share
+# one address, so ten typos anywhere would lock everyone out. The username is what is guessed.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -223,6 +264,9 @@ PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rst
 # Default region for phone numbers typed without a country code.
 PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "US")
 
+# Requests per caller to the REST API (e.g. 1000/min, 50/s, 20000/hour).
+API_THROTTLE_RATE = env_rate("API_THROTTLE_RATE", "1000/min")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "config.authentication.TokenAuthentication",
@@ -236,6 +280,9 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Per caller (token or login) at API_THROTTLE_RATE, counted in the default cache: 429 with
+    # Retry-After over it. The webhooks are not DRF views and are never throttled.
+    "DEFAULT_THROTTLE_CLASSES": ["config.throttling.ApiRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
@@ -262,6 +309,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # django-axes logs each failed login at INFO; lockouts are warnings.
+        "axes": {"level": "WARNING"},
         # The SDK logs every request at INFO with recipients' numbers and message bodies.
         "twilio.http_client": {"level": "WARNING"},
     },
