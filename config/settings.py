@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import django_stubs_ext
@@ -126,6 +127,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # write lock when it begins (a deferred one that reads, then writes, fails at once when
     # another is writing), and waits up to 20 s for it (a 10,000-person cohort takes about 3 s).
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that accepts connections but does not answer must not hang every request:
+    # connecting gives up after DATABASE_CONNECT_TIMEOUT seconds, and the server cancels any
+    # statement running longer than DATABASE_STATEMENT_TIMEOUT (0: no limit, e.g. for a long
+    # migration). Both bounds keep a webhook's answer within Twilio's 15 s. Values given in
+    # DATABASE_URL's query string (?connect_timeout=..., ?options=...) win.
+    _options: dict[str, Any] = DATABASES["default"].setdefault("OPTIONS", {})  # type: ignore[assignment]
+    _options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
+    _statement_timeout = env_int("DATABASE_STATEMENT_TIMEOUT", 10)
+    if _statement_timeout and "statement_timeout" not in str(_options.get("options", "")):
+        _options["options"] = (
+            f"{_options.get('options', '')} -c statement_timeout={_statement_timeout * 1000}"
+        ).strip()
 # var/ holds the embedded database, collected static files and file-backend mail.
 (BASE_DIR / "var" / "static").mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
