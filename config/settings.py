@@ -183,6 +183,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# Says why a form was refused (e.g. https-only cookies over plain http) and what to do.
+CSRF_FAILURE_VIEW = "config.csrf.csrf_failure"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -331,6 +333,8 @@ LOGGING = {
 }
 
 if not DEBUG:
+    # Cookies over https only. Served over plain http (a trial without TLS), browsers do not
+    # send them back and every form fails its CSRF check: set DJANGO_SECURE_COOKIES=false there.
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", False)
