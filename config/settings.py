@@ -197,6 +197,16 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+# With DEBUG off, collectstatic writes hashed, compressed copies and WhiteNoise serves them with
+# a one-year cache header; with DEBUG on the files are served as they are, from the apps.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "config.storage.StaticFilesStorage"
+    },
+}
 
 # Email: console by default; EMAIL_URL (smtp://user:pass@host:port) or Django's own variables.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
