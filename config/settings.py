@@ -142,8 +142,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         _options["options"] = (
             f"{_options.get('options', '')} -c statement_timeout={_statement_timeout * 1000}"
         ).strip()
-# var/ holds the embedded database, collected static files and file-backend mail.
-(BASE_DIR / "var" / "static").mkdir(parents=True, exist_ok=True)
+# var/ holds the embedded database (manage.py makes the directory), collected static files and
+# file-backend mail (collectstatic and the mail backend make theirs). Loading the settings
+# creates nothing.
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
