@@ -21,11 +21,26 @@ django_stubs_ext.monkeypatch()
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+TRUE_WORDS = ("true", "1", "yes", "on")
+FALSE_WORDS = ("false", "0", "no", "off")
+
+
 def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    """true/1/yes/on or false/0/no/off, any case; unset or empty: `default`. Anything else (a
+    typo such as "ture") stops the start: it must not silently read as false."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"{name}={os.environ[name]!r} is not a yes/no value; use true or false "
+        f"(also accepted: {', '.join(TRUE_WORDS[1:])} / {', '.join(FALSE_WORDS[1:])}, any case)."
+    )
 
 
 def env_int(name: str, default: int) -> int:
