@@ -38,7 +38,7 @@ from people.models import (
     RoleKind,
 )
 from people.services import Actor
-from sms_admin import selectors
+from sms_admin import forecast, selectors
 from sms_admin import services as sms_admin_services
 from sms_admin.models import MonthlyUsage, SenderAssignment, SenderNumber, SmsConfiguration
 
@@ -135,6 +135,19 @@ def monthly_usage_summary(
         month=f"{year:04d}-{month:02d}",
         limit=limit,
         sent=row.sent if row else 0,
+    )
+
+
+def monthly_usage_outlook(
+    at: datetime | None = None, *, limit: int | None = None
+) -> tuple[MonthlyUsageSummary, forecast.Forecast]:
+    """This month's `sent / limit` and its forecast at the current pace (A1), for the moment
+    `at` (default now) in the institution's time zone."""
+    now = at or timezone.now()
+    usage = monthly_usage_summary(now, limit=limit)
+    start, end = forecast.month_bounds(*month_key(now), ZoneInfo(settings.TIME_ZONE))
+    return usage, forecast.month_forecast(
+        sent=usage.sent, now=now, month_start=start, month_end=end, limit=usage.limit
     )
 
 

@@ -105,6 +105,7 @@ def twilio(request: HttpRequest) -> HttpResponse:
         if _save(request, limits):
             return redirect("sms-config-twilio")
     search = request.GET.get("q", "").replace("\x00", "").strip()
+    usage, forecast = pool.monthly_usage_outlook(limit=config.sms_message_limit)
     return _render(
         request,
         "twilio",
@@ -112,7 +113,8 @@ def twilio(request: HttpRequest) -> HttpResponse:
         config=config,
         limits=limits,
         limits_editable=editable,
-        sent=pool.monthly_usage_summary(limit=config.sms_message_limit).sent,
+        sent=usage.sent,
+        forecast=forecast,
         assigned=selectors.sender_assignments_active_count(),
         health=selectors.twilio_health(),
         pool=selectors.sender_pool(),
