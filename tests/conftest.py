@@ -134,3 +134,12 @@ def webhook_receipts_unthrottled() -> None:
     from sms_admin import services as sms_admin_services
 
     sms_admin_services._receipts_written.clear()
+
+
+@pytest.fixture(autouse=True)
+def usage_alerts_forgotten() -> None:
+    """Each test starts as a fresh process: the usage alerts a previous test recorded are not
+    remembered as sent (A2)."""
+    from sms_admin import alerts
+
+    alerts._known.clear()
