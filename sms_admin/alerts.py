@@ -27,14 +27,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from people.models import Person
-from sms_admin import pool, selectors, services
+from sms_admin import forecast, pool, selectors, services
 from sms_admin.models import UsageAlert, UsageAlertKind
 
 logger = logging.getLogger(__name__)
 
 USAGE_ALERT_EMAIL = "sms_admin.tasks.usage_alert_email"
 # (percent of the limit, kind), lowest first.
-THRESHOLDS = ((80, UsageAlertKind.MESSAGES_80), (95, UsageAlertKind.MESSAGES_95))
+THRESHOLDS = (
+    (forecast.WARN_PERCENT, UsageAlertKind.MESSAGES_80),
+    (95, UsageAlertKind.MESSAGES_95),
+)
 # An alert the task has not emailed this long after it was recorded is published again.
 SWEEP_AFTER = timedelta(minutes=1)
 
@@ -42,16 +45,11 @@ SWEEP_AFTER = timedelta(minutes=1)
 _known: set[tuple[int, int, str]] = set()
 
 
-def threshold(limit: int, percent: int) -> int:
-    """The count at which `percent` of `limit` is reached (rounded up: 80% of 9 is 8)."""
-    return (limit * percent + 99) // 100
-
-
 def thresholds_reached(*, sent: int, limit: int) -> list[str]:
     """The message kinds whose threshold a month with `sent` texts has reached."""
     if limit <= 0 or sent <= 0:
         return []
-    return [str(kind) for percent, kind in THRESHOLDS if sent >= threshold(limit, percent)]
+    return [str(kind) for percent, kind in THRESHOLDS if sent >= forecast.threshold(limit, percent)]
 
 
 def usage_alerts_check(taken: pool.Reservation) -> None:
@@ -180,20 +178,20 @@ def _compose(alert: UsageAlert) -> tuple[str, str]:
         return _compose_numbers(alert)
     percent = 95 if alert.kind == UsageAlertKind.MESSAGES_95 else 80
     month_name = f"{date(alert.year, alert.month, 1):%B %Y}"
-    usage, forecast = pool.monthly_usage_outlook()
+    usage, pace = pool.monthly_usage_outlook()
     if usage.month != f"{alert.year:04d}-{alert.month:02d}":
         # Emailed after its month ended (the sweep, after an outage): no pace to tell.
         subject = f"Texting: {percent}% of the SMS limit was used in {month_name}"
         return subject, f"{percent}% of the SMS message limit was reached in {month_name}."
-    if forecast.limit_reached_on is not None:
+    if pace.limit_reached_on is not None:
         outlook = (
             f"At this month's pace the limit would be reached on "
-            f"{forecast.limit_reached_on:%B} {forecast.limit_reached_on.day}; after that, "
+            f"{pace.limit_reached_on:%B} {pace.limit_reached_on.day}; after that, "
             "texts go by email until the month ends."
         )
     else:
         outlook = (
-            f"At this month's pace about {forecast.month_end} texts are sent by the month's "
+            f"At this month's pace about {pace.month_end} texts are sent by the month's "
             "end, within the limit."
         )
     subject = f"Texting: {percent}% of this month's SMS limit is used"

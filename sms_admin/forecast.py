@@ -1,6 +1,7 @@
 """The month's forecast (A1): texts by the month's end at the current pace, and the day the
-limit (C6) would be reached. Pure: no ORM, settings, clock or I/O; the caller passes the moment
-and the month's bounds in the institution's time zone.
+limit (C6) would be reached; and how full a usage meter is (the 80% at which the Twilio tab's
+meters turn amber and administrators are alerted, A2). Pure: no ORM, settings, clock or I/O; the
+caller passes the moment and the month's bounds in the institution's time zone.
 
 The pace is the month's texts so far over the time elapsed since the month began, but never
 over less than `MIN_ELAPSED` (one day): 40 texts in the first hour of a month forecast about
@@ -14,8 +15,11 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from fractions import Fraction
+from typing import Literal
 
 MIN_ELAPSED = timedelta(days=1)
+# A meter turns amber, and administrators get the first alert, at this share of a limit.
+WARN_PERCENT = 80
 _MICROSECOND = timedelta(microseconds=1)
 
 
@@ -70,3 +74,41 @@ def month_forecast(
     reach = at + timedelta(microseconds=math.ceil((limit - sent) / pace))
     reached_on = reach.astimezone(zone).date() if reach < end else None
     return Forecast(month_total, reached_on)
+
+
+def threshold(limit: int, percent: int) -> int:
+    """The count at which `percent` of `limit` is reached (rounded up: 80% of 9 is 8)."""
+    return (limit * percent + 99) // 100
+
+
+Level = Literal["ok", "warn", "full"]
+
+
+@dataclass(frozen=True, slots=True)
+class UsageMeter:
+    """One of the Twilio tab's meters: `used` of `limit` (texts this month, numbers assigned)."""
+
+    used: int
+    limit: int
+
+    @property
+    def level(self) -> Level:
+        """ "full" from the limit on (a limit of 0 is full), "warn" from 80%, else "ok"."""
+        if self.used >= self.limit:
+            return "full"
+        if self.used >= threshold(self.limit, WARN_PERCENT):
+            return "warn"
+        return "ok"
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.limit <= 0 else self.used * 100 // self.limit
+
+    @property
+    def state(self) -> str:
+        """The meter's colour in words, for those who do not see it."""
+        if self.level == "full":
+            return "The limit is reached."
+        if self.level == "warn":
+            return f"{self.percent}% of the limit used: nearing the limit."
+        return f"{self.percent}% of the limit used."

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from config.pages import administrator_required, paginate
-from sms_admin import notifications, pool, selectors, services
+from sms_admin import forecast, notifications, pool, selectors, services
 from sms_admin.forms import (
     EmailNotificationsForm,
     GeneralSettingsForm,
@@ -106,7 +106,8 @@ def twilio(request: HttpRequest) -> HttpResponse:
         if _save(request, limits):
             return redirect("sms-config-twilio")
     search = request.GET.get("q", "").replace("\x00", "").strip()
-    usage, forecast = pool.monthly_usage_outlook(limit=config.sms_message_limit)
+    usage, pace = pool.monthly_usage_outlook(limit=config.sms_message_limit)
+    assigned = selectors.sender_assignments_active_count()
     return _render(
         request,
         "twilio",
@@ -115,8 +116,10 @@ def twilio(request: HttpRequest) -> HttpResponse:
         limits=limits,
         limits_editable=editable,
         sent=usage.sent,
-        forecast=forecast,
-        assigned=selectors.sender_assignments_active_count(),
+        forecast=pace,
+        sent_meter=forecast.UsageMeter(usage.sent, config.sms_message_limit),
+        assigned=assigned,
+        assigned_meter=forecast.UsageMeter(assigned, config.sms_phone_number_limit),
         health=selectors.twilio_health(),
         pool=selectors.sender_pool(),
         sender_form=SenderNumberForm(),

@@ -10,7 +10,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from sms_admin.models import ConfigurationChange, SmsConfiguration
+from sms_admin import pool, services
+from sms_admin.models import ConfigurationChange, MonthlyUsage, SmsConfiguration
+from tests.factories import assignments
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +79,45 @@ def test_the_confirmation_is_not_asked_while_a_role_is_checked(
     page = login(admin_user).get(reverse("sms-config-general")).content.decode()
 
     assert 'name="confirm_no_senders"' not in page
+
+
+# --- the usage meters -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sent", "assigned", "sent_class", "assigned_class", "sent_state", "assigned_state"),
+    [
+        (10, 1, "level-ok", "level-ok", "1% of the limit used.", "20% of the limit used."),
+        (
+            800,
+            4,
+            "level-warn",
+            "level-warn",
+            "80% of the limit used: nearing the limit.",
+            "80% of the limit used: nearing the limit.",
+        ),
+        (1000, 5, "level-full", "level-full", "The limit is reached.", "The limit is reached."),
+    ],
+)
+def test_the_meters_say_how_full_they_are(
+    admin_user: Any,
+    config: SmsConfiguration,
+    sent: int,
+    assigned: int,
+    sent_class: str,
+    assigned_class: str,
+    sent_state: str,
+    assigned_state: str,
+) -> None:
+    services.configuration_update(actor=None, sms_message_limit=1000)
+    year, month = pool.month_key()
+    MonthlyUsage.objects.create(year=year, month=month, sent=sent)
+    for _ in range(assigned):
+        assignments.assignment()
+
+    page = login(admin_user).get(reverse("sms-config-twilio")).content.decode()
+
+    assert f'<div class="meter {sent_class}" id="sent-meter">' in page
+    assert f'<div class="meter {assigned_class}" id="assigned-meter">' in page
+    assert f'<p class="meter-state" id="sent-state">{sent_state}</p>' in page
+    assert f'<p class="meter-state" id="assigned-state">{assigned_state}</p>' in page

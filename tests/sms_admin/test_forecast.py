@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sms_admin.forecast import Forecast, month_bounds, month_forecast
+from sms_admin.forecast import Forecast, UsageMeter, month_bounds, month_forecast
 
 NY = ZoneInfo("America/New_York")
 
@@ -132,3 +132,24 @@ def test_the_forecast_never_falls_below_what_was_sent() -> None:
 def test_month_bounds_run_from_the_first_to_the_next_first_in_the_zone() -> None:
     assert month_bounds(2026, 12, NY) == (local(2026, 12, 1), local(2027, 1, 1))
     assert month_bounds(2026, 2, NY) == (local(2026, 2, 1), local(2026, 3, 1))
+
+
+@pytest.mark.parametrize(
+    ("used", "limit", "level", "state"),
+    [
+        (0, 10000, "ok", "0% of the limit used."),
+        (7999, 10000, "ok", "79% of the limit used."),
+        (8000, 10000, "warn", "80% of the limit used: nearing the limit."),
+        (9999, 10000, "warn", "99% of the limit used: nearing the limit."),
+        (10000, 10000, "full", "The limit is reached."),
+        (3, 4, "ok", "75% of the limit used."),
+        (4, 5, "warn", "80% of the limit used: nearing the limit."),
+        (6, 5, "full", "The limit is reached."),
+        (0, 0, "full", "The limit is reached."),
+    ],
+)
+def test_a_meter_turns_amber_at_80_percent_and_red_at_the_limit(
+    used: int, limit: int, level: str, state: str
+) -> None:
+    meter = UsageMeter(used, limit)
+    assert (meter.level, meter.state) == (level, state)
