@@ -169,9 +169,11 @@ def assignment_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @administrator_required
 def history(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, selectors.configuration_history(), per_page=50)
     return _render(
         request,
         "history",
         "history.html",
-        page=paginate(request, selectors.configuration_history(), per_page=50),
+        page=page,
+        lines=selectors.configuration_history_lines(page),
     )

@@ -4,6 +4,7 @@ reply template keeps its lines, the meters say how full they are."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from django.urls import reverse
 
 from sms_admin import pool, services
 from sms_admin.models import ConfigurationChange, MonthlyUsage, SmsConfiguration
+from tests import factories
 from tests.factories import assignments
 
 pytestmark = pytest.mark.django_db
@@ -121,3 +123,70 @@ def test_the_meters_say_how_full_they_are(
     assert f'<div class="meter {assigned_class}" id="assigned-meter">' in page
     assert f'<p class="meter-state" id="sent-state">{sent_state}</p>' in page
     assert f'<p class="meter-state" id="assigned-state">{assigned_state}</p>' in page
+
+
+# --- the change history ---------------------------------------------------------------------
+
+
+def test_the_history_names_settings_and_values_in_words(
+    admin_user: Any, config: SmsConfiguration, cell: Any
+) -> None:
+    faculty = factories.RoleFactory(code="faculty", name="Faculty members")
+    landline = factories.PhoneTypeFactory(code="home", name="Home landline")
+    client = login(admin_user)
+    client.post(
+        reverse("sms-config-general"),
+        general_form(
+            config,
+            student_sms_default="opted_out",
+            opt_out_scope="this_phone",
+            sms_max_length=500,
+            default_sms_phone_type=landline.pk,
+            permitted_roles=[r.pk for r in config.permitted_roles.all()] + [faculty.pk],
+        ),
+    )
+    services.configuration_update(actor=admin_user, advanced_opt_out=True)
+
+    history = client.get(reverse("sms-config-history")).content.decode()
+    rows = re.findall(r"<tr>(.*?)</tr>", history, re.S)
+    cells = [
+        found[2:]
+        for found in (re.findall(r"<td>(.*?)</td>", row, re.S) for row in rows)
+        if found and found[1] == "admin"
+    ]
+
+    assert sorted(cells) == sorted(
+        [
+            ["Student SMS default status", "Opted in", "Opted out"],
+            ["Opt-out scope", "All of the person&#x27;s phones", "Only the phone that opted out"],
+            ["Maximum text length (smsMaxLength)", "1000", "500"],
+            ["Default SMS phone type", "Cell", "Home landline"],
+            ["Roles that can send SMS messages", "Advisor", "Advisor, Faculty members"],
+            ["Twilio Advanced Opt-Out", "No", "Yes"],
+        ]
+    )
+    for code in ("student_sms_default", "opted_out", "sms_max_length", "this_phone", "faculty"):
+        assert code not in history
+
+
+def test_the_history_words_pool_numbers_policies_and_empty_values(
+    admin_user: Any, config: SmsConfiguration
+) -> None:
+    services.sender_number_add(number="+12015550777", actor=admin_user)
+    services.configuration_update(actor=admin_user, default_sms_phone_type=None)
+
+    history = login(admin_user).get(reverse("sms-config-history")).content.decode()
+
+    assert "<td>Sender number pool</td><td>(none)</td><td>+12015550777</td>" in history
+    assert "<td>Default SMS phone type</td><td>Cell</td><td>(none)</td>" in history
+
+
+def test_saving_an_unchanged_general_tab_records_no_change(
+    admin_user: Any, config: SmsConfiguration
+) -> None:
+    before = ConfigurationChange.objects.count()
+
+    response = login(admin_user).post(reverse("sms-config-general"), general_form(config))
+
+    assert response.status_code == 302
+    assert ConfigurationChange.objects.count() == before
