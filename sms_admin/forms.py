@@ -98,8 +98,9 @@ class GeneralSettingsForm(forms.Form):
 
 class EmailNotificationsForm(forms.Form):
     reply_notification_subject = forms.CharField(label="Subject", max_length=255)
+    # Kept as typed, line breaks and a last empty line included (stored with LF line breaks).
     reply_notification_body = forms.CharField(
-        label="Body", widget=forms.Textarea(attrs={"rows": 9})
+        label="Body", strip=False, widget=forms.Textarea(attrs={"rows": 9})
     )
 
     @classmethod

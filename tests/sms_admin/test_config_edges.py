@@ -8,6 +8,8 @@ import re
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import reverse
 
@@ -190,3 +192,90 @@ def test_saving_an_unchanged_general_tab_records_no_change(
 
     assert response.status_code == 302
     assert ConfigurationChange.objects.count() == before
+
+
+def test_saving_an_unchanged_email_tab_records_no_change(
+    admin_user: Any, config: SmsConfiguration
+) -> None:
+    """The browser posts the textarea's lines with CRLF and the default body ends with a line
+    break: neither is a change."""
+    before = ConfigurationChange.objects.count()
+    body = config.reply_notification_body.replace("\n", "\r\n")
+
+    response = login(admin_user).post(
+        reverse("sms-config-email"),
+        {
+            "reply_notification_subject": config.reply_notification_subject,
+            "reply_notification_body": body,
+        },
+    )
+
+    assert response.status_code == 302
+    assert ConfigurationChange.objects.count() == before
+    stored = config.reply_notification_body
+    config.refresh_from_db()
+    assert config.reply_notification_body == stored
+
+
+def test_the_reply_template_keeps_its_lines_through_the_page(
+    admin_user: Any, config: SmsConfiguration
+) -> None:
+    client = login(admin_user)
+    subject = config.reply_notification_subject
+
+    def save(body: str) -> int:
+        return client.post(
+            reverse("sms-config-email"),
+            {"reply_notification_subject": subject, "reply_notification_body": body},
+        ).status_code
+
+    # A browser posts a textarea's "a", line break, "b" as CRLF.
+    assert save("a\r\nb\r\n") == 302
+    config.refresh_from_db()
+    assert config.reply_notification_body == "a\nb\n"
+    page = client.get(reverse("sms-config-email")).content.decode()
+    assert re.search(r'<textarea name="reply_notification_body"[^>]*>\na\nb\n</textarea>', page)
+
+    changes = ConfigurationChange.objects.count()
+    assert save("a\r\nb\r\n") == 302
+    assert ConfigurationChange.objects.count() == changes
+
+
+def test_the_reply_template_keeps_its_lines_through_the_api(
+    admin_api: Any, config: SmsConfiguration
+) -> None:
+    response = admin_api.patch(
+        "/api/v1/sms-configuration/", {"reply_notification_body": "a\nb"}, format="json"
+    )
+    assert response.status_code == 200
+    assert admin_api.get("/api/v1/sms-configuration/").json()["reply_notification_body"] == "a\nb"
+
+    changes = ConfigurationChange.objects.count()
+    for body in ("a\nb", "a\r\nb"):
+        admin_api.patch(
+            "/api/v1/sms-configuration/", {"reply_notification_body": body}, format="json"
+        )
+    assert ConfigurationChange.objects.count() == changes
+    config.refresh_from_db()
+    assert config.reply_notification_body == "a\nb"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_upgrading_stores_a_crlf_template_with_lf_line_breaks() -> None:
+    before = [("sms_admin", "0005_usage_alert")]
+    after = [("sms_admin", "0006_multiline_line_endings")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old_apps = executor.loader.project_state(before).apps
+    old_apps.get_model("sms_admin", "SmsConfiguration").objects.update_or_create(
+        pk=1, defaults={"reply_notification_body": "a\r\nb\r\n", "help_text": "x\ry"}
+    )
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(after)
+
+    config = SmsConfiguration.objects.get(pk=1)
+    assert (config.reply_notification_body, config.help_text) == ("a\nb\n", "x\ny")
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
