@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from playwright.sync_api import expect
 
-from sms_admin import pool
+from sms_admin import notifications, pool
 from sms_admin import services as sms_admin_services
 from sms_admin.models import MonthlyUsage, SmsConfiguration
 from tests.browser.axe import axe_violations
@@ -97,3 +98,73 @@ def test_the_meters_turn_amber_at_80_percent_and_red_at_the_limit(
     if shot:
         page.locator("#sent-meter").scroll_into_view_if_needed()
         session.screenshot(shot)
+
+
+def test_the_live_preview_flags_an_unknown_placeholder_before_save(
+    session: Session, admin_user: Any, config: SmsConfiguration
+) -> None:
+    session.login("admin")
+    session.open("/sms-configuration/email/")
+    page = session.page
+    subject = page.get_by_label("Subject")
+    problem = page.locator("#problem-id_reply_notification_subject")
+
+    subject.fill("Reply from {studnet}")
+
+    expect(problem).to_have_text(
+        "Unknown placeholder {studnet}. Available placeholders: {staff_name}, {student_name}, "
+        "{reply_text}, {time}, {conversation_link}."
+    )
+    expect(subject).to_have_attribute("aria-invalid", "true")
+    assert axe_violations(page) == []
+    session.screenshot("sms-configuration-email-unknown-placeholder")
+
+    subject.fill("Reply from {student_name}")
+    expect(problem).to_have_text("")
+    expect(subject).not_to_have_attribute("aria-invalid", "true")
+
+    # Saved anyway: the server refuses it and says so once; typing again hands over to the
+    # live check.
+    subject.fill("Reply from {studnet}")
+    page.get_by_role("button", name="Save Email Notifications").click()
+    expect(page.locator("#field-reply_notification_subject .errorlist")).to_contain_text(
+        "Unknown placeholder {studnet}"
+    )
+    expect(problem).to_have_text("")
+    subject.fill("Reply from {student_name}")
+    expect(page.locator("#field-reply_notification_subject .errorlist")).to_have_count(0)
+    config.refresh_from_db()
+    assert "{studnet}" not in config.reply_notification_subject
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "Hello {staff_name}",
+        "{studnet} wrote",
+        "{}",
+        "Hi {staff_name:>10}",
+        "Hi {staff_name!r}",
+        "a } b",
+        "a { b",
+        "a {",
+        "{{literal}} and {time}",
+        "{a{b}",
+        "{staff_name:{time}}",
+        "{studnet} then a stray }",
+    ],
+)
+def test_the_live_check_says_what_save_would_say(
+    session: Session, admin_user: Any, config: SmsConfiguration, template: str
+) -> None:
+    try:
+        notifications.template_validate(template)
+        expected = ""
+    except ValidationError as exc:
+        expected = exc.messages[0]
+    session.login("admin")
+    session.open("/sms-configuration/email/")
+
+    session.page.get_by_label("Body").fill(template)
+
+    expect(session.page.locator("#problem-id_reply_notification_body")).to_have_text(expected)
