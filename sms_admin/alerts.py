@@ -23,6 +23,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import Q
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 
@@ -191,8 +192,8 @@ def _compose(alert: UsageAlert) -> tuple[str, str]:
         )
     else:
         outlook = (
-            f"At this month's pace about {pace.month_end} texts are sent by the month's "
-            "end, within the limit."
+            f"At this month's pace about {pace.month_end} text{pluralize(pace.month_end)} "
+            "will have been sent by the month's end, within the limit."
         )
     subject = f"Texting: {percent}% of this month's SMS limit is used"
     body = (

@@ -14,6 +14,7 @@ from messaging.models import Channel, Direction, FailureReason, Message, Status
 from tests import factories
 from tests.browser.axe import axe_violations
 from tests.browser.conftest import Session
+from tests.factories import assignments
 
 pytestmark = pytest.mark.browser
 
@@ -83,3 +84,42 @@ def test_the_message_report_fits_a_1400_px_window_with_its_last_column(
     assert page.evaluate("document.documentElement.scrollWidth") <= 1400
     assert axe_violations(page) == []
     session.screenshot("message-report-1400")
+
+
+def test_the_phone_data_view_says_not_applicable_for_system_numbers(
+    session: Session, admin_user: Any, config: Any
+) -> None:
+    held = assignments.assignment(factories.staff(first_name="Alex", last_name="Advisor"))
+    factories.PhoneFactory(
+        person=factories.student(first_name="Ana", last_name="Student"), sms_status="enabled"
+    )
+    session.login("admin")
+    session.open("/data/person-phones/")
+    page = session.page
+
+    row = page.locator("#phone-data tbody tr", has_text=held.phone.number)
+    expect(row.locator("td").nth(6)).to_have_text("not applicable")
+    expect(
+        page.locator("#phone-data tbody tr", has_text="Ana Student").locator("td").nth(6)
+    ).to_have_text("SMS Enabled")
+    assert axe_violations(page) == []
+    session.screenshot("person-phone-data-system-numbers")
+
+
+def test_the_person_pages_verified_column_shows_the_date(
+    session: Session, admin_user: Any, config: Any
+) -> None:
+    person = factories.student(first_name="Sam", last_name="Rivera")
+    factories.PhoneFactory(
+        person=person,
+        number="+12025550903",
+        verified_at=datetime(2026, 3, 14, 15, 0, tzinfo=UTC),
+        verified_by=admin_user,
+    )
+    session.login("admin")
+    session.open(f"/people/{person.pk}/")
+    page = session.page
+
+    cell = page.locator("#phones tbody tr", has_text="+12025550903").locator("td.verified")
+    expect(cell).to_have_text("✓ 2026-03-14 by admin")
+    assert axe_violations(page) == []
