@@ -282,6 +282,7 @@ SEND_REQUEST_KEEP_DAYS = env_int("SEND_REQUEST_KEEP_DAYS", 7)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-messages": {"task": "twilio_bridge.tasks.sweep_stuck_messages", "schedule": 300.0},
     "purge-send-requests": {"task": "messaging.tasks.purge_send_requests", "schedule": 86400.0},
+    "sweep-usage-alerts": {"task": "sms_admin.tasks.usage_alerts_sweep", "schedule": 300.0},
 }
 
 # Twilio: unset credentials mean the local sandbox (twilio_bridge.sandbox).

@@ -26,7 +26,7 @@ from django.utils import timezone
 from messaging import delivery, enqueue, merge, routing, segments, selectors
 from messaging.models import Channel, Direction, FailureReason, Message, Status
 from people.models import Person
-from sms_admin import pool
+from sms_admin import alerts, pool
 
 logger = logging.getLogger(__name__)
 
@@ -294,14 +294,17 @@ def _record(
     if not from_number and any(r.channel == "sms" for r in routes):
         assignment = pool.sender_number_ensure(person=sender)
         from_number = assignment.sender_number.number if assignment is not None else ""
+        if assignment is None:
+            # A sender who may text holds a staff role: no number means none is free (C7).
+            alerts.number_limit_alert(person=sender)
     wanted = delivery.texts_wanted(routes, from_number=from_number)
     # The month is that of the reservation; the rows' created_at follow within the same
     # transaction (a boundary falling between them would misplace at most this batch).
-    units = (
-        pool.monthly_usage_reserve_many(count=wanted, limit=context.sms_message_limit)
-        if wanted
-        else 0
-    )
+    units = 0
+    if wanted:
+        taken = pool.monthly_usage_take(count=wanted, limit=context.sms_message_limit)
+        units = taken.granted
+        alerts.usage_alerts_check(taken)
     ways = delivery.plans(
         [(route, facts.email) for route, facts in zip(routes, people, strict=True)],
         from_number=from_number,
@@ -596,9 +599,11 @@ def message_sms_retry_schedule(*, message_id: int, reason: str) -> Message | Non
             retry_of=text,
             not_before=timezone.now() + timedelta(seconds=delays[earlier]),
         )
-        if not pool.monthly_usage_reserve(at=retry.created_at):
+        taken = pool.monthly_usage_take(count=1, at=retry.created_at)
+        if not taken.granted:
             transaction.set_rollback(True)
             return None
+        alerts.usage_alerts_check(taken)
     return retry
 
 

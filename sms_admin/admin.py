@@ -18,6 +18,7 @@ from sms_admin.models import (
     MonthlyUsage,
     SenderAssignment,
     SenderNumber,
+    UsageAlert,
 )
 
 
@@ -159,3 +160,17 @@ class ErrorCodePolicyAdmin(admin.ModelAdmin[ErrorCodePolicy]):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ErrorCodePolicy]) -> None:
         for policy in queryset:
             services.error_code_policy_delete(policy=policy, actor=request.user)
+
+
+@admin.register(UsageAlert)
+class UsageAlertAdmin(admin.ModelAdmin[UsageAlert]):
+    """The administrators' usage alerts (A2): what was emailed, and when; read-only."""
+
+    list_display = ["year", "month", "kind", "person", "created_at", "emailed_at"]
+    list_filter = ["kind"]
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False

@@ -240,3 +240,39 @@ class WebhookReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.last_received_at:%Y-%m-%d %H:%M:%S}"
+
+
+class UsageAlertKind(models.TextChoices):
+    MESSAGES_80 = "messages_80", "80% of the month's SMS message limit used"
+    MESSAGES_95 = "messages_95", "95% of the month's SMS message limit used"
+    NUMBER_LIMIT = "number_limit", "A staff member's first text found no sender number"
+
+
+class UsageAlert(models.Model):
+    """One email to administrators about a month's usage (A2), at most one per month and kind.
+
+    The sender whose insert creates the row (ON CONFLICT DO NOTHING on the unique month and
+    kind) publishes the email; racing senders find the row and publish nothing. `emailed_at` is
+    set by the one task that sends it; the sweep publishes rows it never reached.
+    """
+
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=16, choices=UsageAlertKind.choices)
+    # NUMBER_LIMIT: the staff member whose first text found no number.
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-year", "-month", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "month", "kind"], name="usagealert_once_per_month_and_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}-{self.month:02d} {self.kind}"

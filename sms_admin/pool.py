@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -43,7 +43,7 @@ from people.models import (
     RoleKind,
 )
 from people.services import Actor
-from sms_admin import selectors
+from sms_admin import forecast, selectors
 from sms_admin import services as sms_admin_services
 from sms_admin.models import MonthlyUsage, SenderAssignment, SenderNumber, SmsConfiguration
 
@@ -65,52 +65,71 @@ def _month_row_ensure(year: int, month: int) -> None:
     )
 
 
-def monthly_usage_reserve(*, at: datetime | None = None, limit: int | None = None) -> bool:
-    """Take one text from the month of `at`; False when the month's limit is reached (S4).
+class Reservation(NamedTuple):
+    """Units taken from one month's counter: `granted` of those asked for, and the month's
+    count right after them (`sent`, 0 when none was granted), which the usage alerts (A2)
+    compare with the `limit` applied without reading the counter again."""
 
-    One conditional UPDATE in the common case; the row is created on the month's first text.
-    """
-    year, month = month_key(at)
-    if limit is None:
-        limit = sms_admin_services.configuration_get().sms_message_limit
-    if _month_take_one(year, month, limit):
-        return True
-    _month_row_ensure(year, month)
-    return _month_take_one(year, month, limit)
+    year: int
+    month: int
+    granted: int
+    sent: int
+    limit: int
+
+
+def monthly_usage_reserve(*, at: datetime | None = None, limit: int | None = None) -> bool:
+    """Take one text from the month of `at`; False when the month's limit is reached (S4)."""
+    return monthly_usage_take(count=1, at=at, limit=limit).granted == 1
 
 
 _TAKE_ONE = (
     f"UPDATE {MonthlyUsage._meta.db_table} SET sent = sent + 1 "  # noqa: S608 (a table name)
-    "WHERE year = %s AND month = %s AND sent < %s"
+    "WHERE year = %s AND month = %s AND sent < %s RETURNING sent"
 )
 
 
-def _month_take_one(year: int, month: int, limit: int) -> bool:
+def _month_take_one(year: int, month: int, limit: int) -> int | None:
+    """The month's count after taking one text, or None when the limit is reached (or the
+    month has no row yet)."""
     # Every send runs this: written as SQL, it skips the ORM's compilation (a third of its cost).
     with connection.cursor() as cursor:
         cursor.execute(_TAKE_ONE, [year, month, limit])
-        return bool(cursor.rowcount == 1)
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 def monthly_usage_reserve_many(
     *, count: int, at: datetime | None = None, limit: int | None = None
 ) -> int:
     """Take up to `count` texts from the month of `at` at once (bulk send); returns how many."""
-    if count <= 0:
-        return 0
-    if count == 1:
-        # One conditional UPDATE instead of a row lock (a single send).
-        return int(monthly_usage_reserve(at=at, limit=limit))
+    return monthly_usage_take(count=count, at=at, limit=limit).granted
+
+
+def monthly_usage_take(
+    *, count: int, at: datetime | None = None, limit: int | None = None
+) -> Reservation:
+    """Take up to `count` texts from the month of `at` (S4): one conditional UPDATE for a
+    single text (the row is created on the month's first text), a row lock for several."""
     year, month = month_key(at)
     if limit is None:
         limit = sms_admin_services.configuration_get().sms_message_limit
+    if count <= 0:
+        return Reservation(year, month, 0, 0, limit)
+    if count == 1:
+        sent = _month_take_one(year, month, limit)
+        if sent is None:
+            _month_row_ensure(year, month)
+            sent = _month_take_one(year, month, limit)
+        if sent is None:
+            return Reservation(year, month, 0, 0, limit)
+        return Reservation(year, month, 1, sent, limit)
     _month_row_ensure(year, month)
     with transaction.atomic():
         row = MonthlyUsage.objects.select_for_update().get(year=year, month=month)
         granted = max(0, min(count, limit - row.sent))
         if granted:
             MonthlyUsage.objects.filter(pk=row.pk).update(sent=F("sent") + granted)
-    return granted
+    return Reservation(year, month, granted, row.sent + granted if granted else 0, limit)
 
 
 def monthly_usage_release(*, at: datetime) -> None:
@@ -142,6 +161,19 @@ def monthly_usage_summary(
         month=f"{year:04d}-{month:02d}",
         limit=limit,
         sent=row.sent if row else 0,
+    )
+
+
+def monthly_usage_outlook(
+    at: datetime | None = None, *, limit: int | None = None
+) -> tuple[MonthlyUsageSummary, forecast.Forecast]:
+    """This month's `sent / limit` and its forecast at the current pace (A1), for the moment
+    `at` (default now) in the institution's time zone."""
+    now = at or timezone.now()
+    usage = monthly_usage_summary(now, limit=limit)
+    start, end = forecast.month_bounds(*month_key(now), ZoneInfo(settings.TIME_ZONE))
+    return usage, forecast.month_forecast(
+        sent=usage.sent, now=now, month_start=start, month_end=end, limit=usage.limit
     )
 
 

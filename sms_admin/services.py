@@ -34,6 +34,15 @@ PROVISIONED_REFUSAL = (
 )
 
 
+# Texts of several lines: stored with LF line breaks whatever sent them (a browser's textarea
+# posts CRLF, an API client usually LF), so a save of what is shown changes nothing.
+MULTILINE_FIELDS = frozenset({"reply_notification_body", "help_text"})
+
+
+def line_endings_normalize(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def configuration_get() -> SmsConfiguration:
     config, _ = SmsConfiguration.objects.get_or_create(pk=1)
     return config
@@ -102,6 +111,9 @@ def configuration_update(*, actor: Any, **changes: Any) -> SmsConfiguration:
     for name in PROVISIONED_FIELDS & changes.keys():
         if changes[name] != getattr(config, name) and not is_operator:
             raise PermissionDenied(PROVISIONED_REFUSAL)
+    for name in MULTILINE_FIELDS & changes.keys():
+        if isinstance(changes[name], str):
+            changes[name] = line_endings_normalize(changes[name])
     configuration_validate(changes)
     records = []
     for name, value in changes.items():

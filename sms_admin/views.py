@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from config.pages import administrator_required, paginate
-from sms_admin import notifications, pool, selectors, services
+from sms_admin import forecast, notifications, pool, selectors, services
 from sms_admin.forms import (
     EmailNotificationsForm,
     GeneralSettingsForm,
@@ -41,8 +41,9 @@ def _save(request: HttpRequest, form: forms.Form) -> bool:
     """Apply a valid tab form through the service; errors land next to their fields."""
     if not form.is_valid():
         return False
+    changes = form.changes() if isinstance(form, GeneralSettingsForm) else form.cleaned_data
     try:
-        services.configuration_update(actor=request.user, **form.cleaned_data)
+        services.configuration_update(actor=request.user, **changes)
     except ValidationError as exc:
         form.add_error(None, exc)
         return False
@@ -115,6 +116,8 @@ def twilio(request: HttpRequest) -> HttpResponse:
         if _save(request, limits):
             return redirect("sms-config-twilio")
     search = request.GET.get("q", "").replace("\x00", "").strip()
+    usage, pace = pool.monthly_usage_outlook(limit=config.sms_message_limit)
+    assigned = selectors.sender_assignments_active_count()
     return _render(
         request,
         "twilio",
@@ -123,8 +126,11 @@ def twilio(request: HttpRequest) -> HttpResponse:
         limits=limits,
         limits_editable=editable,
         reuse=reuse,
-        sent=pool.monthly_usage_summary(limit=config.sms_message_limit).sent,
-        assigned=selectors.sender_assignments_active_count(),
+        sent=usage.sent,
+        forecast=pace,
+        sent_meter=forecast.UsageMeter(usage.sent, config.sms_message_limit),
+        assigned=assigned,
+        assigned_meter=forecast.UsageMeter(assigned, config.sms_phone_number_limit),
         health=selectors.twilio_health(),
         pool=selectors.sender_pool(),
         sender_form=SenderNumberForm(),
@@ -174,9 +180,11 @@ def assignment_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @administrator_required
 def history(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, selectors.configuration_history(), per_page=50)
     return _render(
         request,
         "history",
         "history.html",
-        page=paginate(request, selectors.configuration_history(), per_page=50),
+        page=page,
+        lines=selectors.configuration_history_lines(page),
     )

@@ -148,3 +148,12 @@ def api_throttle_history_per_test(monkeypatch: pytest.MonkeyPatch) -> None:
     from config.throttling import ApiRateThrottle
 
     monkeypatch.setattr(ApiRateThrottle, "cache", LocMemCache(uuid.uuid4().hex, {}))
+
+
+@pytest.fixture(autouse=True)
+def usage_alerts_forgotten() -> None:
+    """Each test starts as a fresh process: the usage alerts a previous test recorded are not
+    remembered as sent (A2)."""
+    from sms_admin import alerts
+
+    alerts._known.clear()

@@ -101,6 +101,14 @@ class SmsUsageSerializer(serializers.Serializer[object]):
     limit = serializers.IntegerField()
     sent = serializers.IntegerField()
     remaining = serializers.IntegerField()
+    forecast_month_end = serializers.IntegerField(
+        help_text="Texts by the month's end at the month's pace so far (at least a day counted)."
+    )
+    limit_reached_on = serializers.DateField(
+        allow_null=True,
+        help_text="The day (institution's time zone) the limit is or, at this pace, would be "
+        "reached; null when not before the month ends.",
+    )
 
 
 class SenderNumberSerializer(serializers.Serializer[object]):
