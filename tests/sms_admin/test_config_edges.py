@@ -262,8 +262,8 @@ def test_the_reply_template_keeps_its_lines_through_the_api(
 
 @pytest.mark.django_db(transaction=True)
 def test_upgrading_stores_a_crlf_template_with_lf_line_breaks() -> None:
-    before = [("sms_admin", "0005_usage_alert")]
-    after = [("sms_admin", "0006_multiline_line_endings")]
+    before = [("sms_admin", "0006_usage_alert")]
+    after = [("sms_admin", "0007_multiline_line_endings")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old_apps = executor.loader.project_state(before).apps
