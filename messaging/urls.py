@@ -1,14 +1,20 @@
-"""Pages of messaging: the person page and its compose form; the Message Report."""
+"""Pages of messaging: the person page and its compose form; the Message Report; analytics and
+the opt-out and reclaim reports."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from messaging import views
+from messaging import views, views_insight
 
 urlpatterns = [
     path("people/<int:person_id>/", views.person_detail, name="person-detail"),
     path("people/<int:person_id>/send/", views.person_send, name="person-send"),
     path("messages/report/", views.message_report, name="message-report"),
     path("messages/report/csv/", views.message_report_csv, name="message-report-csv"),
+    path("analytics/", views_insight.analytics_page, name="insight-analytics"),
+    path("analytics/csv/", views_insight.analytics_csv, name="insight-analytics-csv"),
+    path("analytics/opt-outs/", views_insight.opt_outs_page, name="insight-opt-outs"),
+    path("analytics/opt-outs/csv/", views_insight.opt_outs_csv, name="insight-opt-outs-csv"),
+    path("analytics/reclaim/", views_insight.reclaim_page, name="insight-reclaim"),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from messaging.api import views, views_send
+from messaging.api import views, views_analytics, views_send
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path(
@@ -15,4 +15,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("messages/", views_send.MessageListCreateView.as_view(), name="messages"),
     path("messages/bulk/", views_send.MessageBulkCreateView.as_view(), name="messages-bulk"),
     path("messages/<int:pk>/", views_send.MessageDetailView.as_view(), name="message-detail"),
+    path(
+        "analytics/messages/",
+        views_analytics.AnalyticsMessagesView.as_view(),
+        name="analytics-messages",
+    ),
 ]
