@@ -67,15 +67,14 @@ class BarChart:
 
 def axis_top(maximum: int, ticks: int = 4) -> tuple[int, int]:
     """A round top for the axis at or above `maximum`, and the step between its `ticks` lines:
-    1, 2 or 5 times a power of ten (an empty chart still gets 0 to 4)."""
+    1, 2, 2.5 or 5 times a power of ten, whole numbers only (an empty chart gets 0 to 4)."""
     if maximum <= 0:
         return ticks, 1
-    raw = maximum / ticks
-    power = 10 ** math.floor(math.log10(raw))
-    for factor in (1, 2, 5, 10):
-        step = max(1, int(factor * power))
-        if step * ticks >= maximum:
-            return step * ticks, step
+    power = 10 ** math.floor(math.log10(maximum / ticks))
+    for factor in (1, 2, 2.5, 5, 10):
+        step = factor * power
+        if step >= 1 and step == int(step) and step * ticks >= maximum:
+            return int(step) * ticks, int(step)
     raise AssertionError("unreachable: factor 10 always covers the maximum")
 
 
