@@ -17,8 +17,10 @@ Definitions (docs/DECISIONS.md, "Analytics"):
   had said STOP to Twilio). STOPs that reached no staff member (the shared inbox, an unknown
   number) count only in the month's total.
 
-Query budget: one grouped query for a month's staff rows, one for their names, one for the
-12-month trend, whatever the number of staff or messages.
+Query budget, whatever the number of staff or messages: one grouped query for a month's staff
+rows and one for their names; for the 12-month trend, one read of the settled months' sums
+(MonthSummary), one grouped count of the months still moving (and of settled months viewed for
+the first time), and on such a first view one insert of their sums.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import csv
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,12 +38,16 @@ from django.db.models import Case, Count, F, Q, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from messaging.models import Channel, Direction, Message, Status
+from messaging.models import Channel, Direction, Message, MonthSummary, Status
 from messaging.report import csv_safe
 from people.models import OPT_OUT_ERROR_CODE, Person
 
 FIRST_YEAR = 2000
 TREND_MONTHS = 12
+# A month this many days past its end no longer changes (late delivery receipts and the retries
+# of unreachable texts come within hours): the chart sums it once (MonthSummary).
+SETTLE_DAYS = 7
+TREND_FIELDS = ("sent", "delivered", "failed", "by_email")
 MONTH_FORMAT = re.compile(r"[0-9]{4}-[0-9]{2}")
 MONTH_NAMES = (
     "January",
@@ -286,13 +292,25 @@ class TrendMonth:
         return self.texts + self.by_email
 
 
-def trend(last: Month, months: int = TREND_MONTHS) -> list[TrendMonth]:
-    """What staff sent in each of the `months` months ending with `last`, oldest first: texts by
-    outcome and emails sent instead. One query (grouped by month in the institution's zone)."""
-    first = last.shift(1 - months)
-    staff_sent = _OUT & Q(sender__isnull=False)
+def _runs(months: Sequence[Month]) -> list[tuple[Month, Month]]:
+    """Consecutive months grouped as (first, last) runs, so each run is one time range."""
+    runs: list[tuple[Month, Month]] = []
+    for month in sorted(months):
+        if runs and runs[-1][1].shift(1) == month:
+            runs[-1] = (runs[-1][0], month)
+        else:
+            runs.append((month, month))
+    return runs
+
+
+def _counted_live(months: Sequence[Month]) -> dict[Month, dict[str, int]]:
+    """Texts by outcome and emails of staff in `months`, counted from the messages: one query
+    grouped by month in the institution's zone."""
+    within = Q()
+    for first, last in _runs(months):
+        within |= Q(created_at__gte=first.start(), created_at__lt=last.end())
     grouped = (
-        Message.objects.filter(staff_sent, created_at__gte=first.start(), created_at__lt=last.end())
+        Message.objects.filter(within, _OUT, sender__isnull=False)
         .annotate(month=TruncMonth("created_at", tzinfo=institution_zone()))
         .values("month")
         .annotate(
@@ -303,19 +321,76 @@ def trend(last: Month, months: int = TREND_MONTHS) -> list[TrendMonth]:
         )
         .order_by()
     )
-    found: dict[Month, dict[str, int]] = {}
+    counted = {month: dict.fromkeys(TREND_FIELDS, 0) for month in months}
     for row in grouped:
         local = timezone.localtime(row["month"], institution_zone())
-        found[Month(local.year, local.month)] = {
+        counted[Month(local.year, local.month)] = {
             "sent": row["sent"],
             "delivered": row["delivered"],
             "failed": row["failed"],
             "by_email": row["by_email"],
         }
+    return counted
+
+
+def trend(
+    last: Month,
+    months: int = TREND_MONTHS,
+    *,
+    now: datetime | None = None,
+    known: MonthReport | None = None,
+) -> list[TrendMonth]:
+    """What staff sent in each of the `months` months ending with `last`, oldest first: texts by
+    outcome and emails sent instead.
+
+    Settled months (ended more than SETTLE_DAYS ago) are read from their MonthSummary, summed
+    once on first view; the others are counted live, except the month of `known` (a
+    month_report already read: its staff rows add up to the same counts). At most three
+    queries: the summaries, one grouped count of the months without one, and the insert of the
+    newly settled ones.
+    """
+    now = now or timezone.now()
+    zone = institution_zone().key
+    window = [last.shift(index - months + 1) for index in range(months)]
+    settled = [m for m in window if m.end() + timedelta(days=SETTLE_DAYS) <= now]
+    found: dict[Month, dict[str, int]] = {}
+    if settled:
+        which = Q()
+        for month in settled:
+            which |= Q(year=month.year, month=month.number)
+        for summary in MonthSummary.objects.filter(which, time_zone=zone):
+            found[Month(summary.year, summary.month)] = {
+                name: getattr(summary, name) for name in TREND_FIELDS
+            }
+    missing = [m for m in window if m not in found]
+    if missing:
+        counted: dict[Month, dict[str, int]] = {}
+        if known is not None and known.month in missing:
+            totals = known.totals
+            counted[known.month] = {name: getattr(totals, name) for name in TREND_FIELDS}
+        live = [m for m in missing if m not in counted]
+        if live:
+            counted.update(_counted_live(live))
+        found.update(counted)
+        newly_settled = [m for m in missing if m in settled]
+        if newly_settled:
+            # Racing first views insert the same figures; the unique constraint keeps one.
+            MonthSummary.objects.bulk_create(
+                [
+                    MonthSummary(
+                        time_zone=zone,
+                        year=m.year,
+                        month=m.number,
+                        computed_at=now,
+                        **counted[m],
+                    )
+                    for m in newly_settled
+                ],
+                ignore_conflicts=True,
+            )
     result = []
-    for index in range(months):
-        month = first.shift(index)
-        counts = found.get(month, {"sent": 0, "delivered": 0, "failed": 0, "by_email": 0})
+    for month in window:
+        counts = found[month]
         result.append(
             TrendMonth(
                 month=month,

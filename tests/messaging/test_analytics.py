@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 
 from messaging import analytics
 from messaging.analytics import Month
-from messaging.models import Channel, Direction, Message, Status
+from messaging.models import Channel, Direction, Message, MonthSummary, Status
 from people.models import Person
 from tests import factories
 
@@ -327,13 +327,59 @@ def test_the_month_and_its_trend_cost_the_same_queries_for_1_and_50_staff_member
         analytics.trend(Month(2026, 3))
 
     _staff_with_traffic(1)
+    first_view = _queries(read)
     one = (_queries(read), _queries(lambda: client.get(page)), _queries(lambda: api.get(API)))
     _staff_with_traffic(49)
     fifty = (_queries(read), _queries(lambda: client.get(page)), _queries(lambda: api.get(API)))
 
     assert len(analytics.month_report(Month(2026, 3)).rows) == 50
     assert one == fifty
-    assert one[0] == 3
+    # Month: rows and names; trend: the settled months' sums and the live count of March.
+    assert one[0] == 4
+    # The first view also sums the settled months once and stores them.
+    assert first_view == 5
+
+
+def test_settled_months_are_summed_once_and_months_still_moving_are_counted_live(
+    cast: dict[str, Person],
+) -> None:
+    alex, sam = cast["alex"], cast["sam"]
+    old = text(alex, sam, at=datetime(2026, 1, 15, 15, 0, tzinfo=UTC), status=Status.SENT)
+    # February ended on 1 March 05:00 UTC: within the 7 settling days until 8 March 05:00 UTC.
+    late = text(alex, sam, at=datetime(2026, 2, 20, 15, 0, tzinfo=UTC), status=Status.SENT)
+    march = text(alex, sam, status=Status.SENT)
+    first = {
+        m.month: m for m in analytics.trend(Month(2026, 3), now=datetime(2026, 3, 5, tzinfo=UTC))
+    }
+    Message.objects.filter(pk__in=[old.pk, late.pk, march.pk]).update(status=Status.DELIVERED)
+
+    again = {
+        m.month: m for m in analytics.trend(Month(2026, 3), now=datetime(2026, 3, 5, tzinfo=UTC))
+    }
+    settled_later = {m.month: m for m in analytics.trend(Month(2026, 3))}
+
+    assert first[Month(2026, 1)].awaiting == 1
+    # January was summed on the first view and is read back as it was.
+    assert (again[Month(2026, 1)].awaiting, again[Month(2026, 1)].delivered) == (1, 0)
+    # February was still settling on 5 March, March is this month: both counted live.
+    assert (again[Month(2026, 2)].delivered, again[Month(2026, 3)].delivered) == (1, 1)
+    # On 20 March February has settled: summed then, with its final figures.
+    assert settled_later[Month(2026, 2)].delivered == 1
+    assert set(MonthSummary.objects.filter(year=2026).values_list("month", flat=True)) == {1, 2}
+    assert MonthSummary.objects.count() == 11  # April 2025 to February 2026
+
+
+def test_months_summed_in_another_time_zone_are_summed_again(
+    cast: dict[str, Person], settings: Any
+) -> None:
+    # 2026-01-31 20:00 UTC: 15:00 on 31 January in New York, 05:00 on 1 February in Tokyo.
+    text(cast["alex"], cast["sam"], at=datetime(2026, 1, 31, 20, 0, tzinfo=UTC))
+    new_york = {m.month: m.total for m in analytics.trend(Month(2026, 3))}
+    settings.TIME_ZONE = "Asia/Tokyo"
+    tokyo = {m.month: m.total for m in analytics.trend(Month(2026, 3))}
+
+    assert (new_york[Month(2026, 1)], new_york[Month(2026, 2)]) == (1, 0)
+    assert (tokyo[Month(2026, 1)], tokyo[Month(2026, 2)]) == (0, 1)
 
 
 # CSV ----------------------------------------------------------------------------------------------
@@ -537,3 +583,28 @@ def test_the_api_refuses_a_bad_or_future_month_with_a_400_naming_month(
     assert response.status_code == 400
     assert list(response.json()) == ["month"]
     assert says in response.json()["month"][0]
+
+
+def test_the_trend_takes_a_months_counts_from_its_report_without_counting_it_again(
+    cast: dict[str, Person],
+) -> None:
+    alex, casey, sam = cast["alex"], cast["casey"], cast["sam"]
+    text(alex, sam, status=Status.DELIVERED)
+    text(casey, sam, status=Status.UNDELIVERED)
+    text(casey, sam, channel=Channel.EMAIL)
+    text(alex, sam, status=Status.QUEUED)
+    message(recipient=sam, keyword="help")  # the office's answer: in neither
+    inbound(sam, alex, body="Yes", is_reply=True)
+    report = analytics.month_report(Month(2026, 3))
+    analytics.trend(Month(2026, 3))  # the settled months are summed
+
+    with CaptureQueriesContext(connection) as captured:
+        from_report = analytics.trend(Month(2026, 3), known=report)
+
+    assert from_report == analytics.trend(Month(2026, 3))
+    assert (from_report[-1].delivered, from_report[-1].failed, from_report[-1].awaiting) == (
+        1,
+        1,
+        1,
+    )
+    assert len(captured) == 1  # the settled months' sums only
