@@ -39,6 +39,15 @@ def _render(
     return render(request, f"messaging/{template}", context, status=status)
 
 
+def _with_default(request: HttpRequest, name: str, value: str) -> Any:
+    """The query parameters, with `name` filled in when absent or blank, so the field shows the
+    value the page uses."""
+    data = request.GET.copy()
+    if not data.get(name, "").strip():
+        data[name] = value
+    return data
+
+
 def _query(form: Any) -> str:
     return urlencode(
         [(name, form.data[name]) for name in form.fields if str(form.data.get(name, "")).strip()]
@@ -100,7 +109,7 @@ def _trend_summary(months: list[analytics.TrendMonth]) -> str:
 
 @administrator_required
 def analytics_page(request: HttpRequest) -> HttpResponse:
-    form = AnalyticsMonthForm(request.GET)
+    form = AnalyticsMonthForm(_with_default(request, "month", str(analytics.month_current())))
     if not form.is_valid():
         return _render(request, "analytics", "insight_analytics.html", status=400, form=form)
     month: analytics.Month = form.cleaned_data["month"]
@@ -190,7 +199,7 @@ def opt_outs_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
 
 @administrator_required
 def reclaim_page(request: HttpRequest) -> HttpResponse:
-    form = ReclaimForm(request.GET)
+    form = ReclaimForm(_with_default(request, "idle_days", str(reclaim.DEFAULT_IDLE_DAYS)))
     if not form.is_valid():
         return _render(request, "reclaim", "insight_reclaim.html", status=400, form=form)
     idle_days: int = form.cleaned_data["idle_days"]
