@@ -226,3 +226,36 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class MonthSummary(models.Model):
+    """What staff sent in one settled calendar month (the analytics chart), summed once.
+
+    A month that ended more than `messaging.analytics.SETTLE_DAYS` ago no longer changes, so the
+    12-month chart reads these rows instead of counting every message of the year on each view;
+    the months still moving are counted live. Keyed by the time zone the months were cut in.
+    Deleting rows is safe: they are summed again on the next view.
+    """
+
+    time_zone = models.CharField(max_length=64)
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    sent = models.PositiveIntegerField()
+    delivered = models.PositiveIntegerField()
+    failed = models.PositiveIntegerField()
+    by_email = models.PositiveIntegerField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["time_zone", "year", "month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["time_zone", "year", "month"], name="monthsummary_one_row_per_month"
+            ),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="monthsummary_month_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}-{self.month:02d} ({self.time_zone}): {self.sent} texts"

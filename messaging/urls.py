@@ -1,11 +1,12 @@
-"""Pages of messaging: the person page and its compose form; the Message Report; the question
-before a number assignment is deleted."""
+"""Pages of messaging: the person page and its compose form; the Message Report; message
+templates; the question before a number assignment is deleted; analytics and the opt-out and
+reclaim reports."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from messaging import views, views_templates
+from messaging import views, views_insight, views_templates
 
 urlpatterns = [
     path("people/<int:person_id>/", views.person_detail, name="person-detail"),
@@ -30,4 +31,9 @@ urlpatterns = [
         views.assignment_delete_confirm,
         name="sms-assignment-delete-confirm",
     ),
+    path("analytics/", views_insight.analytics_page, name="insight-analytics"),
+    path("analytics/csv/", views_insight.analytics_csv, name="insight-analytics-csv"),
+    path("analytics/opt-outs/", views_insight.opt_outs_page, name="insight-opt-outs"),
+    path("analytics/opt-outs/csv/", views_insight.opt_outs_csv, name="insight-opt-outs-csv"),
+    path("analytics/reclaim/", views_insight.reclaim_page, name="insight-reclaim"),
 ]

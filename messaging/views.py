@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
 from config.api import is_administrator
@@ -174,7 +174,10 @@ def assignment_delete_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     )
     config = sms_admin_services.configuration_get()
     back = request.GET.get("next", "")
-    if not back.startswith(reverse("sms-config-twilio")):
+    # Back to the page that asked (the grid, the reclaim report), never to another site.
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}
+    ):
         back = reverse("sms-config-twilio") + "#usage"
     context = {
         "nav": "config",

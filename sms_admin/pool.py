@@ -40,7 +40,6 @@ from people.models import (
     Person,
     PersonPhone,
     PhoneType,
-    RoleKind,
 )
 from people.services import Actor
 from sms_admin import forecast, selectors
@@ -304,26 +303,15 @@ def sender_assignment_release(*, assignment_id: int, actor: Actor = None) -> Sen
     return assignment
 
 
-def _held_by_student() -> Any:
-    """The holder is a student (P1): the student role and no staff role."""
-    student_roles = Person.roles.through.objects.filter(
-        person_id=OuterRef("person_id"), role__kind=RoleKind.STUDENT
-    )
-    staff_roles = Person.roles.through.objects.filter(
-        person_id=OuterRef("person_id"), role__kind=RoleKind.STAFF
-    )
-    return Exists(student_roles) & ~Exists(staff_roles)
-
-
 def phone_usage_list() -> QuerySet[SenderAssignment]:
     """Active assignments for the Phone Number Usage grid (C7), each with `held_by_student`,
     in one query: the rows of the Twilio tab's grid, in its order (newest first)."""
-    return selectors.sender_assignment_grid().annotate(held_by_student=_held_by_student())
+    return selectors.sender_assignment_grid()
 
 
 def student_held_assignments() -> QuerySet[SenderAssignment]:
     """Active assignments held by students (S9: not allowed since 2021-10-01)."""
-    return phone_usage_list().filter(_held_by_student())
+    return selectors.sender_assignment_grid(students_only=True)
 
 
 def sender_number_remove(

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from people.models import Person, PhoneType, Role
+from people.models import Person, PhoneType, Role, RoleKind
 from sms_admin.models import (
     ConfigurationChange,
     DefaultStatus,
@@ -33,12 +33,30 @@ def sender_assignments_active_count() -> int:
     return sender_assignments_active().count()
 
 
-def sender_assignment_grid(search: str = "") -> QuerySet[SenderAssignment]:
-    """The Phone Number Usage grid: active assignments with person and number, newest first.
+def held_by_student() -> Q:
+    """For an assignment (or any row with `person_id`): its person is a student (P1), holding
+    the student role and no staff role."""
+    roles = Person.roles.through.objects.filter(person_id=OuterRef("person_id"))
+    return Q(Exists(roles.filter(role__kind=RoleKind.STUDENT))) & ~Q(
+        Exists(roles.filter(role__kind=RoleKind.STAFF))
+    )
+
+
+def sender_assignment_grid(
+    search: str = "", *, students_only: bool = False
+) -> QuerySet[SenderAssignment]:
+    """The Phone Number Usage grid: active assignments with person and number, newest first,
+    each with `held_by_student` (S9: students may not hold one); `students_only` keeps those.
 
     One query per page whatever the number of rows (everything is joined).
     """
-    rows = sender_assignments_active().select_related("person", "sender_number")
+    rows = (
+        sender_assignments_active()
+        .select_related("person", "sender_number")
+        .annotate(held_by_student=held_by_student())
+    )
+    if students_only:
+        rows = rows.filter(held_by_student=True)
     for word in search.split():
         rows = rows.filter(
             Q(person__first_name__icontains=word)

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from config.pages import administrator_required, paginate
@@ -118,6 +119,7 @@ def twilio(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").replace("\x00", "").strip()
     usage, pace = pool.monthly_usage_outlook(limit=config.sms_message_limit)
     assigned = selectors.sender_assignments_active_count()
+    students_only = request.GET.get("holder") == "students"
     return _render(
         request,
         "twilio",
@@ -135,7 +137,11 @@ def twilio(request: HttpRequest) -> HttpResponse:
         pool=selectors.sender_pool(),
         sender_form=SenderNumberForm(),
         search=search,
-        page=paginate(request, selectors.sender_assignment_grid(search)),
+        students_only=students_only,
+        extra_query="holder=students&" if students_only else "",
+        page=paginate(
+            request, selectors.sender_assignment_grid(search, students_only=students_only)
+        ),
     )
 
 
@@ -172,8 +178,11 @@ def assignment_delete(request: HttpRequest, pk: int) -> HttpResponse:
             f"{assignment.sender_number.number} is no longer assigned to "
             f"{assignment.person.full_name}; it is free for the next new sender.",
         )
+    # Back to the page the release came from (the grid, or the reclaim report), never off-site.
     back = request.POST.get("next", "")
-    if not back.startswith(reverse("sms-config-twilio")):
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         back = reverse("sms-config-twilio")
     return redirect(back)
 

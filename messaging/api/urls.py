@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, path
 from rest_framework.routers import SimpleRouter
 
-from messaging.api import views, views_send, views_templates
+from messaging.api import views, views_analytics, views_send, views_templates
 
 router = SimpleRouter()
 router.register("templates", views_templates.MessageTemplateViewSet, basename="template")
@@ -20,5 +20,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("messages/", views_send.MessageListCreateView.as_view(), name="messages"),
     path("messages/bulk/", views_send.MessageBulkCreateView.as_view(), name="messages-bulk"),
     path("messages/<int:pk>/", views_send.MessageDetailView.as_view(), name="message-detail"),
+    path(
+        "analytics/messages/",
+        views_analytics.AnalyticsMessagesView.as_view(),
+        name="analytics-messages",
+    ),
     *router.urls,
 ]

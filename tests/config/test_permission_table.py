@@ -210,6 +210,10 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/sms-usage/"): Row(
         ADMIN_OR_INTEGRATION, lambda w: ("/api/v1/sms-usage/", None), 200
     ),
+    # Analytics per month and staff member: administrators.
+    ("GET", "/api/v1/analytics/messages/"): Row(
+        ADMIN, lambda w: ("/api/v1/analytics/messages/", None), 200
+    ),
     ("GET", "/api/v1/sender-numbers/"): Row(
         ADMIN, lambda w: ("/api/v1/sender-numbers/", None), 200
     ),
