@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import time_machine
@@ -145,7 +146,7 @@ def test_idle_days_that_are_not_a_whole_number_from_1_to_3650_are_refused(value:
         reclaim.idle_days_parse(value)
 
 
-def test_the_page_lists_the_numbers_with_their_reasons_and_a_release_form(
+def test_the_page_lists_the_numbers_with_their_reasons_and_a_release_link(
     permitted: SmsConfiguration, admin_user: Any
 ) -> None:
     assignment = held(factories.student(first_name="Stu"))
@@ -155,9 +156,9 @@ def test_the_page_lists_the_numbers_with_their_reasons_and_a_release_form(
     assert response.status_code == 200
     body = response.content.decode()
     assert "Is a student (students may not hold a number)" in body
-    assert f'action="{reverse("sms-assignment-delete", args=[assignment.pk])}"' in body
-    assert 'data-confirm="Delete the assignment of' in body
-    assert f'name="next" value="{reverse(PAGE)}"' in body
+    # Releasing goes through the delete confirmation, which says where replies will go.
+    confirm = reverse("sms-assignment-delete-confirm", args=[assignment.pk])
+    assert f'href="{confirm}?next={quote(reverse(PAGE), safe="/")}"' in body
 
 
 def test_a_bad_idle_days_value_is_a_400_with_the_error_next_to_the_field(
