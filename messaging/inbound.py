@@ -207,6 +207,9 @@ def message_inbound_receive(
                 status=Status.RECEIVED,
                 sender=phone.person if phone else None,
                 recipient=staff,
+                # Interim until the reply-attribution rule lands: the number's holder, as the
+                # reply notification does today.
+                attributed_to=staff,
                 phone=phone,
                 from_number=sender_number or from_number,
                 destination=system_number or to_number,

@@ -158,6 +158,16 @@ class Message(models.Model):
             # The inbox: a staff member's conversations and their unread inbound texts.
             models.Index(fields=["attributed_to", "read_at"]),
             models.Index(fields=["recipient", "created_at"]),
+            # The inbox's live updates: the latest change to a staff member's own messages
+            # (a new send, a status moving on) is one index probe.
+            models.Index(fields=["sender", "updated_at"], name="message_sender_updated"),
+            # The shared inbox's unread texts, without reading every outbound message (whose
+            # attributed_to and read_at are empty too).
+            models.Index(
+                fields=["read_at"],
+                condition=Q(attribution="shared"),
+                name="message_shared_read",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -207,3 +217,22 @@ class SendRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender_id}:{self.key} ({self.status_code or 'in progress'})"
+
+
+class UnansweredDigest(models.Model):
+    """The daily email listing a staff member's conversations waiting for an answer: one row per
+    staff member and day, inserted before the email is sent, so two beat processes (or a
+    retried task) send it at most once."""
+
+    staff = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="unanswered_digests")
+    day = models.DateField()
+    conversations = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "day"], name="unanswered_digest_once_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} {self.day}: {self.conversations}"
