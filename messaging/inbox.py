@@ -90,10 +90,11 @@ def excerpt(body: str, length: int = EXCERPT_LENGTH) -> str:
     return cut.rstrip() + "…"
 
 
-def conversation_groups(owner: Owner, filter: Filter = Filter.ALL) -> QuerySet[Any]:
+def conversation_groups(owner: Owner, *filters: Filter) -> QuerySet[Any]:
     """`owner`'s conversations as grouped rows, latest activity first: `person_id`, `last_at`,
     `unread`, `last_reply_at` (latest ordinary inbound text), `last_answer_at` (the owner's
-    latest text or email). One query however it is sliced; `count()` is one more."""
+    latest text or email); only those matching every one of `filters`. One query however it is
+    sliced; `count()` is one more."""
     other = Case(When(direction=Direction.OUTBOUND, then=F("recipient_id")), default=F("sender_id"))
     rows = (
         Message.objects.filter(
@@ -110,9 +111,9 @@ def conversation_groups(owner: Owner, filter: Filter = Filter.ALL) -> QuerySet[A
         )
         .order_by("-last_at", "-person_id")
     )
-    if filter == Filter.UNREAD:
+    if Filter.UNREAD in filters:
         rows = rows.filter(unread__gt=0)
-    elif filter == Filter.NEEDS_REPLY:
+    if Filter.NEEDS_REPLY in filters:
         rows = rows.filter(last_reply_at=F("last_at"))
     return rows
 
