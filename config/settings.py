@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from celery.schedules import crontab
 
 # Generic admin and DRF classes (ModelAdmin[Person]) are subscriptable at run time too.
 django_stubs_ext.monkeypatch()
@@ -198,6 +199,11 @@ SEND_REQUEST_KEEP_DAYS = env_int("SEND_REQUEST_KEEP_DAYS", 7)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-messages": {"task": "twilio_bridge.tasks.sweep_stuck_messages", "schedule": 300.0},
     "purge-send-requests": {"task": "messaging.tasks.purge_send_requests", "schedule": 86400.0},
+    # The unanswered-replies digest (V5), each morning at opening time, institution time zone.
+    "unanswered-digests": {
+        "task": "messaging.tasks.send_unanswered_digests",
+        "schedule": crontab(minute=0, hour=8),
+    },
 }
 
 # Twilio: unset credentials mean the local sandbox (twilio_bridge.sandbox).
