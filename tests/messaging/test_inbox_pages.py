@@ -160,13 +160,13 @@ def test_an_administrator_without_a_person_is_told_so(admin_user: Any) -> None:
 
 def test_pages_of_conversations(alex: Person) -> None:
     for i in range(30):
-        received(factories.student(first_name=f"P{i:02}", last_name="X"), alex, when=at(100 - i))
+        received(factories.student(first_name=f"Pat{i:02}", last_name="X"), alex, when=at(100 - i))
 
     first = login(alex.user).get("/inbox/?show=unread").content.decode()
     second = login(alex.user).get("/inbox/?show=unread&page=2").content.decode()
 
     assert "Page 1 of 2" in first and 'href="?show=unread&amp;page=2"' in first
-    assert "P04 X" in second and "P05 X" not in second
+    assert "Pat04 X" in second and "Pat05 X" not in second
 
 
 # The live "changed since" answer (V4) --------------------------------------------------------
