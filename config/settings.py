@@ -14,6 +14,7 @@ from typing import Any
 
 import dj_database_url
 import django_stubs_ext
+from celery.schedules import crontab
 
 # Generic admin and DRF classes (ModelAdmin[Person]) are subscriptable at run time too.
 django_stubs_ext.monkeypatch()
@@ -128,6 +129,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "messaging.context_processors.inbox",
             ],
         },
     },
@@ -283,6 +285,11 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-messages": {"task": "twilio_bridge.tasks.sweep_stuck_messages", "schedule": 300.0},
     "purge-send-requests": {"task": "messaging.tasks.purge_send_requests", "schedule": 86400.0},
     "sweep-usage-alerts": {"task": "sms_admin.tasks.usage_alerts_sweep", "schedule": 300.0},
+    # The unanswered-replies digest (V5), each morning at opening time, institution time zone.
+    "unanswered-digests": {
+        "task": "messaging.tasks.send_unanswered_digests",
+        "schedule": crontab(minute=0, hour=8),
+    },
 }
 
 # Twilio: unset credentials mean the local sandbox (twilio_bridge.sandbox).

@@ -161,6 +161,16 @@ class Message(models.Model):
             # Reply attribution: the last text from a sender number to a phone (V2); and the
             # texts sent from a number lately (the confirmation before releasing it, Q2).
             models.Index(fields=["from_number", "destination", "created_at"]),
+            # The inbox's live updates: the latest change to a staff member's own messages
+            # (a new send, a status moving on) is one index probe.
+            models.Index(fields=["sender", "updated_at"], name="message_sender_updated"),
+            # The shared inbox's unread texts, without reading every outbound message (whose
+            # attributed_to and read_at are empty too).
+            models.Index(
+                fields=["read_at"],
+                condition=Q(attribution="shared"),
+                name="message_shared_read",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -259,3 +269,22 @@ class MonthSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}-{self.month:02d} ({self.time_zone}): {self.sent} texts"
+
+
+class UnansweredDigest(models.Model):
+    """The daily email listing a staff member's conversations waiting for an answer: one row per
+    staff member and day, inserted before the email is sent, so two beat processes (or a
+    retried task) send it at most once."""
+
+    staff = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="unanswered_digests")
+    day = models.DateField()
+    conversations = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "day"], name="unanswered_digest_once_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} {self.day}: {self.conversations}"

@@ -1,12 +1,12 @@
 """Pages of messaging: the person page and its compose form; the Message Report; message
 templates; the question before a number assignment is deleted; analytics and the opt-out and
-reclaim reports."""
+reclaim reports; the inbox."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from messaging import views, views_insight, views_templates
+from messaging import views, views_inbox, views_insight, views_templates
 
 urlpatterns = [
     path("people/<int:person_id>/", views.person_detail, name="person-detail"),
@@ -36,4 +36,19 @@ urlpatterns = [
     path("analytics/opt-outs/", views_insight.opt_outs_page, name="insight-opt-outs"),
     path("analytics/opt-outs/csv/", views_insight.opt_outs_csv, name="insight-opt-outs-csv"),
     path("analytics/reclaim/", views_insight.reclaim_page, name="insight-reclaim"),
+    path("inbox/", views_inbox.inbox_own, name="inbox"),
+    path("inbox/changes/", views_inbox.inbox_changes, name="inbox-changes"),
+    path("inbox/shared/", views_inbox.inbox_shared, name="inbox-shared"),
+    path(
+        "inbox/shared/<int:person_id>/",
+        views_inbox.conversation_shared,
+        name="inbox-shared-conversation",
+    ),
+    path("inbox/staff/", views_inbox.inbox_choose, name="inbox-choose"),
+    path("inbox/staff/<int:staff_id>/", views_inbox.inbox_staff, name="inbox-staff"),
+    path(
+        "inbox/staff/<int:staff_id>/<int:person_id>/",
+        views_inbox.conversation_staff,
+        name="inbox-staff-conversation",
+    ),
 ]

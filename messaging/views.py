@@ -17,8 +17,9 @@ from django.views.decorators.http import require_POST
 
 from config.api import is_administrator
 from config.pages import administrator_required, paginate, staff_required
-from messaging import conversation, report, segments, selectors
+from messaging import conversation, inbox_services, report, segments, selectors
 from messaging import services as messaging_services
+from messaging.conversation import Owner
 from messaging.forms import ComposeForm, MessageReportForm
 from people import selectors as people_selectors
 from people import services as people_services
@@ -86,7 +87,12 @@ def _phone_row(
 
 @staff_required
 def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
-    return _page(request, _person(person_id))
+    person = _person(person_id)
+    viewer = _viewer(request)
+    if viewer is not None:
+        # Opening the conversation marks it read for the viewer (V3), before the page is drawn.
+        inbox_services.conversation_mark_read(owner=Owner(viewer.pk), person_id=person.pk)
+    return _page(request, person)
 
 
 @staff_required

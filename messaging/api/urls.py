@@ -1,12 +1,12 @@
 """REST routes of messaging: routing explanation, messages (send and the Message Report),
-message templates."""
+message templates; conversations (the inbox)."""
 
 from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 from rest_framework.routers import SimpleRouter
 
-from messaging.api import views, views_analytics, views_send, views_templates
+from messaging.api import views, views_analytics, views_conversations, views_send, views_templates
 
 router = SimpleRouter()
 router.register("templates", views_templates.MessageTemplateViewSet, basename="template")
@@ -26,4 +26,19 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="analytics-messages",
     ),
     *router.urls,
+    path(
+        "conversations/",
+        views_conversations.ConversationListView.as_view(),
+        name="conversations",
+    ),
+    path(
+        "conversations/<int:person_id>/messages/",
+        views_conversations.ConversationMessagesView.as_view(),
+        name="conversation-messages",
+    ),
+    path(
+        "conversations/<int:person_id>/read/",
+        views_conversations.ConversationReadView.as_view(),
+        name="conversation-read",
+    ),
 ]
