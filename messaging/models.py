@@ -158,6 +158,19 @@ class Message(models.Model):
             # The inbox: a staff member's conversations and their unread inbound texts.
             models.Index(fields=["attributed_to", "read_at"]),
             models.Index(fields=["recipient", "created_at"]),
+            # Reply attribution: the last text from a sender number to a phone (V2); and the
+            # texts sent from a number lately (the confirmation before releasing it, Q2).
+            models.Index(fields=["from_number", "destination", "created_at"]),
+            # The inbox's live updates: the latest change to a staff member's own messages
+            # (a new send, a status moving on) is one index probe.
+            models.Index(fields=["sender", "updated_at"], name="message_sender_updated"),
+            # The shared inbox's unread texts, without reading every outbound message (whose
+            # attributed_to and read_at are empty too).
+            models.Index(
+                fields=["read_at"],
+                condition=Q(attribution="shared"),
+                name="message_shared_read",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -207,3 +220,71 @@ class SendRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender_id}:{self.key} ({self.status_code or 'in progress'})"
+
+
+class MessageTemplate(models.Model):
+    """A named body administrators keep for staff to start a text or a cohort's text from; its
+    merge fields are replaced per recipient when the text is sent."""
+
+    name = models.CharField(max_length=100, unique=True)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MonthSummary(models.Model):
+    """What staff sent in one settled calendar month (the analytics chart), summed once.
+
+    A month that ended more than `messaging.analytics.SETTLE_DAYS` ago no longer changes, so the
+    12-month chart reads these rows instead of counting every message of the year on each view;
+    the months still moving are counted live. Keyed by the time zone the months were cut in.
+    Deleting rows is safe: they are summed again on the next view.
+    """
+
+    time_zone = models.CharField(max_length=64)
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    sent = models.PositiveIntegerField()
+    delivered = models.PositiveIntegerField()
+    failed = models.PositiveIntegerField()
+    by_email = models.PositiveIntegerField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["time_zone", "year", "month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["time_zone", "year", "month"], name="monthsummary_one_row_per_month"
+            ),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="monthsummary_month_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}-{self.month:02d} ({self.time_zone}): {self.sent} texts"
+
+
+class UnansweredDigest(models.Model):
+    """The daily email listing a staff member's conversations waiting for an answer: one row per
+    staff member and day, inserted before the email is sent, so two beat processes (or a
+    retried task) send it at most once."""
+
+    staff = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="unanswered_digests")
+    day = models.DateField()
+    conversations = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "day"], name="unanswered_digest_once_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} {self.day}: {self.conversations}"

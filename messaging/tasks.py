@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core import mail
 
-from messaging import enqueue, idempotency, notifications, policy, services
+from messaging import digest, enqueue, idempotency, notifications, policy, services
 
 
 @shared_task(acks_late=True, name=enqueue.DELIVER_EMAIL)
@@ -33,6 +33,13 @@ def deliver_emails(*, message_ids: list[int]) -> dict[str, int]:
 def purge_send_requests() -> int:
     """The daily beat job forgetting old idempotency keys of API sends."""
     return idempotency.send_requests_purge(older_than_days=settings.SEND_REQUEST_KEEP_DAYS)
+
+
+@shared_task
+def send_unanswered_digests() -> int:
+    """The daily beat job emailing each staff member their conversations waiting too long for
+    an answer (V5); at most once per staff member per day, whoever runs it."""
+    return digest.unanswered_digests_send()
 
 
 @shared_task(acks_late=True, name=enqueue.NOTIFY_REPLY)

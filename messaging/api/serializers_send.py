@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from messaging.models import Message
+from messaging.models import FailureReason, Message
 
 
 class MessageCreateSerializer(serializers.Serializer[Message]):
@@ -51,6 +51,11 @@ class MessageBulkResultSerializer(serializers.Serializer[object]):
 
 class MessageSerializer(serializers.ModelSerializer[Message]):
     """One row of the Message Report."""
+
+    # Empty for most messages: the schema must allow "" besides the reasons.
+    failure_reason = serializers.ChoiceField(
+        choices=FailureReason.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Message

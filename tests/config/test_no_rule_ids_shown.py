@@ -93,7 +93,7 @@ def world(config: Any, cell: Any, advisor: Person, superuser: Any) -> dict[str, 
     factories.PhoneFactory(person=student, number="+12025550122", sms_status="disabled")
     factories.PhoneFactory(person=student, number="+12025550133", sms_status="enabled")
     factories.PhoneFactory(person=student, number="+12025550144", sms_status="enabled")
-    assignments.assignment(advisor)
+    held = assignments.assignment(advisor)
     assignments.assignment(factories.student())
     pool_numbers(1)
     text = Message.objects.create(
@@ -121,12 +121,21 @@ def world(config: Any, cell: Any, advisor: Person, superuser: Any) -> dict[str, 
     advisor.user.is_staff = True  # the administrators' pages too, as the same person
     advisor.user.is_superuser = True
     advisor.user.save()
-    return {"student": student, "nowhere": nowhere, "advisor": advisor}
+    return {"student": student, "nowhere": nowhere, "advisor": advisor, "held": held}
 
 
 def pages(world: dict[str, Any]) -> list[str]:
     student, nowhere, advisor = world["student"], world["nowhere"], world["advisor"]
     return [
+        reverse("inbox"),
+        reverse("inbox-shared"),
+        reverse("inbox-staff", args=[advisor.pk]),
+        reverse("inbox-staff-conversation", args=[advisor.pk, student.pk]),
+        reverse("message-templates"),
+        reverse("insight-analytics"),
+        reverse("insight-opt-outs"),
+        reverse("insight-reclaim"),
+        reverse("sms-assignment-delete-confirm", args=[world["held"].pk]),
         reverse("home"),
         reverse("person-detail", args=[student.pk]),
         reverse("person-detail", args=[nowhere.pk]),
