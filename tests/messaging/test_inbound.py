@@ -550,8 +550,7 @@ def test_the_reply_notification_is_queued_for_a_worker_and_never_sent_inside_the
     assert mail.outbox == []
     message = Message.objects.get(twilio_sid=params["MessageSid"])
     [queued] = callbacks
-    assert queued.func == tasks.notify_reply.delay
-    assert queued.keywords == {"message_id": message.pk}
+    assert queued.args == (tasks.notify_reply.name, {"message_id": message.pk})
     # The worker's run sends the one email.
     queued()
     assert [m.to for m in mail.outbox] == [["alex.advisor@example.edu"]]
