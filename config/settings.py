@@ -204,6 +204,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "twilio_bridge.tasks.sweep_stuck_messages",
         "schedule": float(SWEEP_EVERY_SECONDS),
     },
+    "sweep-outbox": {
+        "task": "messaging.tasks.sweep_outbox",
+        "schedule": float(SWEEP_EVERY_SECONDS),
+    },
     "purge-send-requests": {"task": "messaging.tasks.purge_send_requests", "schedule": 86400.0},
 }
 

@@ -2,11 +2,11 @@
 
 Tasks are addressed by their registered names (the names Celery puts on the wire), so messaging
 imports no task module: the SMS send tasks live in twilio_bridge.tasks (they pass the Twilio
-gateway to messaging.sending), the email and notification tasks in messaging.tasks. With no broker
+gateway to messaging.sending), the email and outbox tasks in messaging.tasks. With no broker
 (the embedded default, tests) Celery runs them in-process once the transaction commits.
 
 Publishing never fails the caller. What a task would do is already recorded (a `queued` message,
-an inbound text) when the task is published, so a broker that cannot be reached (Redis
+a `pending` outbox email) when the task is published, so a broker that cannot be reached (Redis
 down) is logged and the work waits for the sweep, which publishes it again; the request that
 recorded it still succeeds. After a failed publish, the next `PAUSE_AFTER_FAILURE` seconds of
 publishes in this process are skipped, so a cohort's hundreds of tasks do not each wait for
@@ -33,8 +33,7 @@ SEND_SMS = "twilio_bridge.tasks.send_sms"
 SEND_SMS_BATCH = "twilio_bridge.tasks.send_sms_batch"
 DELIVER_EMAIL = "messaging.tasks.deliver_email"
 DELIVER_EMAILS = "messaging.tasks.deliver_emails"
-NOTIFY_REPLY = "messaging.tasks.notify_reply"
-ALERT_ADMINS = "messaging.tasks.alert_admins"
+SEND_OUTBOX_EMAIL = "messaging.tasks.send_outbox_email"
 
 # A cohort's messages go to the worker this many to a task (send_sms_batch, deliver_emails): one
 # read of the texts, one routing query and one configuration read serve a batch, and the request
@@ -110,9 +109,6 @@ def email_batches(message_ids: Sequence[int], *, after_commit: bool = True) -> N
         _publish(DELIVER_EMAILS, after_commit, message_ids=chunk)
 
 
-def reply_notification(message_id: int) -> None:
-    _publish(NOTIFY_REPLY, True, message_id=message_id)
-
-
-def admins_alert(*, code: int | None, reason: str) -> None:
-    _publish(ALERT_ADMINS, True, code=code, reason=reason)
+def outbox_email(outbox_id: int, *, after_commit: bool = True) -> None:
+    """A reply notification or administrators' alert to send (messaging.outbox)."""
+    _publish(SEND_OUTBOX_EMAIL, after_commit, outbox_id=outbox_id)

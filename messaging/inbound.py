@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from messaging import enqueue, policy, segments
+from messaging import outbox, policy, segments
 from messaging.models import AUTOMATIC_ANSWER_KEYWORD, Channel, Direction, Message, Status
 from people import phone_numbers
 from people import services as people_services
@@ -179,8 +179,9 @@ def message_inbound_receive(
 
     A MessageSid already recorded (Twilio's retry, or two deliveries racing) returns the stored
     message and changes nothing: the unique index on `twilio_sid` decides, and the statuses
-    change in the same transaction as the insert. The reply notification (C5) is sent after
-    commit, for ordinary texts to a staff member's number.
+    change in the same transaction as the insert. The reply notification (C5), for ordinary
+    texts to a staff member's number, is written to the outbox in that transaction too and
+    sent by a worker after commit.
     """
     config = sms_admin_services.configuration_get()
     existing = Message.objects.filter(twilio_sid=message_sid).first()
@@ -220,8 +221,9 @@ def message_inbound_receive(
             if reply is not None:
                 _answer_record(message, reply)
             if staff is not None and not keyword:
-                # By a worker, after commit: no SMTP inside Twilio's webhook request.
-                enqueue.reply_notification(message.pk)
+                # In this transaction, sent by a worker after commit: no SMTP inside Twilio's
+                # webhook request, and nothing lost if the broker is down (the sweep sends it).
+                outbox.reply_notification_add(message=message)
     except IntegrityError:
         existing = Message.objects.filter(twilio_sid=message_sid).first()
         if existing is None:

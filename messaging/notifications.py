@@ -1,9 +1,11 @@
-"""The reply-notification email (C5): the staff member learns that a text to them arrived.
+"""The emails staff get from the application, built here and sent through messaging.outbox.
 
-Rendered from the Email Notifications templates of the SMS configuration, with only the
-documented placeholders (sms_admin.notifications.PLACEHOLDERS). Templates are validated when they
-are saved; should a stored one still fail to render (edited outside the application), the
-default template is used and the problem logged, so the staff member is still told.
+The reply notification (C5) tells the staff member that a text to them arrived. It is rendered
+from the Email Notifications templates of the SMS configuration, with only the documented
+placeholders (sms_admin.notifications.PLACEHOLDERS). Templates are validated when they are saved;
+should a stored one still fail to render (edited outside the application), the default template
+is used and the problem logged, so the staff member is still told. The administrators' alert
+tells of a sender-side Twilio error (T3).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.utils import timezone
 
@@ -49,28 +52,44 @@ def _render(template: str, default: str, values: dict[str, str]) -> str:
         return templates.template_render(default, values)
 
 
-def reply_notification_send(*, message_id: int) -> bool:
-    """Email the staff member an inbound text arrived for. Returns whether an email was sent.
-
-    Sends nothing for keyword texts (STOP, START, HELP), texts to no staff member, or a staff
-    member without an email address. A failing mail server is logged, never raised: the text is
-    already recorded and visible in the conversation.
-    """
-    message = Message.objects.select_related("sender", "recipient").get(pk=message_id)
-    staff = message.recipient
-    if message.keyword or staff is None or not staff.email:
-        return False
+def reply_notification_email(*, message_id: int) -> EmailMessage | None:
+    """The email telling the staff member an inbound text arrived, or None when there is nobody
+    to tell: keyword texts (STOP, START, HELP), texts to no staff member, a staff member without
+    an email address, a message deleted since."""
+    message = Message.objects.select_related("sender", "recipient").filter(pk=message_id).first()
+    staff = message.recipient if message is not None else None
+    if message is None or message.keyword or staff is None or not staff.email:
+        return None
     config = sms_admin_services.configuration_get()
     values = reply_notification_values(message)
     subject = _render(config.reply_notification_subject, DEFAULT_REPLY_SUBJECT, values)
     # A header cannot hold line breaks (the reply text may have some).
     subject = " ".join(subject.split())
     body = _render(config.reply_notification_body, DEFAULT_REPLY_BODY, values)
-    try:
-        EmailMessage(
-            subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[staff.email]
-        ).send()
-    except Exception:
-        logger.exception("Reply notification for message %s could not be sent", message_id)
-        return False
-    return True
+    return EmailMessage(
+        subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[staff.email]
+    )
+
+
+def admins_alert_email(*, code: int | None, reason: str) -> EmailMessage | None:
+    """The email telling every administrator with an address about a sender-side Twilio error
+    (T3), or None when no administrator has an address."""
+    recipients = list(
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if not recipients:
+        return None
+    subject = f"Texting: Twilio error {code} ({reason}) needs an administrator"
+    body = (
+        f"Twilio refused or failed a text with error {code} ({reason}). This error is on the "
+        "institution's side (sender registration, geographic permissions or carrier "
+        "filtering), so the students' phones were left as they are and the texts went by email.\n\n"
+        "Check the messaging service in the Twilio console. Further errors with this code are "
+        "not emailed for an hour; the Message Report lists every affected text."
+    )
+    return EmailMessage(
+        subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=recipients
+    )

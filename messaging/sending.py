@@ -251,7 +251,8 @@ def messages_sweep(*, gateway: Gateway, limit: int = 500) -> dict[str, int]:
     )
     texts = waiting.filter(channel=Channel.SMS).order_by("pk").values_list("pk", flat=True)
     ids = list(texts[:limit])
-    enqueue.sms_batches(ids, after_commit=False)
+    if ids:
+        enqueue.sms_batches(ids, after_commit=False)
     # Emails one to a task, as `deliver_email` counts each attempt (a batch whose mail server
     # cannot be reached claims none and would be retried without end).
     emails = waiting.filter(channel=Channel.EMAIL).order_by("pk").values_list("pk", flat=True)
