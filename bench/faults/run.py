@@ -13,11 +13,15 @@ the Twilio sandbox (which records every text it accepted, so duplicates can be c
 (c) PostgreSQL accepts connections but does not answer for 20 s (a paused TCP proxy between
     gunicorn and PostgreSQL) while /healthz, an API send and an inbound reply arrive.
 
-Prints texts lost, texts duplicated, emails lost, emails duplicated and 5xx answers per fault;
-each must be zero (exit status 1 otherwise). Needs PostgreSQL on 127.0.0.1:5432 (trust auth)
-and `redis-server` on the PATH. Creates and drops its own database; starts its own Redis on a
-free port and stops it; never touches the machine's shared Redis or PostgreSQL. Every address
-is 127.0.0.1; every wait is bounded.
+Prints per fault: texts lost (answered 201, never accepted by the sandbox), texts duplicated
+(accepted twice: same body, or same number for a cohort), emails lost and duplicated (the reply
+notification, the administrators' alert, the student's email fallback, read from the file email
+backend), answers that were 5xx or never came, and answers over their budget (/healthz 3 s, a
+webhook 15 s as Twilio waits, an API send 30 s); each must be zero (exit status 1 otherwise).
+
+Needs PostgreSQL on 127.0.0.1:5432 (trust auth) and `redis-server` on the PATH. Creates and
+drops its own database; starts its own Redis on a free port and stops it; never touches the
+machine's shared Redis or PostgreSQL. Every address is 127.0.0.1; every wait is bounded.
 """
 
 from __future__ import annotations
@@ -201,21 +205,48 @@ class Stack:
         }
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.starts: Counter[str] = Counter()
+        self.lock = threading.RLock()
+        # Restarted when they exit on their own, as a process supervisor (docker compose's
+        # `restart: unless-stopped`, systemd) does in production.
+        self.supervised: dict[str, Callable[[], None]] = {
+            "web": self.start_web,
+            "worker": self.start_worker,
+            "beat": self.start_beat,
+        }
+        self.restarts: list[str] = []
+        self.stopping = threading.Event()
+        threading.Thread(target=self._supervise, daemon=True).start()
+
+    def _supervise(self) -> None:
+        while not self.stopping.wait(0.5):
+            with self.lock:
+                for name, proc in list(self.procs.items()):
+                    if name in self.supervised and proc.poll() is not None:
+                        self.restarts.append(
+                            f"{name} exited on its own (status {proc.returncode}); restarted"
+                        )
+                        try:
+                            self.supervised[name]()
+                        except Exception as exc:
+                            self.restarts.append(f"{name} could not be restarted: {exc}")
+                            self.procs.pop(name, None)
 
     def start(self, name: str, cmd: list[str], env: dict[str, str] | None = None) -> None:
-        self.starts[name] += 1
-        log = (self.logs / f"{name}-{self.starts[name]}.log").open("wb")
-        self.procs[name] = subprocess.Popen(
-            cmd,
-            cwd=ROOT,
-            env=env or self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with self.lock:
+            self.starts[name] += 1
+            log = (self.logs / f"{name}-{self.starts[name]}.log").open("wb")
+            self.procs[name] = subprocess.Popen(
+                cmd,
+                cwd=ROOT,
+                env=env or self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
-        proc = self.procs.pop(name)
+        with self.lock:
+            proc = self.procs.pop(name)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, sig)
         try:
@@ -300,6 +331,7 @@ class Stack:
         )
 
     def stop_all(self) -> None:
+        self.stopping.set()
         for name in list(self.procs):
             self.kill(name, signal.SIGTERM)
         self.proxy.stop()
@@ -323,6 +355,21 @@ def count_emails(stack: Stack, wanted: dict[str, Callable[[Any], bool]]) -> dict
 def body_of(message: Any) -> str:
     payload = message.get_payload(decode=True)
     return payload.decode(errors="replace") if isinstance(payload, bytes) else str(payload)
+
+
+def post_webhook(box: Any, url: str, params: dict[str, str]) -> int:
+    """POST a webhook signed as Twilio signs it, waiting as long as Twilio does (15 s); 0 when
+    no answer came in time."""
+    from twilio_bridge import gateway
+
+    signature = gateway.signature_compute(auth_token=box.auth_token, url=url, params=params)
+    try:
+        response = requests.post(
+            url, data=params, headers={"X-Twilio-Signature": signature}, timeout=15
+        )
+    except requests.RequestException:
+        return 0
+    return response.status_code
 
 
 # --- the faults -------------------------------------------------------------------------------
@@ -393,7 +440,7 @@ def fault_redis(stack: Stack, box: Any, world: dict[str, Any], api: requests.Ses
         "To": world["advisor_number"],
     }
     inbound_url = f"{stack.base}/twilio/sms/inbound/"
-    codes.append(box.post_signed(inbound_url, reply))
+    codes.append(post_webhook(box, inbound_url, reply))
     # Twilio reports the earlier text filtered (30007, sender side: administrators' alert).
     callback = {
         "AccountSid": box.account_sid,
@@ -407,7 +454,7 @@ def fault_redis(stack: Stack, box: Any, world: dict[str, Any], api: requests.Ses
         "To": remote["to"],
     }
     box._set_status(remote, "undelivered", 30007)
-    codes.append(box.post_signed(remote["status_callback"], callback))
+    codes.append(post_webhook(box, remote["status_callback"], callback))
     time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - outage_started)))
     stack.start_redis()
     sender.join(timeout=120)
@@ -481,12 +528,33 @@ def fault_worker(stack: Stack, box: Any, world: dict[str, Any], api: requests.Se
     def accepted() -> Counter[str]:
         return Counter(m["to"] for m in list(box.messages.values()) if m["body"] == body)
 
-    wait_until(lambda: set(accepted()) >= numbers, 200, 1.0)
+    def emailed() -> Counter[str]:
+        """Numbers whose student got the text by email instead: a text claimed by the killed
+        worker whose request never reached Twilio is failed by the sweep's lookup (NEEDS_REVIEW)
+        and goes by email, by design (never resent blindly)."""
+        by_address = {address: number for number, address in world["emails_b"].items()}
+        return Counter(
+            by_address[m["To"]]
+            for m in stack.emails()
+            if m["To"] in by_address and body in body_of(m)
+        )
+
+    wait_until(lambda: set(accepted()) | set(emailed()) >= numbers, 200, 1.0)
     time.sleep(3)
-    got = accepted()
+    got, mailed = accepted(), emailed()
     result.texts = len(numbers)
-    result.texts_lost = len(numbers - set(got))
-    result.texts_duplicated = sum(n - 1 for n in got.values() if n > 1)
+    result.texts_lost = len(numbers - set(got) - set(mailed))
+    result.texts_duplicated = sum(n - 1 for n in (got + mailed).values() if n > 1)
+    result.notes.append(f"by SMS {len(got)}, by email after the lookup found nothing {len(mailed)}")
+    missing = numbers - set(got) - set(mailed)
+    if missing:
+        from messaging.models import Message
+
+        rows = Message.objects.filter(body=body, destination__in=missing)
+        result.notes += [
+            f"lost {m.destination}: {m.status} {m.failure_reason} attempts {m.attempts}"
+            for m in rows
+        ]
     result.seconds = time.monotonic() - started
     return result
 
@@ -529,7 +597,7 @@ def fault_db_hang(stack: Stack, box: Any, world: dict[str, Any], api: requests.S
                 timeout=40,
             ).status_code
         ),
-        "inbound": lambda: box.post_signed(f"{stack.base}/twilio/sms/inbound/", reply),
+        "inbound": lambda: post_webhook(box, f"{stack.base}/twilio/sms/inbound/", reply),
     }
     stack.proxy.pause()
     threads = [threading.Thread(target=timed, args=item) for item in calls.items()]
@@ -549,7 +617,7 @@ def fault_db_hang(stack: Stack, box: Any, world: dict[str, Any], api: requests.S
             result.answers_5xx += 1
     if answers.get("inbound", (0, 0.0))[0] != 200:
         # Twilio retries a webhook that failed or timed out.
-        retried = box.post_signed(f"{stack.base}/twilio/sms/inbound/", reply)
+        retried = post_webhook(box, f"{stack.base}/twilio/sms/inbound/", reply)
         result.notes.append(f"inbound retried by Twilio: HTTP {retried}")
     wanted: dict[str, Callable[[Any], bool]] = {
         "reply notification": lambda m: "Fault c: see you then" in body_of(m),
@@ -581,6 +649,7 @@ def seed() -> tuple[dict[str, Any], str]:
     from rest_framework.authtoken.models import Token
 
     from people.models import SmsStatus
+    from sms_admin import pool
     from sms_admin import services as sms_admin_services
     from sms_admin.models import SenderNumber
     from tests import factories
@@ -594,10 +663,14 @@ def seed() -> tuple[dict[str, Any], str]:
         sms_message_limit=1_000_000,
     )
     user = factories.UserFactory(username="faults-advisor")
-    factories.staff(user=user, email=ADVISOR_EMAIL)
+    advisor = factories.staff(user=user, email=ADVISOR_EMAIL)
     factories.UserFactory(username="faults-ops", is_staff=True, email=OPS_EMAIL)
     token = Token.objects.create(user=user).key
-    number = SenderNumber.objects.create(number="+12015550100").number
+    SenderNumber.objects.create(number="+12015550100")
+    # The advisor holds the number students reply to, whichever fault runs first.
+    assignment = pool.sender_number_ensure(person=advisor)
+    assert assignment is not None
+    number = assignment.sender_number.number
 
     def student(phone: str, email: str | None = None) -> int:
         person = factories.student(**({"email": email} if email else {}))
@@ -608,7 +681,8 @@ def seed() -> tuple[dict[str, Any], str]:
 
     students_a = [student(f"+1202555{i:04d}") for i in range(50)]
     numbers_b = [f"+1202556{i:04d}" for i in range(200)]
-    students_b = [student(n) for n in numbers_b]
+    emails_b = {n: f"cohort{i}@faults.example.edu" for i, n in enumerate(numbers_b)}
+    students_b = [student(n, emails_b[n]) for n in numbers_b]
     world = {
         "advisor_number": number,
         "students_a": students_a,
@@ -617,6 +691,7 @@ def seed() -> tuple[dict[str, Any], str]:
         "filtered_email": "filtered@faults.example.edu",
         "students_b": students_b,
         "numbers_b": numbers_b,
+        "emails_b": emails_b,
     }
     return world, token
 
@@ -664,13 +739,18 @@ def main() -> int:
         chosen = args.only or ("abc" if args.db_hang else "ab")
         faults = [every[key] for key in chosen]
         for fault in faults:
+            # The previous fault's status callbacks reach the server before the next fault.
+            box.wait_callbacks(timeout=90)
+            restarted = len(stack.restarts)
             result = fault(stack, box, world, api)
+            result.notes += stack.restarts[restarted:]
             results.append(result)
             print(f"{result.name}: done in {result.seconds:.0f} s", flush=True)
     finally:
-        stack.stop_all()
         if box is not None:
+            box.wait_callbacks(timeout=90)
             box.stop()
+        stack.stop_all()
         from django.db import connections
 
         connections.close_all()
@@ -678,7 +758,8 @@ def main() -> int:
 
     print()
     print(
-        "| fault | texts | lost | duplicated | emails | lost | duplicated | 5xx | over budget "
+        "| fault | texts | lost | duplicated | emails | lost | duplicated | 5xx or no answer "
+        "| over budget "
         "| seconds |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
