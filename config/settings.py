@@ -272,8 +272,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Celery's Django fixup closes the database connection around every task unless this is set
 # (measured on a 2-core machine: a one-statement task ran at 238/s by default, 825/s with 1000).
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
-# A text left in `sending` this long is reconciled by the sweep (looked up at Twilio).
+# A text left in `sending` this long is reconciled by the sweep (looked up at Twilio); a message
+# back in `queued` after a failed attempt is published again by the sweep after this long too.
 SMS_STUCK_AFTER_SECONDS = env_int("SMS_STUCK_AFTER_SECONDS", 600)
+# The sweep runs this often (beat), and publishes again a message still `queued` with no attempt
+# this long after it was recorded: its task was lost, or never published while the broker was down.
+SWEEP_EVERY_SECONDS = env_int("SWEEP_EVERY_SECONDS", 60)
+SWEEP_QUEUED_AFTER_SECONDS = env_int("SWEEP_QUEUED_AFTER_SECONDS", 60)
 # T3 "retry later" codes (30003, 30008) reported by a status callback: a new attempt after each
 # of these delays (picked up by the sweep), then the email fallback. Empty: email at once.
 SMS_UNREACHABLE_RETRY_SECONDS = tuple(
@@ -282,7 +287,14 @@ SMS_UNREACHABLE_RETRY_SECONDS = tuple(
 # Idempotency keys of API sends are honoured this long, then purged by a daily beat job.
 SEND_REQUEST_KEEP_DAYS = env_int("SEND_REQUEST_KEEP_DAYS", 7)
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stuck-messages": {"task": "twilio_bridge.tasks.sweep_stuck_messages", "schedule": 300.0},
+    "sweep-stuck-messages": {
+        "task": "twilio_bridge.tasks.sweep_stuck_messages",
+        "schedule": float(SWEEP_EVERY_SECONDS),
+    },
+    "sweep-outbox": {
+        "task": "messaging.tasks.sweep_outbox",
+        "schedule": float(SWEEP_EVERY_SECONDS),
+    },
     "purge-send-requests": {"task": "messaging.tasks.purge_send_requests", "schedule": 86400.0},
     "sweep-usage-alerts": {"task": "sms_admin.tasks.usage_alerts_sweep", "schedule": 300.0},
     # The unanswered-replies digest (V5), each morning at opening time, institution time zone.

@@ -23,7 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from messaging import attribution, enqueue, policy, segments, selectors
+from messaging import attribution, outbox, policy, segments, selectors
 from messaging.models import AUTOMATIC_ANSWER_KEYWORD, Channel, Direction, Message, Status
 from people import phone_numbers
 from people import services as people_services
@@ -151,8 +151,9 @@ def message_inbound_receive(
     A MessageSid already recorded (Twilio's retry, or two deliveries racing) returns the stored
     message and changes nothing: the unique index on `twilio_sid` decides, and the statuses
     change in the same transaction as the insert, as does the attribution (V2). The reply
-    notification (C5) is sent after commit, for ordinary texts: to the staff member the text is
-    attributed to, or to the administrators when it lands in the shared inbox.
+    notification (C5), for ordinary texts, is written to the outbox in that transaction too and
+    sent by a worker after commit: to the staff member the text is attributed to, or to the
+    administrators when it lands in the shared inbox.
     """
     config = sms_admin_services.configuration_get()
     existing = Message.objects.filter(twilio_sid=message_sid).first()
@@ -200,10 +201,11 @@ def message_inbound_receive(
             reply = _reply_for(keyword, config, opt_out_type=opt_out_type)
             if reply is not None:
                 _answer_record(message, reply)
-            # The attributed staff member, or the administrators for the shared inbox.
+            # The attributed staff member, or the administrators for the shared inbox; in this
+            # transaction, sent by a worker after commit: no SMTP inside Twilio's webhook
+            # request, and nothing lost if the broker is down (the sweep sends it).
             if not keyword:
-                # By a worker, after commit: no SMTP inside Twilio's webhook request.
-                enqueue.reply_notification(message.pk)
+                outbox.reply_notification_add(message=message)
     except IntegrityError:
         existing = Message.objects.filter(twilio_sid=message_sid).first()
         if existing is None:

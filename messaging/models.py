@@ -20,6 +20,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from people.models import Person, PersonPhone
 
@@ -288,3 +289,58 @@ class UnansweredDigest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.staff_id} {self.day}: {self.conversations}"
+
+
+class OutboxKind(models.TextChoices):
+    REPLY_NOTIFICATION = "reply_notification", "Reply notification"
+    ADMINS_ALERT = "admins_alert", "Administrators' alert"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    # Nothing to send when its time came (no address, no administrator with an address).
+    SKIPPED = "skipped", "Skipped"
+    FAILED = "failed", "Failed"
+
+
+class OutboxEmail(models.Model):
+    """An email the application owes staff (a reply notification, an administrators' alert),
+    written in the same transaction as what calls for it, so a broker outage loses nothing, and
+    sent by a worker: by the task published on commit, or else by the sweep.
+
+        pending --claim--> sending --> sent | skipped
+           ^                  |
+           \\-- the send raised, or its outcome is unknown (the sweep) --/  ... then failed
+
+    The claim (a conditional UPDATE pending -> sending) lets one worker send it; only a worker
+    dying between the claim and recording the answer can make it go twice (messaging.outbox).
+    """
+
+    kind = models.CharField(max_length=32, choices=OutboxKind.choices)
+    # What makes two rows the same email: the inbound message, or the error code and its hour.
+    key = models.CharField(max_length=100)
+    # What the email is about: {"message_id": ...} or {"code": ..., "reason": ...}.
+    payload = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "updated_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key"], name="outbox_email_once_per_key"),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in OutboxStatus]),
+                name="outbox_email_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} ({self.status})"

@@ -1,5 +1,8 @@
-"""The reply-notification email (C5): the staff member a text is attributed to (V2) learns that
-it arrived; a text that lands in the shared inbox is announced to the administrators instead.
+"""The emails staff get from the application, built here and sent through messaging.outbox.
+
+The reply notification (C5): the staff member a text is attributed to (V2) learns that it
+arrived; a text that lands in the shared inbox is announced to the administrators instead. The
+administrators' alert tells of a sender-side Twilio error (T3).
 
 The staff member's email is rendered from the Email Notifications templates of the SMS
 configuration, with only the documented placeholders (sms_admin.notifications.PLACEHOLDERS).
@@ -14,7 +17,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.db.models import Q
 from django.utils import timezone
 
@@ -53,38 +56,32 @@ def _render(template: str, default: str, values: dict[str, str]) -> str:
         return templates.template_render(default, values)
 
 
-def reply_notification_send(*, message_id: int) -> bool:
-    """Email the staff member an inbound text is attributed to (V2), or, when it landed in the
-    shared inbox, the administrators. Returns whether an email was sent.
-
-    Sends nothing for keyword texts (STOP, START, HELP), a text not attributed (recorded before
-    attribution existed and not yet attributed), or a staff member without an email address;
-    never to anybody else, such as the number's current holder when the text is a reply to
-    somebody else's text. A failing mail server is logged, never raised: the text is already
-    recorded and visible in the conversation.
-    """
-    message = Message.objects.select_related("sender", "attributed_to").get(pk=message_id)
-    if message.keyword:
-        return False
+def reply_notification_email(*, message_id: int) -> EmailMessage | None:
+    """The email telling of the inbound text `message_id`: to the staff member it is attributed
+    to (V2), or, when it landed in the shared inbox, to the administrators (blind copies: nobody
+    sees the others' addresses). None when there is nobody to tell: keyword texts (STOP, START,
+    HELP), a text not attributed (recorded before attribution existed), a staff member without an
+    email address, a message deleted since. Never anybody else, such as the number's current
+    holder when the text answers somebody else's text."""
+    message = (
+        Message.objects.select_related("sender", "attributed_to").filter(pk=message_id).first()
+    )
+    if message is None or message.keyword:
+        return None
     if message.attribution == Attribution.SHARED:
-        return _shared_inbox_notify(message)
+        return _shared_inbox_email(message)
     staff = message.attributed_to
     if staff is None or not staff.email:
-        return False
+        return None
     config = sms_admin_services.configuration_get()
     values = reply_notification_values(message)
     subject = _render(config.reply_notification_subject, DEFAULT_REPLY_SUBJECT, values)
     # A header cannot hold line breaks (the reply text may have some).
     subject = " ".join(subject.split())
     body = _render(config.reply_notification_body, DEFAULT_REPLY_BODY, values)
-    try:
-        EmailMessage(
-            subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[staff.email]
-        ).send()
-    except Exception:
-        logger.exception("Reply notification for message %s could not be sent", message_id)
-        return False
-    return True
+    return EmailMessage(
+        subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[staff.email]
+    )
 
 
 def administrators_emails() -> list[str]:
@@ -98,13 +95,12 @@ def administrators_emails() -> list[str]:
     )
 
 
-def _shared_inbox_notify(message: Message) -> bool:
-    """One email per administrator (nobody sees the others' addresses), in the same words for
-    each: which text landed in the shared inbox and why. The configured template is the staff
-    member's ("replied to your text"), so it is not used here."""
+def _shared_inbox_email(message: Message) -> EmailMessage | None:
+    """Which text landed in the shared inbox and why, to every administrator. The configured
+    template is the staff member's ("replied to your text"), so it is not used here."""
     recipients = administrators_emails()
     if not recipients:
-        return False
+        return None
     config = sms_admin_services.configuration_get()
     values = reply_notification_values(message)
     student = values["student_name"]
@@ -116,13 +112,25 @@ def _shared_inbox_notify(message: Message) -> bool:
         f'"{values["reply_text"]}"\n\n'
         f"Received at {values['time']}. Read it here: {values['conversation_link']}\n"
     )
-    emails = [
-        EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
-        for to in recipients
-    ]
-    try:
-        sent = get_connection().send_messages(emails)
-    except Exception:
-        logger.exception("Shared-inbox notification for message %s could not be sent", message.pk)
-        return False
-    return bool(sent)
+    return EmailMessage(
+        subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, bcc=recipients
+    )
+
+
+def admins_alert_email(*, code: int | None, reason: str) -> EmailMessage | None:
+    """The email telling every administrator with an address about a sender-side Twilio error
+    (T3), or None when no administrator has an address."""
+    recipients = administrators_emails()
+    if not recipients:
+        return None
+    subject = f"Texting: Twilio error {code} ({reason}) needs an administrator"
+    body = (
+        f"Twilio refused or failed a text with error {code} ({reason}). This error is on the "
+        "institution's side (sender registration, geographic permissions or carrier "
+        "filtering), so the students' phones were left as they are and the texts went by email.\n\n"
+        "Check the messaging service in the Twilio console. Further errors with this code are "
+        "not emailed for an hour; the Message Report lists every affected text."
+    )
+    return EmailMessage(
+        subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=recipients
+    )

@@ -41,6 +41,7 @@ STAFF = frozenset({"staff_not_permitted", "permitted_staff"}) | ADMIN
 ADMIN_OR_INTEGRATION = ADMIN | {"integration"}
 STAFF_OR_INTEGRATION = STAFF | {"integration"}
 PERMITTED_STAFF = frozenset({"permitted_staff"})
+LINKED_STAFF = frozenset({"staff_not_permitted", "permitted_staff"})  # staff with a person
 
 
 class World:
@@ -226,6 +227,17 @@ TABLE: dict[tuple[str, str], Row] = {
     ("DELETE", "/api/v1/sender-numbers/{id}/"): Row(
         ADMIN, lambda w: (f"/api/v1/sender-numbers/{w.free_number().pk}/", None), 204
     ),
+    # The inbox: staff linked to a person read their own conversations (the administrators here
+    # have no person: they read the shared inbox, a variant below is the staff's own).
+    ("GET", "/api/v1/conversations/"): Row(
+        ADMIN, lambda w: ("/api/v1/conversations/?unassigned=true", None), 200
+    ),
+    ("GET", "/api/v1/conversations/{person_id}/messages/"): Row(
+        LINKED_STAFF, _person("/api/v1/conversations/{person}/messages/"), 200
+    ),
+    ("POST", "/api/v1/conversations/{person_id}/read/"): Row(
+        LINKED_STAFF, _person("/api/v1/conversations/{person}/read/"), 204
+    ),
     # Message templates: administrators keep them; staff who may send texts read them.
     ("GET", "/api/v1/templates/"): Row(
         ADMIN | PERMITTED_STAFF, lambda w: ("/api/v1/templates/", None), 200
@@ -247,6 +259,9 @@ TABLE: dict[tuple[str, str], Row] = {
 
 # Requests to the same operations that only some of its callers may make.
 VARIANTS: dict[tuple[str, str, str], Row] = {
+    ("GET", "/api/v1/conversations/", "the caller's own inbox"): Row(
+        LINKED_STAFF, lambda w: ("/api/v1/conversations/", None), 200
+    ),
     ("POST", "/api/v1/people/", "with a login and a permitted role"): Row(
         ADMIN,
         lambda w: (
