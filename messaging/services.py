@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -27,6 +28,8 @@ from messaging import delivery, enqueue, merge, routing, segments, selectors
 from messaging.models import Channel, Direction, FailureReason, Message, Status
 from people.models import Person
 from sms_admin import alerts, pool
+from sms_admin import selectors as sms_admin_selectors
+from sms_admin import services as sms_admin_services
 
 logger = logging.getLogger(__name__)
 
@@ -273,6 +276,80 @@ def message_send_bulk(
         return _cohort_record(
             sender, _cohort_check(sender, wanted, batch_size), body, context, batch_size
         )
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a cohort send would do now, recorded nowhere."""
+
+    count: int
+    channels: Counter[str]
+    reasons: Counter[str]
+    segments: int  # the most segments of one text going by SMS
+    total_segments: int
+    monthly_remaining_after: int
+    estimated_cost: Decimal
+
+
+# The number a first send would be given, for the plan (its digits are not known in advance).
+_NUMBER_TO_BE_ASSIGNED = "a pool number"
+
+
+def message_send_preview(
+    *, sender: Person | None, recipient_ids: Iterable[int], body: str, batch_size: int = 1000
+) -> Preview:
+    """What `message_send_bulk` would do with the same request now, through the same checks
+    and the same delivery plan, without recording, reserving or assigning anything: per channel
+    and per reason, the segments of each merged text, what the month has left after it, and the
+    estimated cost at the configured price per segment. Queries: 3 + 2 per batch.
+
+    :raises PermissionDenied: when the sender may not send (S1).
+    :raises ValidationError: as `message_send_bulk` would, naming what is wrong.
+    """
+    context = selectors.send_context(sender.pk if sender is not None else None)
+    sender = _sender_check(sender, context)
+    body = _body_check(body, context)
+    ids = _cohort_check(sender, list(dict.fromkeys(recipient_ids)), batch_size)
+    from_number = context.sender_number or (
+        _NUMBER_TO_BE_ASSIGNED
+        if sms_admin_selectors.sender_number_would_be_assigned(sender.pk)
+        else ""
+    )
+    month = pool.monthly_usage_summary(limit=context.sms_message_limit)
+    units = month.remaining
+    channels: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    most = total = count = 0
+    for batch in enqueue.batches(ids, batch_size):
+        people = list(
+            selectors.route_facts_for_people(Person.objects.filter(pk__in=batch), stream=False)
+        )
+        bodies = _merged_bodies(sender, people, body, context)
+        routes = [routing.route(facts, context.config) for facts in people]
+        ways = delivery.plans(
+            [(route, facts.email) for route, facts in zip(routes, people, strict=True)],
+            from_number=from_number,
+            units=units,
+        )
+        for way, text in zip(ways, bodies, strict=True):
+            count += 1
+            channels[way.channel] += 1
+            if way.by_sms:
+                units -= 1
+                parts = segments.segments_count(text).segments
+                most, total = max(most, parts), total + parts
+            else:
+                reasons[way.why_not_sms] += 1
+    price = sms_admin_services.configuration_get().price_per_segment
+    return Preview(
+        count=count,
+        channels=channels,
+        reasons=reasons,
+        segments=most,
+        total_segments=total,
+        monthly_remaining_after=units,
+        estimated_cost=(price * total).quantize(Decimal("0.01")),
+    )
 
 
 def _record(

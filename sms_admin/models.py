@@ -3,6 +3,8 @@ and the Twilio error-code policy (C1-C10, S2, S3, S8, T3)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -74,6 +76,10 @@ class SmsConfiguration(models.Model):
     # The daily digest lists conversations waiting for an answer longer than this many business
     # hours (Monday-Friday 08:00-17:00, institution time zone); 0 turns the digest off.
     unanswered_reply_hours = models.PositiveIntegerField(default=24)
+    # What Twilio charges per SMS segment, for the cohort preview's estimate (US long code).
+    price_per_segment = models.DecimalField(
+        max_digits=8, decimal_places=4, default=Decimal("0.0083")
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

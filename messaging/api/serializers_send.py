@@ -84,3 +84,31 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
             "delivered_at",
         ]
         read_only_fields = fields
+
+
+class MessageBulkPreviewSerializer(serializers.Serializer[object]):
+    count = serializers.IntegerField(help_text="Messages the cohort would make.")
+    channels = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text='How many would go by each channel ("sms", "email", "none").',
+    )
+    reasons = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="How many would not go by text, per reason (NO_SMS_PHONE, NO_SENDER_NUMBER, "
+        "SMS_LIMIT_REACHED, NO_EMAIL).",
+    )
+    segments = serializers.IntegerField(help_text="The most segments one text would take.")
+    total_segments = serializers.IntegerField(help_text="Segments of all the texts together.")
+    monthly_remaining_after = serializers.IntegerField(
+        help_text="Texts this month's limit would leave after the send."
+    )
+    estimated_cost = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="Total segments times the configured price per segment.",
+    )
+    last_leaves_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the last text would leave when texts are paced; null: texts are not "
+        "paced, they leave as fast as the worker sends them.",
+    )

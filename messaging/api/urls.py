@@ -19,6 +19,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("messages/", views_send.MessageListCreateView.as_view(), name="messages"),
     path("messages/bulk/", views_send.MessageBulkCreateView.as_view(), name="messages-bulk"),
+    path(
+        "messages/bulk/preview/",
+        views_send.MessageBulkPreviewView.as_view(),
+        name="messages-bulk-preview",
+    ),
     path("messages/<int:pk>/", views_send.MessageDetailView.as_view(), name="message-detail"),
     path(
         "analytics/messages/",

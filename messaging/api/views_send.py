@@ -20,6 +20,7 @@ from config.api import IsAdministrator
 from messaging import idempotency, report, selectors, services
 from messaging.api.serializers_send import (
     MessageBulkCreateSerializer,
+    MessageBulkPreviewSerializer,
     MessageBulkResultSerializer,
     MessageCreateSerializer,
     MessageSerializer,
@@ -135,6 +136,34 @@ class MessageBulkCreateView(APIView):
             )
 
         return _serve_once(request, sender, data, send)
+
+
+class MessageBulkPreviewView(APIView):
+    """POST `messages/bulk/preview/`: what `messages/bulk/` would do with the same body now
+    (channels, reasons, segments, the month's remaining count, the cost), recording nothing."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        request=MessageBulkCreateSerializer, responses={200: MessageBulkPreviewSerializer}
+    )
+    def post(self, request: Request) -> Response:
+        sender = getattr(request.user, "person", None)
+        data = _send_request_data(self, request, MessageBulkCreateSerializer, sender)
+        preview = services.message_send_preview(
+            sender=sender, recipient_ids=data["recipients"], body=data["body"]
+        )
+        summary = {
+            "count": preview.count,
+            "channels": preview.channels,
+            "reasons": preview.reasons,
+            "segments": preview.segments,
+            "total_segments": preview.total_segments,
+            "monthly_remaining_after": preview.monthly_remaining_after,
+            "estimated_cost": preview.estimated_cost,
+            "last_leaves_at": None,
+        }
+        return Response(MessageBulkPreviewSerializer(summary).data)
 
 
 def _send_request_data(

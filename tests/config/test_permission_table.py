@@ -196,6 +196,14 @@ TABLE: dict[tuple[str, str], Row] = {
         lambda w: ("/api/v1/messages/bulk/", {"recipients": [w.target.pk], "body": "Hello"}),
         201,
     ),
+    ("POST", "/api/v1/messages/bulk/preview/"): Row(
+        PERMITTED_STAFF,
+        lambda w: (
+            "/api/v1/messages/bulk/preview/",
+            {"recipients": [w.target.pk], "body": "Hello"},
+        ),
+        200,
+    ),
     # The Message Report: administrators.
     ("GET", "/api/v1/messages/"): Row(ADMIN, lambda w: ("/api/v1/messages/", None), 200),
     ("GET", "/api/v1/messages/{id}/"): Row(
