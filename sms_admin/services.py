@@ -24,7 +24,9 @@ from sms_admin.models import (
 )
 
 # Whole-number settings stored in PostgreSQL integer columns.
-INTEGER_FIELDS = frozenset({"sms_message_limit", "sms_phone_number_limit", "reply_window_days"})
+INTEGER_FIELDS = frozenset(
+    {"sms_message_limit", "sms_phone_number_limit", "reply_window_days", "unanswered_reply_hours"}
+)
 
 # Limits the vendor provisions: only the operator (a superuser) changes them (C7).
 PROVISIONED_FIELDS = frozenset({"sms_message_limit", "sms_phone_number_limit"})

@@ -3,6 +3,7 @@ usage, and the sender-number pool."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
@@ -47,6 +48,20 @@ class SmsConfigurationSerializer(serializers.ModelSerializer[SmsConfiguration]):
         required=False,
         help_text="Days a released sender number rests before it is assigned again (0: none).",
     )
+    unanswered_reply_hours = serializers.IntegerField(
+        min_value=0,
+        max_value=POSITIVE_INT_MAX,
+        required=False,
+        help_text="Business hours a reply may wait before the daily digest lists it (0: no "
+        "digest).",
+    )
+    price_per_segment = serializers.DecimalField(
+        max_digits=8,
+        decimal_places=4,
+        min_value=Decimal("0"),
+        required=False,
+        help_text='What one SMS segment costs (the cohort preview\'s estimate), e.g. "0.0083".',
+    )
 
     class Meta:
         model = SmsConfiguration
@@ -65,6 +80,8 @@ class SmsConfigurationSerializer(serializers.ModelSerializer[SmsConfiguration]):
             "advanced_opt_out",
             "reply_window_days",
             "number_quarantine_days",
+            "unanswered_reply_hours",
+            "price_per_segment",
             "updated_at",
         ]
         read_only_fields = ["updated_at"]

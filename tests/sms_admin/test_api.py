@@ -225,3 +225,24 @@ def test_the_system_type_cannot_be_the_default_sms_type(
     config.refresh_from_db()
     assert config.default_sms_phone_type is not None
     assert config.default_sms_phone_type.code == "cell"
+
+
+def test_the_digest_hours_and_the_price_per_segment_are_read_and_changed_through_the_api(
+    admin_api: Any, config: Any
+) -> None:
+    changed = admin_api.patch(
+        "/api/v1/sms-configuration/",
+        {"unanswered_reply_hours": 8, "price_per_segment": "0.0079"},
+        format="json",
+    )
+    refused = admin_api.patch(
+        "/api/v1/sms-configuration/", {"price_per_segment": "-1"}, format="json"
+    )
+
+    assert changed.status_code == 200, changed.json()
+    assert (changed.json()["unanswered_reply_hours"], changed.json()["price_per_segment"]) == (
+        8,
+        "0.0079",
+    )
+    assert refused.status_code == 400
+    assert "price_per_segment" in refused.json()
