@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.cache.backends.redis import RedisCache
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -50,16 +51,27 @@ class ApiRateThrottle(UserRateThrottle):
         now = float(self.timer())
         window = int(now // duration)
         self.retry_after = (window + 1) * duration - now
-        key = f"{ident}:{window}"
-        # A fresh window's counter is made once; the increment is atomic in Redis.
-        self.cache.add(key, 0, timeout=duration + 1)
+        return self._count(f"{ident}:{window}", duration + 1) <= limit
+
+    def _count(self, key: str, timeout: int) -> int:
+        """This request's number in its window."""
+        if isinstance(self.cache, RedisCache):
+            # One round trip: INCR makes a missing counter, EXPIRE NX dates only a new one.
+            client = self.cache._cache.get_client(key, write=True)
+            name = self.cache.make_and_validate_key(key)
+            pipe = client.pipeline()
+            pipe.incr(name)
+            pipe.expire(name, timeout, nx=True)
+            count, _ = pipe.execute()
+            return int(count)
+        # Another cache (in-process, tests): make the window's counter once, then add to it.
+        self.cache.add(key, 0, timeout=timeout)
         try:
-            count = int(self.cache.incr(key))
+            return int(self.cache.incr(key))
         except ValueError:
             # Expired between the two calls: this request opens the window.
-            self.cache.add(key, 1, timeout=duration + 1)
-            count = 1
-        return count <= limit
+            self.cache.add(key, 1, timeout=timeout)
+            return 1
 
     def wait(self) -> float | None:
         return max(0.0, self.retry_after)
