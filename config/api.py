@@ -3,12 +3,13 @@ Django errors into JSON a person can act on (never a 500 for bad input)."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, permissions
@@ -116,8 +117,29 @@ class ApiNotFoundMiddleware:
         return response
 
 
+DATABASE_UNAVAILABLE = (
+    "The database is not answering right now; nothing was changed by this request. "
+    "Try again in a minute."
+)
+# Seconds a client (Twilio included) is asked to wait before trying again.
+DATABASE_RETRY_AFTER = 60
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
-    """`handler500`: JSON under /api/, else HTML."""
+    """`handler500`: JSON under /api/, else HTML. A database that cannot be reached or stopped
+    answering (connect or statement timeout) is not a bug: 503 with Retry-After, so clients and
+    Twilio try again, and the request's transaction was rolled back."""
+    error = sys.exc_info()[1]
+    if isinstance(error, OperationalError | InterfaceError):
+        if _is_api(request) or request.path.startswith("/twilio/"):
+            response: HttpResponse = JsonResponse({"detail": DATABASE_UNAVAILABLE}, status=503)
+        else:
+            response = HttpResponse(
+                f"<!doctype html><title>Try again in a minute</title><p>{DATABASE_UNAVAILABLE}</p>",
+                status=503,
+            )
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response
     if _is_api(request):
         return JsonResponse(
             {"detail": "Something went wrong on our side; it has been logged. Try again later."},
