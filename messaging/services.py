@@ -654,17 +654,15 @@ class NotCancelable(Exception):
 
 def message_cancel(*, message_id: int, actor: Person | None, is_administrator: bool) -> Message:
     """scheduled -> canceled, by a conditional UPDATE (a release racing it wins or loses whole).
+    Only its sender and administrators may cancel a text.
 
-    :raises Message.DoesNotExist: no such outbound message, or one the actor may not see (only
-        its sender and administrators may).
+    :raises Message.DoesNotExist: there is no outbound message with this id.
+    :raises PermissionDenied: the actor is neither its sender nor an administrator.
     :raises NotCancelable: the text is no longer scheduled.
     """
-    visible = Message.objects.filter(direction=Direction.OUTBOUND)
-    if not is_administrator:
-        if actor is None:
-            raise Message.DoesNotExist
-        visible = visible.filter(sender=actor)
-    message = visible.get(pk=message_id)
+    message = Message.objects.get(pk=message_id, direction=Direction.OUTBOUND)
+    if not is_administrator and (actor is None or message.sender_id != actor.pk):
+        raise PermissionDenied("Only the text's sender or an administrator may cancel it.")
     canceled = Message.objects.filter(pk=message_id, status=Status.SCHEDULED).update(
         status=Status.CANCELED, updated_at=timezone.now()
     )

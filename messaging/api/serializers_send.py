@@ -11,6 +11,13 @@ class MessageCreateSerializer(serializers.Serializer[Message]):
     recipient = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     # The service gives the clear message for an empty or too long body (S5).
     body = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    send_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Optional (ISO 8601): send at this time instead of now, at least one minute and "
+        "at most 90 days ahead; without an offset it is read in the institution's time zone. "
+        "Until then the message is `scheduled` and can be cancelled.",
+    )
 
 
 # The largest cohort one request may name: 10,000 people are recorded and queued in about 3 s
@@ -26,6 +33,13 @@ class MessageBulkCreateSerializer(serializers.Serializer[object]):
         help_text=f"Person ids, at most {COHORT_MAX:,}; duplicates are sent to once.",
     )
     body = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    send_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Optional (ISO 8601): send at this time instead of now, at least one minute and "
+        "at most 90 days ahead; without an offset it is read in the institution's time zone. "
+        "Until then the message is `scheduled` and can be cancelled.",
+    )
 
 
 class MessageBulkResultSerializer(serializers.Serializer[object]):
@@ -77,6 +91,7 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
             "replaces",
             "retry_of",
             "not_before",
+            "send_at",
             "attempts",
             "created_at",
             "updated_at",

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -16,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import IsAdministrator
+from config.api import IsAdministrator, is_administrator
 from messaging import idempotency, report, selectors, services
 from messaging.api.serializers_send import (
     MessageBulkCreateSerializer,
@@ -92,7 +93,10 @@ class MessageListCreateView(generics.ListCreateAPIView[Message]):
 
         def send() -> Response:
             message = services.message_send(
-                sender=sender, recipient_id=data["recipient"], body=data["body"]
+                sender=sender,
+                recipient_id=data["recipient"],
+                body=data["body"],
+                send_at=data.get("send_at"),
             )
             return Response(_SENT.to_representation(message), status=status.HTTP_201_CREATED)
 
@@ -116,7 +120,10 @@ class MessageBulkCreateView(APIView):
 
         def send() -> Response:
             result = services.message_send_bulk(
-                sender=sender, recipient_ids=data["recipients"], body=data["body"]
+                sender=sender,
+                recipient_ids=data["recipients"],
+                body=data["body"],
+                send_at=data.get("send_at"),
             )
             channels: Counter[str] = Counter()
             reasons: Counter[str] = Counter()
@@ -213,6 +220,29 @@ def _serve_once(
             request=started, status_code=response.status_code, response=response.data
         )
         return response
+
+
+class MessageCancelView(APIView):
+    """POST `messages/{id}/cancel/`: a scheduled text will not go (its sender or an
+    administrator); 409 once it is no longer scheduled."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: MessageSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        try:
+            message = services.message_cancel(
+                message_id=pk,
+                actor=getattr(request.user, "person", None),
+                is_administrator=is_administrator(request.user),
+            )
+        except Message.DoesNotExist:
+            raise exceptions.NotFound(f"There is no outbound message with id {pk}.") from None
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from None
+        except services.NotCancelable as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(_SENT.to_representation(message))
 
 
 class MessageDetailView(generics.RetrieveAPIView[Message]):
