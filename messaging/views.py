@@ -4,11 +4,12 @@ the confirmation before a number assignment is deleted (Q2)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +22,7 @@ from messaging import conversation, delivery, inbox_services, report, segments, 
 from messaging import services as messaging_services
 from messaging.conversation import Owner
 from messaging.forms import ComposeForm, MessageReportForm
-from messaging.models import Channel, FailureReason, Message
+from messaging.models import Channel, FailureReason, Message, Status
 from people import selectors as people_selectors
 from people import services as people_services
 from people.forms import PhoneEditForm
@@ -64,6 +65,7 @@ def _page(
         .select_related("phone", "changed_by")
         .order_by("-changed_at", "-id")[:50],
         "conversation": conversation.conversation(staff=viewer, person=person),
+        "viewer_id": viewer.pk if viewer is not None else None,
         "compose_refusal": refusal,
         "compose": compose or ComposeForm(max_length=send.sms_max_length),
         "max_length": send.sms_max_length,
@@ -103,8 +105,11 @@ def _announce(
     request: HttpRequest, message: Message, *, person: Person, viewer: Person | None
 ) -> None:
     """Say where the text went: success only for a text; a warning when it went by email instead,
-    an error when nothing was delivered, each with the reason in words."""
-    if message.channel == Channel.SMS:
+    an error when nothing was delivered, each with the reason in words; when it waits, when it
+    will go."""
+    if message.status == Status.SCHEDULED and message.send_at is not None:
+        messages.info(request, f"Scheduled: {scheduled_words(message.send_at)}.")
+    elif message.channel == Channel.SMS:
         # Its status moves on (queued, sent, delivered): the conversation shows the current one.
         messages.success(request, f"Message recorded: SMS to {message.destination}.")
     elif message.channel == Channel.EMAIL:
@@ -125,6 +130,37 @@ def _announce(
             else delivery.why_not_sms(FailureReason.NO_EMAIL)
         )
         messages.error(request, f"Nothing was delivered: {why}.")
+
+
+def scheduled_words(send_at: datetime) -> str:
+    """ "will go at 08:00" (today), "... tomorrow at 08:00", or with the date, institution time."""
+    local = timezone.localtime(send_at)
+    today = timezone.localdate()
+    if local.date() == today:
+        return f"will go at {local:%H:%M}"
+    if local.date() == today + timedelta(days=1):
+        return f"will go tomorrow at {local:%H:%M}"
+    return f"will go on {local:%Y-%m-%d} at {local:%H:%M}"
+
+
+@staff_required
+@require_POST
+def message_cancel(request: HttpRequest, person_id: int, message_id: int) -> HttpResponse:
+    """The conversation's Cancel button on a scheduled text (its sender or an administrator)."""
+    person = _person(person_id)
+    try:
+        messaging_services.message_cancel(
+            message_id=message_id,
+            actor=_viewer(request),
+            is_administrator=is_administrator(request.user),
+        )
+    except Message.DoesNotExist:
+        raise Http404("There is no such message.") from None
+    except messaging_services.NotCancelable as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Cancelled: the scheduled text will not be sent.")
+    return redirect(reverse("person-detail", args=[person.pk]) + f"#message-{message_id}")
 
 
 @staff_required

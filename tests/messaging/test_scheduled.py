@@ -371,3 +371,61 @@ def test_another_staff_member_may_not_cancel_and_an_unknown_id_is_404(
     assert by_admin.status_code == 200
     text.refresh_from_db()
     assert text.status == Status.CANCELED
+
+
+# --- the person page ----------------------------------------------------------------------
+
+
+def test_the_person_page_shows_when_a_scheduled_text_goes_and_its_sender_cancels_it(
+    advisor: Person, published: list[Any]
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    student, _ = student_with_phone()
+    text = services.message_send(
+        sender=advisor,
+        recipient_id=student.pk,
+        body="See you tomorrow",
+        send_at=datetime(2026, 12, 2, 9, 30, tzinfo=NEW_YORK),
+    )
+    browser = Client()
+    browser.force_login(advisor.user)
+
+    page = browser.get(reverse("person-detail", args=[student.pk])).content.decode()
+    assert "will go at 2026-12-02 09:30" in page
+    cancel_url = reverse("person-message-cancel", args=[student.pk, text.pk])
+    assert f'action="{cancel_url}"' in page
+
+    response = browser.post(cancel_url, follow=True)
+
+    assert response.status_code == 200
+    assert "Cancelled: the scheduled text will not be sent." in response.content.decode()
+    text.refresh_from_db()
+    assert text.status == Status.CANCELED
+    again = browser.post(cancel_url, follow=True).content.decode()
+    assert "only a scheduled text can be cancelled" in again
+    assert f'action="{cancel_url}"' not in again
+
+
+def test_a_colleague_sees_no_cancel_button_and_cannot_cancel(
+    advisor: Person, published: list[Any]
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    student, _ = student_with_phone()
+    text = services.message_send(
+        sender=advisor, recipient_id=student.pk, body="Hi", send_at=NOW + timedelta(hours=2)
+    )
+    colleague = factories.staff(user=factories.UserFactory(username="colleague"))
+    browser = Client()
+    browser.force_login(colleague.user)
+    cancel_url = reverse("person-message-cancel", args=[student.pk, text.pk])
+
+    assert f'action="{cancel_url}"' not in browser.get(
+        reverse("person-detail", args=[student.pk])
+    ).content.decode()
+    assert browser.post(cancel_url).status_code == 403
+    text.refresh_from_db()
+    assert text.status == Status.SCHEDULED
