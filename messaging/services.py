@@ -24,7 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from messaging import delivery, enqueue, merge, routing, segments, selectors
+from messaging import delivery, enqueue, merge, quiet_hours, routing, segments, selectors
 from messaging.models import Channel, Direction, FailureReason, Message, Status
 from people.models import Person
 from sms_admin import alerts, pool
@@ -220,6 +220,38 @@ def _send_at_check(send_at: datetime | None, now: datetime) -> datetime | None:
     return send_at
 
 
+def _held_until(
+    send_at: datetime | None, now: datetime, context: selectors.SendContext
+) -> datetime | None:
+    """When a text asked for `send_at` (None: now) is held by quiet hours (K6), their end;
+    None when it is not held."""
+    moment = send_at or now
+    allowed = quiet_hours.next_allowed(
+        moment,
+        context.quiet_hours_start,
+        context.quiet_hours_end,
+        timezone.get_current_timezone(),
+    )
+    return allowed if allowed != moment else None
+
+
+def _when(
+    send_at: datetime | None,
+    now: datetime,
+    context: selectors.SendContext,
+    recipient_ids: Sequence[int],
+) -> tuple[datetime | None, set[int]]:
+    """When the texts to `recipient_ids` leave: (None, _) now, else (the time, the people
+    whose text goes now anyway). A text held by quiet hours still goes at once to a person who
+    texted in the last 2 hours (a reply); one scheduled by its sender waits for its time."""
+    held = _held_until(send_at, now, context)
+    if held is None:
+        return send_at, set()
+    if send_at is not None:
+        return held, set()
+    return held, selectors.texted_recently(recipient_ids, now=now)
+
+
 def message_send(
     *, sender: Person | None, recipient_id: int, body: str, send_at: datetime | None = None
 ) -> Message:
@@ -241,12 +273,14 @@ def message_send(
     context = selectors.send_context(sender.pk if sender is not None else None)
     sender = _sender_check(sender, context, recipient_id)
     body = _body_check(body, context)
-    send_at = _send_at_check(send_at, timezone.now())
+    now = timezone.now()
+    send_at = _send_at_check(send_at, now)
     facts = selectors.route_facts_for_person_id(recipient_id)
     if facts is None:
         raise ValidationError({"recipient": f"There is no person with id {recipient_id}."})
+    send_at, at_once = _when(send_at, now, context, [recipient_id])
     with transaction.atomic():
-        recorded = _record(sender, [facts], body, context, send_at)
+        recorded = _record(sender, [facts], body, context, send_at, at_once)
         _enqueue(recorded, single=True)
     return recorded[0]
 
@@ -308,18 +342,31 @@ def message_send_bulk(
     context = selectors.send_context(sender.pk if sender is not None else None)
     sender = _sender_check(sender, context)
     body = _body_check(body, context)
-    send_at = _send_at_check(send_at, timezone.now())
+    now = timezone.now()
+    send_at = _send_at_check(send_at, now)
     wanted = list(dict.fromkeys(recipient_ids))
     try:
         return _cohort_record(
-            sender, _cohort_check(sender, wanted, batch_size), body, context, batch_size, send_at
+            sender,
+            _cohort_check(sender, wanted, batch_size),
+            body,
+            context,
+            batch_size,
+            send_at,
+            now,
         )
     except IntegrityError:
         # A recipient was deleted while the cohort was being recorded (PostgreSQL checks the
         # foreign keys at commit). Nothing was recorded: check and record once more, and the
         # check now names whoever is gone.
         return _cohort_record(
-            sender, _cohort_check(sender, wanted, batch_size), body, context, batch_size, send_at
+            sender,
+            _cohort_check(sender, wanted, batch_size),
+            body,
+            context,
+            batch_size,
+            send_at,
+            now,
         )
 
 
@@ -448,26 +495,23 @@ def _record(
     body: str,
     context: selectors.SendContext,
     send_at: datetime | None = None,
+    at_once: set[int] | frozenset[int] = frozenset(),
 ) -> list[Message]:
     """Record one message per person of `people` (a single send, or a batch of a cohort) in
     the caller's transaction, decided now (`_ways`), or `scheduled` for `send_at` (decided when
-    released, `messages_release_due`).
+    released, `messages_release_due`), except the people of `at_once`, decided now.
 
     Returns the saved messages, in order; `context.sender_number` is the number the sender held
     when the send began (a batch that assigns one hands it on through the returned messages).
     """
     bodies = _merged_bodies(sender, people, body, context)
-    if send_at is not None:
-        return Message.objects.bulk_create(
-            [
-                _scheduled(sender=sender, recipient_id=facts.id, body=text, send_at=send_at)
-                for facts, text in zip(people, bodies, strict=True)
-            ]
-        )
-    ways = _ways(sender, people, context)
+    now = [facts for facts in people if send_at is None or facts.id in at_once]
+    ways = iter(_ways(sender, now, context) if now else [])
     messages = [
-        _message(sender=sender, recipient_id=facts.id, body=text, way=way)
-        for facts, way, text in zip(people, ways, bodies, strict=True)
+        _message(sender=sender, recipient_id=facts.id, body=text, way=next(ways))
+        if send_at is None or facts.id in at_once
+        else _scheduled(sender=sender, recipient_id=facts.id, body=text, send_at=send_at)
+        for facts, text in zip(people, bodies, strict=True)
     ]
     return Message.objects.bulk_create(messages)
 
@@ -494,6 +538,7 @@ def _cohort_record(
     context: selectors.SendContext,
     batch_size: int,
     send_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> BulkSendResult:
     result = BulkSendResult()
     # All or nothing: one transaction for the whole cohort (at most 10,000 from the API, about
@@ -511,8 +556,15 @@ def _cohort_record(
             )
             found = {facts.id: facts for facts in people}
             result.unknown_recipients += [pid for pid in batch if pid not in found]
+            # Quiet hours (K6): one more query per batch, only while they hold the texts.
+            leaves_at, at_once = _when(send_at, now or timezone.now(), context, list(found))
             messages = _record(
-                sender, [found[pid] for pid in batch if pid in found], body, context, send_at
+                sender,
+                [found[pid] for pid in batch if pid in found],
+                body,
+                context,
+                leaves_at,
+                at_once,
             )
             if not context.sender_number:
                 held = next((m.from_number for m in messages if m.from_number), "")
@@ -577,9 +629,7 @@ def messages_release_due(*, batch_size: int = RELEASE_BATCH_SIZE) -> int:
             Message.objects.select_for_update(skip_locked=True)
             .filter(status=Status.SCHEDULED, send_at__lte=now)
             .order_by("send_at", "pk")
-            .only("pk", "sender_id", "recipient_id", "body", "send_at", "created_at")[
-                :batch_size
-            ]
+            .only("pk", "sender_id", "recipient_id", "body", "send_at", "created_at")[:batch_size]
         )
         if not due:
             return 0

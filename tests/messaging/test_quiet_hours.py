@@ -84,4 +84,4 @@ def test_a_window_ending_in_the_skipped_hour_ends_at_the_first_real_instant_afte
 
 def test_a_naive_moment_is_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
-        next_allowed(datetime(2026, 12, 1, 23, 0), *NIGHT, NY)  # noqa: DTZ001
+        next_allowed(datetime(2026, 12, 1, 23, 0), *NIGHT, NY)

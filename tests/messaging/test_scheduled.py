@@ -423,9 +423,10 @@ def test_a_colleague_sees_no_cancel_button_and_cannot_cancel(
     browser.force_login(colleague.user)
     cancel_url = reverse("person-message-cancel", args=[student.pk, text.pk])
 
-    assert f'action="{cancel_url}"' not in browser.get(
-        reverse("person-detail", args=[student.pk])
-    ).content.decode()
+    assert (
+        f'action="{cancel_url}"'
+        not in browser.get(reverse("person-detail", args=[student.pk])).content.decode()
+    )
     assert browser.post(cancel_url).status_code == 403
     text.refresh_from_db()
     assert text.status == Status.SCHEDULED
