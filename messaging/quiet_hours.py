@@ -45,6 +45,17 @@ def next_allowed(
     return wall.astimezone(UTC).astimezone(zone)
 
 
+def scheduled_words(send_at: datetime, now: datetime, zone: ZoneInfo) -> str:
+    """When a waiting text goes, in the institution's time: "will go at 08:00" (today),
+    "will go tomorrow at 08:00", or "will go on 2026-12-24 at 08:00"."""
+    local, today = send_at.astimezone(zone), now.astimezone(zone).date()
+    if local.date() == today:
+        return f"will go at {local:%H:%M}"
+    if local.date() == today + timedelta(days=1):
+        return f"will go tomorrow at {local:%H:%M}"
+    return f"will go on {local:%Y-%m-%d} at {local:%H:%M}"
+
+
 def window_words(start: time | None, end: time | None) -> str:
     """ "21:00-08:00", or "" when quiet hours are off."""
     if start is None or end is None or start == end:

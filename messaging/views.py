@@ -4,7 +4,6 @@ the confirmation before a number assignment is deleted (Q2)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -18,7 +17,15 @@ from django.views.decorators.http import require_POST
 
 from config.api import is_administrator
 from config.pages import administrator_required, paginate, staff_required
-from messaging import conversation, delivery, inbox_services, report, segments, selectors
+from messaging import (
+    conversation,
+    delivery,
+    inbox_services,
+    quiet_hours,
+    report,
+    segments,
+    selectors,
+)
 from messaging import services as messaging_services
 from messaging.conversation import Owner
 from messaging.forms import ComposeForm, MessageReportForm
@@ -66,12 +73,31 @@ def _page(
         .order_by("-changed_at", "-id")[:50],
         "conversation": conversation.conversation(staff=viewer, person=person),
         "viewer_id": viewer.pk if viewer is not None else None,
+        "quiet_note": _quiet_note(send, person),
         "compose_refusal": refusal,
         "compose": compose or ComposeForm(max_length=send.sms_max_length),
         "max_length": send.sms_max_length,
         "gsm7_tables": segments.gsm7_tables(),
     }
     return render(request, "messaging/person_detail.html", context, status=status)
+
+
+def _quiet_note(send: selectors.SendContext, person: Person) -> str:
+    """What the compose box says during quiet hours: when a text sent now will go."""
+    now, zone = timezone.now(), timezone.get_current_timezone()
+    held = quiet_hours.next_allowed(now, send.quiet_hours_start, send.quiet_hours_end, zone)
+    if held == now:
+        return ""
+    window = quiet_hours.window_words(send.quiet_hours_start, send.quiet_hours_end)
+    if selectors.texted_recently([person.pk], now=now):
+        return (
+            f"Quiet hours ({window}): {person.full_name} texted in the last 2 hours, so your "
+            "answer goes at once."
+        )
+    return (
+        f"Quiet hours ({window}): a text you send now "
+        f"{quiet_hours.scheduled_words(held, now, zone)}."
+    )
 
 
 def _phone_row(
@@ -108,7 +134,10 @@ def _announce(
     an error when nothing was delivered, each with the reason in words; when it waits, when it
     will go."""
     if message.status == Status.SCHEDULED and message.send_at is not None:
-        messages.info(request, f"Scheduled: {scheduled_words(message.send_at)}.")
+        when = quiet_hours.scheduled_words(
+            message.send_at, timezone.now(), timezone.get_current_timezone()
+        )
+        messages.info(request, f"Not sent yet: it {when}.")
     elif message.channel == Channel.SMS:
         # Its status moves on (queued, sent, delivered): the conversation shows the current one.
         messages.success(request, f"Message recorded: SMS to {message.destination}.")
@@ -130,17 +159,6 @@ def _announce(
             else delivery.why_not_sms(FailureReason.NO_EMAIL)
         )
         messages.error(request, f"Nothing was delivered: {why}.")
-
-
-def scheduled_words(send_at: datetime) -> str:
-    """ "will go at 08:00" (today), "... tomorrow at 08:00", or with the date, institution time."""
-    local = timezone.localtime(send_at)
-    today = timezone.localdate()
-    if local.date() == today:
-        return f"will go at {local:%H:%M}"
-    if local.date() == today + timedelta(days=1):
-        return f"will go tomorrow at {local:%H:%M}"
-    return f"will go on {local:%Y-%m-%d} at {local:%H:%M}"
 
 
 @staff_required

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from rest_framework import serializers
 
-from messaging.models import FailureReason, Message
+from messaging import quiet_hours
+from messaging.models import FailureReason, Message, Status
 
 
 class MessageCreateSerializer(serializers.Serializer[Message]):
@@ -70,6 +72,17 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
     failure_reason = serializers.ChoiceField(
         choices=FailureReason.choices, allow_blank=True, read_only=True
     )
+    when = serializers.SerializerMethodField(
+        help_text="When a scheduled text (or one held by quiet hours) goes, in words in the "
+        'institution\'s time zone ("will go at 08:00"); "" for any other message.'
+    )
+
+    def get_when(self, message: Message) -> str:
+        if message.status != Status.SCHEDULED or message.send_at is None:
+            return ""
+        return quiet_hours.scheduled_words(
+            message.send_at, timezone.now(), timezone.get_current_timezone()
+        )
 
     class Meta:
         model = Message
@@ -92,6 +105,7 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
             "retry_of",
             "not_before",
             "send_at",
+            "when",
             "attempts",
             "created_at",
             "updated_at",
