@@ -651,7 +651,10 @@ def messages_release_due(*, batch_size: int = RELEASE_BATCH_SIZE) -> int:
             going = [
                 m
                 for m in texts
-                if context is not None and context.sender_permitted and m.recipient_id in people
+                if context is not None
+                and context.sender_permitted
+                and m.recipient_id is not None
+                and m.recipient_id in people
             ]
             if len(going) < len(texts):
                 kept = {m.pk for m in going}
@@ -660,7 +663,7 @@ def messages_release_due(*, batch_size: int = RELEASE_BATCH_SIZE) -> int:
                         message.status = Status.CANCELED
             if going:
                 assert sender is not None and context is not None
-                ways = _ways(sender, [people[m.recipient_id] for m in going], context)
+                ways = _ways(sender, [people[m.recipient_id or 0] for m in going], context)
                 for message, way in zip(going, ways, strict=True):
                     decided = _message(
                         sender=sender, recipient_id=message.recipient_id, body=message.body, way=way

@@ -283,4 +283,3 @@ def test_the_general_settings_tab_sets_quiet_hours(admin_user: Any) -> None:
     assert response.status_code == 302
     config.refresh_from_db()
     assert (config.quiet_hours_start, config.quiet_hours_end) == (time(20, 0), None)
-
