@@ -291,6 +291,9 @@ class BulkSendResult:
     # (channel, failure_reason) -> how many messages.
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     unknown_recipients: list[int] = field(default_factory=list)
+    # Texts waiting for their time (K5, K6): not in `counts`, their way is decided when due.
+    scheduled: int = 0
+    send_at: datetime | None = None
 
 
 def _cohort_check(sender: Person, ids: list[int], batch_size: int) -> list[int]:
@@ -573,7 +576,11 @@ def _cohort_record(
                     context = replace(context, sender_number=held)
             for message in messages:
                 result.message_ids.append(message.pk)
-                result.counts[(message.channel, message.failure_reason)] += 1
+                if message.status == Status.SCHEDULED:
+                    result.scheduled += 1
+                    result.send_at = message.send_at
+                else:
+                    result.counts[(message.channel, message.failure_reason)] += 1
             _enqueue(messages)
     return result
 

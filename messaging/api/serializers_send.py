@@ -63,6 +63,17 @@ class MessageBulkResultSerializer(serializers.Serializer[object]):
         help_text="People deleted while the cohort was being recorded: nothing was sent to them. "
         "(Ids unknown when the request arrived refuse the whole request with 400.)",
     )
+    scheduled = serializers.IntegerField(
+        help_text="Texts recorded `scheduled` (a `send_at`, or held by quiet hours): counted in "
+        "no channel yet, their way is decided when they are due."
+    )
+    send_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the scheduled texts go; null when none is scheduled."
+    )
+    when = serializers.CharField(
+        help_text='The same in words, institution time ("will go at 08:00"); "" when none is '
+        "scheduled."
+    )
 
 
 class MessageSerializer(serializers.ModelSerializer[Message]):

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, permissions, status
 from rest_framework.request import Request
@@ -18,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import IsAdministrator, is_administrator
-from messaging import idempotency, report, selectors, services
+from messaging import idempotency, quiet_hours, report, selectors, services
 from messaging.api.serializers_send import (
     MessageBulkCreateSerializer,
     MessageBulkPreviewSerializer,
@@ -137,6 +138,13 @@ class MessageBulkCreateView(APIView):
                 "failure_reasons": reasons,
                 "message_ids": result.message_ids,
                 "unknown_recipients": result.unknown_recipients,
+                "scheduled": result.scheduled,
+                "send_at": result.send_at,
+                "when": quiet_hours.scheduled_words(
+                    result.send_at, timezone.now(), timezone.get_current_timezone()
+                )
+                if result.send_at is not None
+                else "",
             }
             return Response(
                 MessageBulkResultSerializer(summary).data, status=status.HTTP_201_CREATED

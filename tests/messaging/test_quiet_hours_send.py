@@ -163,6 +163,23 @@ def test_a_cohort_at_night_waits_except_the_people_who_just_texted(
     assert published == [to_bo.pk]
 
 
+def test_the_cohort_answer_says_how_many_wait_and_when(
+    advisor: Person, advisor_api: APIClient, published: list[int]
+) -> None:
+    pool_numbers(1)
+    ana, _ = student_with_phone("+12025550101")
+    bo, _ = student_with_phone("+12025550102", email="bo@example.edu")
+    _inbound(bo, NIGHT - timedelta(minutes=10))
+
+    body = advisor_api.post(
+        "/api/v1/messages/bulk/", {"recipients": [ana.pk, bo.pk], "body": "Hi"}, format="json"
+    ).json()
+
+    assert (body["count"], body["scheduled"], body["channels"]) == (2, 1, {"sms": 1})
+    assert datetime.fromisoformat(body["send_at"]) == MORNING
+    assert body["when"] == "will go tomorrow at 08:00"
+
+
 def test_a_text_scheduled_into_the_window_waits_for_its_end(
     advisor: Person, published: list[int]
 ) -> None:
