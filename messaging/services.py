@@ -384,6 +384,9 @@ class Preview:
     total_segments: int
     monthly_remaining_after: int
     estimated_cost: Decimal
+    # When the texts would go when not now: the `send_at` asked for, or the end of quiet hours
+    # (K6; a person who texted in the last 2 hours would still get theirs at once).
+    send_at: datetime | None = None
 
 
 # The number a first send would be given, for the plan (its digits are not known in advance).
@@ -391,7 +394,12 @@ _NUMBER_TO_BE_ASSIGNED = "a pool number"
 
 
 def message_send_preview(
-    *, sender: Person | None, recipient_ids: Iterable[int], body: str, batch_size: int = 1000
+    *,
+    sender: Person | None,
+    recipient_ids: Iterable[int],
+    body: str,
+    batch_size: int = 1000,
+    send_at: datetime | None = None,
 ) -> Preview:
     """What `message_send_bulk` would do with the same request now, through the same checks
     and the same delivery plan, without recording, reserving or assigning anything: per channel
@@ -404,6 +412,9 @@ def message_send_preview(
     context = selectors.send_context(sender.pk if sender is not None else None)
     sender = _sender_check(sender, context)
     body = _body_check(body, context)
+    now = timezone.now()
+    send_at = _send_at_check(send_at, now)
+    leaves_at = _held_until(send_at, now, context) or send_at
     ids = _cohort_check(sender, list(dict.fromkeys(recipient_ids)), batch_size)
     from_number = context.sender_number or (
         _NUMBER_TO_BE_ASSIGNED
@@ -444,6 +455,7 @@ def message_send_preview(
         total_segments=total,
         monthly_remaining_after=units,
         estimated_cost=(price * total).quantize(Decimal("0.01")),
+        send_at=leaves_at,
     )
 
 

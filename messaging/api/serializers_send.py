@@ -152,3 +152,12 @@ class MessageBulkPreviewSerializer(serializers.Serializer[object]):
         help_text="When the last text would leave when texts are paced; null: texts are not "
         "paced, they leave as fast as the worker sends them.",
     )
+    send_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the texts would go if not now: the `send_at` asked for, or the end of "
+        "quiet hours (a person who texted in the last 2 hours would still get theirs at once); "
+        "null: now.",
+    )
+    when = serializers.CharField(
+        help_text='The same in words, institution time ("will go at 08:00"); "" for now.'
+    )

@@ -166,7 +166,10 @@ class MessageBulkPreviewView(APIView):
         sender = getattr(request.user, "person", None)
         data = _send_request_data(self, request, MessageBulkCreateSerializer, sender)
         preview = services.message_send_preview(
-            sender=sender, recipient_ids=data["recipients"], body=data["body"]
+            sender=sender,
+            recipient_ids=data["recipients"],
+            body=data["body"],
+            send_at=data.get("send_at"),
         )
         summary = {
             "count": preview.count,
@@ -177,6 +180,12 @@ class MessageBulkPreviewView(APIView):
             "monthly_remaining_after": preview.monthly_remaining_after,
             "estimated_cost": preview.estimated_cost,
             "last_leaves_at": None,
+            "send_at": preview.send_at,
+            "when": quiet_hours.scheduled_words(
+                preview.send_at, timezone.now(), timezone.get_current_timezone()
+            )
+            if preview.send_at is not None
+            else "",
         }
         return Response(MessageBulkPreviewSerializer(summary).data)
 

@@ -180,6 +180,20 @@ def test_the_cohort_answer_says_how_many_wait_and_when(
     assert body["when"] == "will go tomorrow at 08:00"
 
 
+def test_the_cohort_preview_says_when_the_texts_would_go(
+    advisor: Person, advisor_api: APIClient
+) -> None:
+    ana, _ = student_with_phone("+12025550101")
+
+    body = advisor_api.post(
+        "/api/v1/messages/bulk/preview/", {"recipients": [ana.pk], "body": "Hi"}, format="json"
+    ).json()
+
+    assert datetime.fromisoformat(body["send_at"]) == MORNING
+    assert body["when"] == "will go tomorrow at 08:00"
+    assert not Message.objects.exists()
+
+
 def test_a_text_scheduled_into_the_window_waits_for_its_end(
     advisor: Person, published: list[int]
 ) -> None:
