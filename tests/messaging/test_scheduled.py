@@ -430,3 +430,18 @@ def test_a_colleague_sees_no_cancel_button_and_cannot_cancel(
     assert browser.post(cancel_url).status_code == 403
     text.refresh_from_db()
     assert text.status == Status.SCHEDULED
+
+
+def test_a_repeated_scheduled_send_with_the_same_idempotency_key_records_one_text(
+    advisor: Person, advisor_api: APIClient, published: list[Any]
+) -> None:
+    student, _ = student_with_phone()
+    data = {"recipient": student.pk, "body": "Hi", "send_at": "2026-12-02T09:00:00-05:00"}
+
+    first = advisor_api.post("/api/v1/messages/", data, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    again = advisor_api.post("/api/v1/messages/", data, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert Message.objects.count() == 1
