@@ -271,6 +271,11 @@ def test_a_text_whose_sender_lost_the_permitted_role_is_cancelled_when_due(
     assert _month_count(2026, 12) == 0
 
 
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite takes at most 999 parameters a statement, so Django splits the batch's "
+    "UPDATE; the query budget is PostgreSQL's (set DATABASE_URL=postgres://...)",
+)
 @pytest.mark.parametrize("count", [10, 100])
 def test_releasing_due_texts_costs_the_same_queries_for_10_and_100(
     advisor: Person,
