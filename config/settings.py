@@ -295,6 +295,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "messaging.tasks.sweep_outbox",
         "schedule": float(SWEEP_EVERY_SECONDS),
     },
+    # Scheduled texts and texts held by quiet hours, released when due.
+    "release-scheduled-messages": {
+        "task": "messaging.tasks.release_scheduled_messages",
+        "schedule": 60.0,
+    },
     "purge-send-requests": {"task": "messaging.tasks.purge_send_requests", "schedule": 86400.0},
     "sweep-usage-alerts": {"task": "sms_admin.tasks.usage_alerts_sweep", "schedule": 300.0},
     # The unanswered-replies digest (V5), each morning at opening time, institution time zone.

@@ -2,6 +2,8 @@
 
 Outbound state machine (statuses are Twilio's words; they only move forward by rank)::
 
+    scheduled --due: routed now--> queued | (channel email) queued | failed
+       \\--cancel--> canceled
     queued --claim--> sending --Twilio accepted--> sent --> delivered
        |                 |                           \\--> undelivered | failed
        |                 \\--refused / retries exhausted--> failed (+ email fallback)
@@ -37,6 +39,8 @@ class Channel(models.TextChoices):
 
 
 class Status(models.TextChoices):
+    # Waiting for its `send_at` (a scheduled text, or one held by quiet hours); routed when due.
+    SCHEDULED = "scheduled", "Scheduled"
     QUEUED = "queued", "Queued"
     SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
@@ -44,10 +48,13 @@ class Status(models.TextChoices):
     UNDELIVERED = "undelivered", "Undelivered"
     FAILED = "failed", "Failed"
     RECEIVED = "received", "Received"
+    # Cancelled while scheduled: it never left.
+    CANCELED = "canceled", "Canceled"
 
 
 # Statuses only move forward: a callback with a lower rank than the stored one changes nothing.
 STATUS_RANK: dict[str, int] = {
+    Status.SCHEDULED: -1,
     Status.QUEUED: 0,
     Status.SENDING: 1,
     Status.SENT: 2,
@@ -55,8 +62,11 @@ STATUS_RANK: dict[str, int] = {
     Status.UNDELIVERED: 3,
     Status.FAILED: 3,
     Status.RECEIVED: 3,
+    Status.CANCELED: 3,
 }
-FINAL_STATUSES = frozenset({Status.DELIVERED, Status.UNDELIVERED, Status.FAILED, Status.RECEIVED})
+FINAL_STATUSES = frozenset(
+    {Status.DELIVERED, Status.UNDELIVERED, Status.FAILED, Status.RECEIVED, Status.CANCELED}
+)
 
 
 class FailureReason(models.TextChoices):
@@ -125,6 +135,9 @@ class Message(models.Model):
     )
     # A queued retry is not sent before this time (the sweep enqueues it when due).
     not_before = models.DateTimeField(null=True, blank=True)
+    # A scheduled text (K5) or one held by quiet hours (K6): released (routed, given its number
+    # and its unit of the month) when this time comes. Stays as the time asked for.
+    send_at = models.DateTimeField(null=True, blank=True)
     # Our own id for Twilio's status callback URL, so a callback that overtakes the stored SID
     # still finds its message (T2).
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -165,6 +178,12 @@ class Message(models.Model):
             # The inbox's live updates: the latest change to a staff member's own messages
             # (a new send, a status moving on) is one index probe.
             models.Index(fields=["sender", "updated_at"], name="message_sender_updated"),
+            # The release of due scheduled texts: only scheduled rows, by due time.
+            models.Index(
+                fields=["send_at"],
+                condition=Q(status="scheduled"),
+                name="message_scheduled_due",
+            ),
             # The shared inbox's unread texts, without reading every outbound message (whose
             # attributed_to and read_at are empty too).
             models.Index(

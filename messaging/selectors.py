@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -61,6 +61,9 @@ class SendContext:
     sms_max_length: int
     sender_permitted: bool
     sender_number: str
+    # Quiet hours (K6), None when off.
+    quiet_hours_start: time | None = None
+    quiet_hours_end: time | None = None
 
 
 _CONTEXT_FIELDS = (
@@ -71,6 +74,8 @@ _CONTEXT_FIELDS = (
     "sms_max_length",
     "sender_permitted",
     "sender_number",
+    "quiet_hours_start",
+    "quiet_hours_end",
 )
 
 
@@ -95,6 +100,22 @@ def _send_context_query(sender_id: int) -> QuerySet[Any]:
 _send_context_read = compiled.CompiledRead(_send_context_query, arity=1)
 
 
+# A text answering the person's own text this recent goes at once, even in quiet hours (K6).
+QUIET_HOURS_REPLY_WINDOW = timedelta(hours=2)
+
+
+def texted_recently(person_ids: Iterable[int], *, now: datetime) -> set[int]:
+    """Which of `person_ids` sent an inbound text in the last `QUIET_HOURS_REPLY_WINDOW`;
+    1 query."""
+    return set(
+        Message.objects.filter(
+            direction=Direction.INBOUND,
+            sender_id__in=list(person_ids),
+            created_at__gte=now - QUIET_HOURS_REPLY_WINDOW,
+        ).values_list("sender_id", flat=True)
+    )
+
+
 def send_context(sender_id: int | None) -> SendContext:
     """The send context for `sender_id` (None: nobody may send); 1 query (2 on the very first
     use, which creates the configuration row)."""
@@ -115,6 +136,8 @@ def send_context(sender_id: int | None) -> SendContext:
         sms_max_length=row["sms_max_length"],
         sender_permitted=bool(row["sender_permitted"]),
         sender_number=row["sender_number"] or "",
+        quiet_hours_start=row["quiet_hours_start"],
+        quiet_hours_end=row["quiet_hours_end"],
     )
 
 

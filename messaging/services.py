@@ -24,7 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from messaging import delivery, enqueue, merge, routing, segments, selectors
+from messaging import delivery, enqueue, merge, quiet_hours, routing, segments, selectors
 from messaging.models import Channel, Direction, FailureReason, Message, Status
 from people.models import Person
 from sms_admin import alerts, pool
@@ -190,7 +190,71 @@ def _message(
     )
 
 
-def message_send(*, sender: Person | None, recipient_id: int, body: str) -> Message:
+# How far ahead a text may be scheduled (K5).
+SCHEDULE_AT_LEAST = timedelta(minutes=1)
+SCHEDULE_AT_MOST = timedelta(days=90)
+
+
+def _send_at_check(send_at: datetime | None, now: datetime) -> datetime | None:
+    """A requested `send_at` (aware; a naive one is read in the institution's time zone): at
+    least a minute and at most 90 days ahead of `now`, else refused naming `send_at`."""
+    if send_at is None:
+        return None
+    if timezone.is_naive(send_at):
+        send_at = timezone.make_aware(send_at)
+    local = timezone.localtime(send_at).strftime("%Y-%m-%d %H:%M %Z")
+    if send_at < now + SCHEDULE_AT_LEAST:
+        raise ValidationError(
+            {
+                "send_at": f"{local} is in the past or less than a minute from now; choose a "
+                "time at least one minute ahead, or send now without send_at."
+            }
+        )
+    if send_at > now + SCHEDULE_AT_MOST:
+        raise ValidationError(
+            {
+                "send_at": f"{local} is more than 90 days ahead; texts can be scheduled at most "
+                "90 days in advance."
+            }
+        )
+    return send_at
+
+
+def _held_until(
+    send_at: datetime | None, now: datetime, context: selectors.SendContext
+) -> datetime | None:
+    """When a text asked for `send_at` (None: now) is held by quiet hours (K6), their end;
+    None when it is not held."""
+    moment = send_at or now
+    allowed = quiet_hours.next_allowed(
+        moment,
+        context.quiet_hours_start,
+        context.quiet_hours_end,
+        timezone.get_current_timezone(),
+    )
+    return allowed if allowed != moment else None
+
+
+def _when(
+    send_at: datetime | None,
+    now: datetime,
+    context: selectors.SendContext,
+    recipient_ids: Sequence[int],
+) -> tuple[datetime | None, set[int]]:
+    """When the texts to `recipient_ids` leave: (None, _) now, else (the time, the people
+    whose text goes now anyway). A text held by quiet hours still goes at once to a person who
+    texted in the last 2 hours (a reply); one scheduled by its sender waits for its time."""
+    held = _held_until(send_at, now, context)
+    if held is None:
+        return send_at, set()
+    if send_at is not None:
+        return held, set()
+    return held, selectors.texted_recently(recipient_ids, now=now)
+
+
+def message_send(
+    *, sender: Person | None, recipient_id: int, body: str, send_at: datetime | None = None
+) -> Message:
     """Record one text from `sender` to a person and queue it; returns at once (S6).
 
     The one-recipient case of a cohort (`message_send_bulk`): the delivery plan decides
@@ -199,17 +263,24 @@ def message_send(*, sender: Person | None, recipient_id: int, body: str) -> Mess
     reason (NO_SMS_PHONE, NO_SENDER_NUMBER, SMS_LIMIT_REACHED), or nowhere with NO_EMAIL (R5).
 
     :raises PermissionDenied: when the sender may not send (S1) or texts themselves.
-    :raises ValidationError: when the body is empty or longer than smsMaxLength (S5), or the
-        recipient does not exist.
+    With `send_at` (K5) it is recorded `scheduled` and decided when due
+    (`messages_release_due`).
+
+    :raises PermissionDenied: when the sender may not send (S1) or texts themselves.
+    :raises ValidationError: when the body is empty or longer than smsMaxLength (S5), the
+        recipient does not exist, or `send_at` is not between a minute and 90 days ahead.
     """
     context = selectors.send_context(sender.pk if sender is not None else None)
     sender = _sender_check(sender, context, recipient_id)
     body = _body_check(body, context)
+    now = timezone.now()
+    send_at = _send_at_check(send_at, now)
     facts = selectors.route_facts_for_person_id(recipient_id)
     if facts is None:
         raise ValidationError({"recipient": f"There is no person with id {recipient_id}."})
+    send_at, at_once = _when(send_at, now, context, [recipient_id])
     with transaction.atomic():
-        recorded = _record(sender, [facts], body, context)
+        recorded = _record(sender, [facts], body, context, send_at, at_once)
         _enqueue(recorded, single=True)
     return recorded[0]
 
@@ -220,6 +291,9 @@ class BulkSendResult:
     # (channel, failure_reason) -> how many messages.
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     unknown_recipients: list[int] = field(default_factory=list)
+    # Texts waiting for their time (K5, K6): not in `counts`, their way is decided when due.
+    scheduled: int = 0
+    send_at: datetime | None = None
 
 
 def _cohort_check(sender: Person, ids: list[int], batch_size: int) -> list[int]:
@@ -251,7 +325,12 @@ def _cohort_check(sender: Person, ids: list[int], batch_size: int) -> list[int]:
 
 
 def message_send_bulk(
-    *, sender: Person | None, recipient_ids: Iterable[int], body: str, batch_size: int = 1000
+    *,
+    sender: Person | None,
+    recipient_ids: Iterable[int],
+    body: str,
+    batch_size: int = 1000,
+    send_at: datetime | None = None,
 ) -> BulkSendResult:
     """One message per recipient of a cohort, routed a batch at a time (R7): a fixed number of
     queries per batch, whatever its size; texts and emails go to the worker
@@ -259,22 +338,38 @@ def message_send_bulk(
 
     :raises PermissionDenied: when the sender holds no permitted role (S1).
     :raises ValidationError: when the body is empty or longer than smsMaxLength (S5), or the
-        cohort is empty, names the sender or somebody who does not exist (nothing is sent).
+        cohort is empty, names the sender or somebody who does not exist (nothing is sent), or
+        `send_at` is not between a minute and 90 days ahead (K5: the cohort is then recorded
+        `scheduled`).
     """
     context = selectors.send_context(sender.pk if sender is not None else None)
     sender = _sender_check(sender, context)
     body = _body_check(body, context)
+    now = timezone.now()
+    send_at = _send_at_check(send_at, now)
     wanted = list(dict.fromkeys(recipient_ids))
     try:
         return _cohort_record(
-            sender, _cohort_check(sender, wanted, batch_size), body, context, batch_size
+            sender,
+            _cohort_check(sender, wanted, batch_size),
+            body,
+            context,
+            batch_size,
+            send_at,
+            now,
         )
     except IntegrityError:
         # A recipient was deleted while the cohort was being recorded (PostgreSQL checks the
         # foreign keys at commit). Nothing was recorded: check and record once more, and the
         # check now names whoever is gone.
         return _cohort_record(
-            sender, _cohort_check(sender, wanted, batch_size), body, context, batch_size
+            sender,
+            _cohort_check(sender, wanted, batch_size),
+            body,
+            context,
+            batch_size,
+            send_at,
+            now,
         )
 
 
@@ -289,6 +384,9 @@ class Preview:
     total_segments: int
     monthly_remaining_after: int
     estimated_cost: Decimal
+    # When the texts would go when not now: the `send_at` asked for, or the end of quiet hours
+    # (K6; a person who texted in the last 2 hours would still get theirs at once).
+    send_at: datetime | None = None
 
 
 # The number a first send would be given, for the plan (its digits are not known in advance).
@@ -296,7 +394,12 @@ _NUMBER_TO_BE_ASSIGNED = "a pool number"
 
 
 def message_send_preview(
-    *, sender: Person | None, recipient_ids: Iterable[int], body: str, batch_size: int = 1000
+    *,
+    sender: Person | None,
+    recipient_ids: Iterable[int],
+    body: str,
+    batch_size: int = 1000,
+    send_at: datetime | None = None,
 ) -> Preview:
     """What `message_send_bulk` would do with the same request now, through the same checks
     and the same delivery plan, without recording, reserving or assigning anything: per channel
@@ -309,6 +412,9 @@ def message_send_preview(
     context = selectors.send_context(sender.pk if sender is not None else None)
     sender = _sender_check(sender, context)
     body = _body_check(body, context)
+    now = timezone.now()
+    send_at = _send_at_check(send_at, now)
+    leaves_at = _held_until(send_at, now, context) or send_at
     ids = _cohort_check(sender, list(dict.fromkeys(recipient_ids)), batch_size)
     from_number = context.sender_number or (
         _NUMBER_TO_BE_ASSIGNED
@@ -349,26 +455,21 @@ def message_send_preview(
         total_segments=total,
         monthly_remaining_after=units,
         estimated_cost=(price * total).quantize(Decimal("0.01")),
+        send_at=leaves_at,
     )
 
 
-def _record(
-    sender: Person,
+def _ways(
+    sender: Person | None,
     people: Sequence[routing.PersonFacts],
-    body: str,
     context: selectors.SendContext,
-) -> list[Message]:
-    """Record one message per person of `people` (a single send, or a batch of a cohort) in
-    the caller's transaction: route each (R1-R5), take the sender's number (S2) and the month's
-    units (S4) for the texts that need them, and let the delivery plan decide each way.
-
-    Returns the saved messages, in order; `context.sender_number` is the number the sender held
-    when the send began (a batch that assigns one hands it on through the returned messages).
-    """
-    bodies = _merged_bodies(sender, people, body, context)
+) -> list[delivery.Plan]:
+    """The one decision of how each message travels, now (a send, or a scheduled text's release):
+    route each person (R1-R5), take the sender's number (S2) and
+    this month's units (S4) for the texts that need them, and let the delivery plan decide."""
     routes = [routing.route(facts, context.config) for facts in people]
     from_number = context.sender_number
-    if not from_number and any(r.channel == "sms" for r in routes):
+    if not from_number and sender is not None and any(r.channel == "sms" for r in routes):
         assignment = pool.sender_number_ensure(person=sender)
         from_number = assignment.sender_number.number if assignment is not None else ""
         if assignment is None:
@@ -382,14 +483,50 @@ def _record(
         taken = pool.monthly_usage_take(count=wanted, limit=context.sms_message_limit)
         units = taken.granted
         alerts.usage_alerts_check(taken)
-    ways = delivery.plans(
+    return delivery.plans(
         [(route, facts.email) for route, facts in zip(routes, people, strict=True)],
         from_number=from_number,
         units=units,
     )
+
+
+def _scheduled(*, sender: Person, recipient_id: int, body: str, send_at: datetime) -> Message:
+    """A text waiting for `send_at`: only its sender, recipient and (merged) body are decided;
+    the channel shown until then is SMS, the way is decided when it is released."""
+    return Message(
+        direction=Direction.OUTBOUND,
+        sender=sender,
+        recipient_id=recipient_id,
+        channel=Channel.SMS,
+        body=body,
+        status=Status.SCHEDULED,
+        send_at=send_at,
+    )
+
+
+def _record(
+    sender: Person,
+    people: Sequence[routing.PersonFacts],
+    body: str,
+    context: selectors.SendContext,
+    send_at: datetime | None = None,
+    at_once: set[int] | frozenset[int] = frozenset(),
+) -> list[Message]:
+    """Record one message per person of `people` (a single send, or a batch of a cohort) in
+    the caller's transaction, decided now (`_ways`), or `scheduled` for `send_at` (decided when
+    released, `messages_release_due`), except the people of `at_once`, decided now.
+
+    Returns the saved messages, in order; `context.sender_number` is the number the sender held
+    when the send began (a batch that assigns one hands it on through the returned messages).
+    """
+    bodies = _merged_bodies(sender, people, body, context)
+    now = [facts for facts in people if send_at is None or facts.id in at_once]
+    ways = iter(_ways(sender, now, context) if now else [])
     messages = [
-        _message(sender=sender, recipient_id=facts.id, body=text, way=way)
-        for facts, way, text in zip(people, ways, bodies, strict=True)
+        _message(sender=sender, recipient_id=facts.id, body=text, way=next(ways))
+        if send_at is None or facts.id in at_once
+        else _scheduled(sender=sender, recipient_id=facts.id, body=text, send_at=send_at)
+        for facts, text in zip(people, bodies, strict=True)
     ]
     return Message.objects.bulk_create(messages)
 
@@ -415,6 +552,8 @@ def _cohort_record(
     body: str,
     context: selectors.SendContext,
     batch_size: int,
+    send_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> BulkSendResult:
     result = BulkSendResult()
     # All or nothing: one transaction for the whole cohort (at most 10,000 from the API, about
@@ -432,7 +571,16 @@ def _cohort_record(
             )
             found = {facts.id: facts for facts in people}
             result.unknown_recipients += [pid for pid in batch if pid not in found]
-            messages = _record(sender, [found[pid] for pid in batch if pid in found], body, context)
+            # Quiet hours (K6): one more query per batch, only while they hold the texts.
+            leaves_at, at_once = _when(send_at, now or timezone.now(), context, list(found))
+            messages = _record(
+                sender,
+                [found[pid] for pid in batch if pid in found],
+                body,
+                context,
+                leaves_at,
+                at_once,
+            )
             if not context.sender_number:
                 held = next((m.from_number for m in messages if m.from_number), "")
                 if held:
@@ -440,9 +588,160 @@ def _cohort_record(
                     context = replace(context, sender_number=held)
             for message in messages:
                 result.message_ids.append(message.pk)
-                result.counts[(message.channel, message.failure_reason)] += 1
+                if message.status == Status.SCHEDULED:
+                    result.scheduled += 1
+                    result.send_at = message.send_at
+                else:
+                    result.counts[(message.channel, message.failure_reason)] += 1
             _enqueue(messages)
     return result
+
+
+# --- scheduled texts (K5) -------------------------------------------------------------------
+
+# The fields a release decides (the rest was decided when the text was recorded).
+_RELEASED_FIELDS = [
+    "status",
+    "channel",
+    "destination",
+    "from_number",
+    "phone",
+    "segments",
+    "encoding",
+    "failure_reason",
+    "created_at",
+    "updated_at",
+]
+
+_DECIDED_ATTRIBUTES = [
+    "status",
+    "channel",
+    "destination",
+    "from_number",
+    "phone_id",
+    "segments",
+    "encoding",
+    "failure_reason",
+]
+
+RELEASE_BATCH_SIZE = 500
+
+
+def messages_release_due(*, batch_size: int = RELEASE_BATCH_SIZE) -> int:
+    """Release one batch of the scheduled texts whose `send_at` has come (the beat job, every
+    minute, repeats it until fewer than `batch_size` are left); returns how many were released.
+
+    Each is decided now, by the same `_ways` as a send: routed on today's data (R1-R7), given
+    the sender's number and a unit of this month (the month it leaves: `created_at` becomes the
+    moment of release), then queued (or failed, going nowhere) and published on commit. A
+    sender deleted or no longer permitted, or a recipient deleted, cancels the text.
+
+    Released once: the batch is locked (`FOR UPDATE SKIP LOCKED`: a second beat process takes
+    other rows or none) and moved out of `scheduled` in the same transaction, so a process
+    killed mid-release rolls back and the texts stay `scheduled` for the next minute. A
+    cancellation racing the release waits for it and then finds the text no longer scheduled.
+    Queries: a fixed number per batch, plus 1-2 per distinct sender in it.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        due = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.SCHEDULED, send_at__lte=now)
+            .order_by("send_at", "pk")
+            .only("pk", "sender_id", "recipient_id", "body", "send_at", "created_at")[:batch_size]
+        )
+        if not due:
+            return 0
+        people = {
+            facts.id: facts
+            for facts in selectors.route_facts_for_people(
+                Person.objects.filter(pk__in={m.recipient_id for m in due if m.recipient_id}),
+                stream=False,
+            )
+        }
+        senders = Person.objects.in_bulk({m.sender_id for m in due if m.sender_id})
+        by_sender: dict[int | None, list[Message]] = {}
+        for message in due:
+            by_sender.setdefault(message.sender_id, []).append(message)
+        released: list[Message] = []
+        for sender_id, texts in by_sender.items():
+            sender = senders.get(sender_id) if sender_id is not None else None
+            context = selectors.send_context(sender_id) if sender is not None else None
+            going = [
+                m
+                for m in texts
+                if context is not None
+                and context.sender_permitted
+                and m.recipient_id is not None
+                and m.recipient_id in people
+            ]
+            if len(going) < len(texts):
+                kept = {m.pk for m in going}
+                for message in texts:
+                    if message.pk not in kept:
+                        message.status = Status.CANCELED
+            if going:
+                assert sender is not None and context is not None
+                ways = _ways(sender, [people[m.recipient_id or 0] for m in going], context)
+                for message, way in zip(going, ways, strict=True):
+                    decided = _message(
+                        sender=sender, recipient_id=message.recipient_id, body=message.body, way=way
+                    )
+                    for name in _DECIDED_ATTRIBUTES:
+                        setattr(message, name, getattr(decided, name))
+                released += going
+        for message in due:
+            message.created_at = message.updated_at = now
+        Message.objects.bulk_update(due, _RELEASED_FIELDS)
+        _enqueue(released)
+    return len(due)
+
+
+# At most this many batches per beat run: the next minute's run takes the rest.
+RELEASE_MAX_BATCHES = 40
+
+
+def messages_release_all_due(*, batch_size: int = RELEASE_BATCH_SIZE) -> int:
+    """Release the due scheduled texts batch after batch (`messages_release_due`), each batch
+    its own transaction; stops when a batch comes back short. Returns how many."""
+    total = 0
+    for _ in range(RELEASE_MAX_BATCHES):
+        released = messages_release_due(batch_size=batch_size)
+        total += released
+        if released < batch_size:
+            break
+    return total
+
+
+class NotCancelable(Exception):
+    """The text is no longer scheduled (it left, or was cancelled already)."""
+
+    def __init__(self, message: Message) -> None:
+        self.message = message
+        super().__init__(
+            f"This text is {message.get_status_display().lower()}, not scheduled: only a "
+            "scheduled text can be cancelled."
+        )
+
+
+def message_cancel(*, message_id: int, actor: Person | None, is_administrator: bool) -> Message:
+    """scheduled -> canceled, by a conditional UPDATE (a release racing it wins or loses whole).
+    Only its sender and administrators may cancel a text.
+
+    :raises Message.DoesNotExist: there is no outbound message with this id.
+    :raises PermissionDenied: the actor is neither its sender nor an administrator.
+    :raises NotCancelable: the text is no longer scheduled.
+    """
+    message = Message.objects.get(pk=message_id, direction=Direction.OUTBOUND)
+    if not is_administrator and (actor is None or message.sender_id != actor.pk):
+        raise PermissionDenied("Only the text's sender or an administrator may cancel it.")
+    canceled = Message.objects.filter(pk=message_id, status=Status.SCHEDULED).update(
+        status=Status.CANCELED, updated_at=timezone.now()
+    )
+    message.refresh_from_db()
+    if not canceled:
+        raise NotCancelable(message)
+    return message
 
 
 # An email whose send outcome is unknown (the worker died between claiming and recording the

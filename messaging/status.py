@@ -103,7 +103,12 @@ def message_status_apply(
         )
         return StatusOutcome(found=False, changed=False)
     rank = STATUS_RANK[status]
-    lower = [s for s, r in STATUS_RANK.items() if r < rank and s != Status.RECEIVED]
+    # A scheduled or cancelled text has never been handed to Twilio: no callback moves it.
+    lower = [
+        s
+        for s, r in STATUS_RANK.items()
+        if r < rank and s not in (Status.RECEIVED, Status.SCHEDULED, Status.CANCELED)
+    ]
     now = timezone.now()
     fields: dict[str, object] = {
         "status": status,

@@ -31,6 +31,13 @@ def deliver_emails(*, message_ids: list[int]) -> dict[str, int]:
 
 
 @shared_task
+def release_scheduled_messages() -> int:
+    """The beat job (every minute) releasing the scheduled texts whose time has come (K5, K6);
+    two beat processes release each text once (messaging.services.messages_release_due)."""
+    return services.messages_release_all_due()
+
+
+@shared_task
 def purge_send_requests() -> int:
     """The daily beat job forgetting old idempotency keys of API sends."""
     return idempotency.send_requests_purge(older_than_days=settings.SEND_REQUEST_KEEP_DAYS)

@@ -11,6 +11,11 @@ from messaging import views, views_inbox, views_insight, views_templates
 urlpatterns = [
     path("people/<int:person_id>/", views.person_detail, name="person-detail"),
     path("people/<int:person_id>/send/", views.person_send, name="person-send"),
+    path(
+        "people/<int:person_id>/messages/<int:message_id>/cancel/",
+        views.message_cancel,
+        name="person-message-cancel",
+    ),
     path("messages/report/", views.message_report, name="message-report"),
     path("messages/report/csv/", views.message_report_csv, name="message-report-csv"),
     path("messages/templates/", views_templates.template_list, name="message-templates"),

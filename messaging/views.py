@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,11 +17,19 @@ from django.views.decorators.http import require_POST
 
 from config.api import is_administrator
 from config.pages import administrator_required, paginate, staff_required
-from messaging import conversation, delivery, inbox_services, report, segments, selectors
+from messaging import (
+    conversation,
+    delivery,
+    inbox_services,
+    quiet_hours,
+    report,
+    segments,
+    selectors,
+)
 from messaging import services as messaging_services
 from messaging.conversation import Owner
 from messaging.forms import ComposeForm, MessageReportForm
-from messaging.models import Channel, FailureReason, Message
+from messaging.models import Channel, FailureReason, Message, Status
 from people import selectors as people_selectors
 from people import services as people_services
 from people.forms import PhoneEditForm
@@ -64,12 +72,32 @@ def _page(
         .select_related("phone", "changed_by")
         .order_by("-changed_at", "-id")[:50],
         "conversation": conversation.conversation(staff=viewer, person=person),
+        "viewer_id": viewer.pk if viewer is not None else None,
+        "quiet_note": _quiet_note(send, person),
         "compose_refusal": refusal,
         "compose": compose or ComposeForm(max_length=send.sms_max_length),
         "max_length": send.sms_max_length,
         "gsm7_tables": segments.gsm7_tables(),
     }
     return render(request, "messaging/person_detail.html", context, status=status)
+
+
+def _quiet_note(send: selectors.SendContext, person: Person) -> str:
+    """What the compose box says during quiet hours: when a text sent now will go."""
+    now, zone = timezone.now(), timezone.get_current_timezone()
+    held = quiet_hours.next_allowed(now, send.quiet_hours_start, send.quiet_hours_end, zone)
+    if held == now:
+        return ""
+    window = quiet_hours.window_words(send.quiet_hours_start, send.quiet_hours_end)
+    if selectors.texted_recently([person.pk], now=now):
+        return (
+            f"Quiet hours ({window}): {person.full_name} texted in the last 2 hours, so your "
+            "answer goes at once."
+        )
+    return (
+        f"Quiet hours ({window}): a text you send now "
+        f"{quiet_hours.scheduled_words(held, now, zone)}."
+    )
 
 
 def _phone_row(
@@ -103,8 +131,14 @@ def _announce(
     request: HttpRequest, message: Message, *, person: Person, viewer: Person | None
 ) -> None:
     """Say where the text went: success only for a text; a warning when it went by email instead,
-    an error when nothing was delivered, each with the reason in words."""
-    if message.channel == Channel.SMS:
+    an error when nothing was delivered, each with the reason in words; when it waits, when it
+    will go."""
+    if message.status == Status.SCHEDULED and message.send_at is not None:
+        when = quiet_hours.scheduled_words(
+            message.send_at, timezone.now(), timezone.get_current_timezone()
+        )
+        messages.info(request, f"Not sent yet: it {when}.")
+    elif message.channel == Channel.SMS:
         # Its status moves on (queued, sent, delivered): the conversation shows the current one.
         messages.success(request, f"Message recorded: SMS to {message.destination}.")
     elif message.channel == Channel.EMAIL:
@@ -125,6 +159,26 @@ def _announce(
             else delivery.why_not_sms(FailureReason.NO_EMAIL)
         )
         messages.error(request, f"Nothing was delivered: {why}.")
+
+
+@staff_required
+@require_POST
+def message_cancel(request: HttpRequest, person_id: int, message_id: int) -> HttpResponse:
+    """The conversation's Cancel button on a scheduled text (its sender or an administrator)."""
+    person = _person(person_id)
+    try:
+        messaging_services.message_cancel(
+            message_id=message_id,
+            actor=_viewer(request),
+            is_administrator=is_administrator(request.user),
+        )
+    except Message.DoesNotExist:
+        raise Http404("There is no such message.") from None
+    except messaging_services.NotCancelable as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Cancelled: the scheduled text will not be sent.")
+    return redirect(reverse("person-detail", args=[person.pk]) + f"#message-{message_id}")
 
 
 @staff_required

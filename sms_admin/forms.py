@@ -57,6 +57,22 @@ class GeneralSettingsForm(forms.Form):
         max_value=TWILIO_MAX_BODY,
         help_text=f"The longest text staff may send; Twilio's maximum is {TWILIO_MAX_BODY}.",
     )
+    quiet_hours_start = forms.TimeField(
+        label="Quiet hours start",
+        required=False,
+        input_formats=["%H:%M"],
+        widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+        help_text="Texts that would leave between start and end (institution time zone) wait "
+        "until the end; replies to a person who texted in the last 2 hours go at once. Leave "
+        "either empty for no quiet hours.",
+    )
+    quiet_hours_end = forms.TimeField(
+        label="Quiet hours end",
+        required=False,
+        input_formats=["%H:%M"],
+        widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+        help_text="May be earlier than the start: 21:00 to 08:00 spans the night.",
+    )
     # Asked for only when no role is checked: saving that stops every staff member's texts.
     confirm_no_senders = forms.BooleanField(
         label="Yes, save with no role: nobody will be able to send texts",
@@ -94,6 +110,8 @@ class GeneralSettingsForm(forms.Form):
             "permitted_roles": list(config.permitted_roles.all()),
             "opt_out_scope": config.opt_out_scope,
             "sms_max_length": config.sms_max_length,
+            "quiet_hours_start": config.quiet_hours_start,
+            "quiet_hours_end": config.quiet_hours_end,
         }
 
 

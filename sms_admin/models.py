@@ -3,6 +3,7 @@ and the Twilio error-code policy (C1-C10, S2, S3, S8, T3)."""
 
 from __future__ import annotations
 
+from datetime import time
 from decimal import Decimal
 
 from django.conf import settings
@@ -80,6 +81,11 @@ class SmsConfiguration(models.Model):
     price_per_segment = models.DecimalField(
         max_digits=8, decimal_places=4, default=Decimal("0.0083")
     )
+    # Quiet hours (institution time zone; may cross midnight): an outbound text that would leave
+    # inside them waits until they end, except a reply to the person's text of the last 2 hours.
+    # Either end empty: off.
+    quiet_hours_start = models.TimeField(null=True, blank=True, default=time(21, 0))
+    quiet_hours_end = models.TimeField(null=True, blank=True, default=time(8, 0))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

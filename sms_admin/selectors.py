@@ -144,6 +144,8 @@ SETTING_LABELS: dict[str, str] = {
     "reply_window_days": "Reply window (days)",
     "number_quarantine_days": "Days a released number rests",
     "unanswered_reply_hours": "Unanswered replies digest after (business hours)",
+    "quiet_hours_start": "Quiet hours start",
+    "quiet_hours_end": "Quiet hours end",
     "sender_number": "Sender number pool",
 }
 NO_VALUE = "(none)"

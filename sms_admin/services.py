@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import time as clock_time
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -55,6 +56,8 @@ def _display(value: Any) -> str:
         return value.code
     if isinstance(value, list | tuple | set):
         return ", ".join(sorted(_display(v) for v in value))
+    if isinstance(value, clock_time):
+        return f"{value:%H:%M}"
     return "" if value is None else str(value)
 
 

@@ -23,10 +23,16 @@ def cell(db: Any) -> PhoneType:
 
 @pytest.fixture
 def config(db: Any, cell: PhoneType) -> SmsConfiguration:
-    """Cell is the default SMS type; advisors may send; both kinds opted in (the defaults)."""
+    """Cell is the default SMS type; advisors may send; both kinds opted in (the defaults).
+    No quiet hours, so a text goes at once whenever the suite runs (tests of quiet hours set
+    them and fix the clock)."""
     advisor = factories.RoleFactory(code="advisor")
     return sms_admin_services.configuration_update(
-        actor=None, default_sms_phone_type=cell, permitted_roles=[advisor]
+        actor=None,
+        default_sms_phone_type=cell,
+        permitted_roles=[advisor],
+        quiet_hours_start=None,
+        quiet_hours_end=None,
     )
 
 

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from rest_framework import serializers
 
-from messaging.models import FailureReason, Message
+from messaging import quiet_hours
+from messaging.models import FailureReason, Message, Status
 
 
 class MessageCreateSerializer(serializers.Serializer[Message]):
     recipient = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     # The service gives the clear message for an empty or too long body (S5).
     body = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    send_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Optional (ISO 8601): send at this time instead of now, at least one minute and "
+        "at most 90 days ahead; without an offset it is read in the institution's time zone. "
+        "Until then the message is `scheduled` and can be cancelled.",
+    )
 
 
 # The largest cohort one request may name: 10,000 people are recorded and queued in about 3 s
@@ -26,6 +35,13 @@ class MessageBulkCreateSerializer(serializers.Serializer[object]):
         help_text=f"Person ids, at most {COHORT_MAX:,}; duplicates are sent to once.",
     )
     body = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    send_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Optional (ISO 8601): send at this time instead of now, at least one minute and "
+        "at most 90 days ahead; without an offset it is read in the institution's time zone. "
+        "Until then the message is `scheduled` and can be cancelled.",
+    )
 
 
 class MessageBulkResultSerializer(serializers.Serializer[object]):
@@ -47,6 +63,17 @@ class MessageBulkResultSerializer(serializers.Serializer[object]):
         help_text="People deleted while the cohort was being recorded: nothing was sent to them. "
         "(Ids unknown when the request arrived refuse the whole request with 400.)",
     )
+    scheduled = serializers.IntegerField(
+        help_text="Texts recorded `scheduled` (a `send_at`, or held by quiet hours): counted in "
+        "no channel yet, their way is decided when they are due."
+    )
+    send_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the scheduled texts go; null when none is scheduled."
+    )
+    when = serializers.CharField(
+        help_text='The same in words, institution time ("will go at 08:00"); "" when none is '
+        "scheduled."
+    )
 
 
 class MessageSerializer(serializers.ModelSerializer[Message]):
@@ -56,6 +83,17 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
     failure_reason = serializers.ChoiceField(
         choices=FailureReason.choices, allow_blank=True, read_only=True
     )
+    when = serializers.SerializerMethodField(
+        help_text="When a scheduled text (or one held by quiet hours) goes, in words in the "
+        'institution\'s time zone ("will go at 08:00"); "" for any other message.'
+    )
+
+    def get_when(self, message: Message) -> str:
+        if message.status != Status.SCHEDULED or message.send_at is None:
+            return ""
+        return quiet_hours.scheduled_words(
+            message.send_at, timezone.now(), timezone.get_current_timezone()
+        )
 
     class Meta:
         model = Message
@@ -77,6 +115,8 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
             "replaces",
             "retry_of",
             "not_before",
+            "send_at",
+            "when",
             "attempts",
             "created_at",
             "updated_at",
@@ -111,4 +151,13 @@ class MessageBulkPreviewSerializer(serializers.Serializer[object]):
         allow_null=True,
         help_text="When the last text would leave when texts are paced; null: texts are not "
         "paced, they leave as fast as the worker sends them.",
+    )
+    send_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the texts would go if not now: the `send_at` asked for, or the end of "
+        "quiet hours (a person who texted in the last 2 hours would still get theirs at once); "
+        "null: now.",
+    )
+    when = serializers.CharField(
+        help_text='The same in words, institution time ("will go at 08:00"); "" for now.'
     )

@@ -26,6 +26,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("messages/<int:pk>/", views_send.MessageDetailView.as_view(), name="message-detail"),
     path(
+        "messages/<int:pk>/cancel/",
+        views_send.MessageCancelView.as_view(),
+        name="message-cancel",
+    ),
+    path(
         "analytics/messages/",
         views_analytics.AnalyticsMessagesView.as_view(),
         name="analytics-messages",

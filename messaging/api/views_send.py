@@ -7,17 +7,19 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import IsAdministrator
-from messaging import idempotency, report, selectors, services
+from config.api import IsAdministrator, is_administrator
+from messaging import idempotency, quiet_hours, report, selectors, services
 from messaging.api.serializers_send import (
     MessageBulkCreateSerializer,
     MessageBulkPreviewSerializer,
@@ -92,7 +94,10 @@ class MessageListCreateView(generics.ListCreateAPIView[Message]):
 
         def send() -> Response:
             message = services.message_send(
-                sender=sender, recipient_id=data["recipient"], body=data["body"]
+                sender=sender,
+                recipient_id=data["recipient"],
+                body=data["body"],
+                send_at=data.get("send_at"),
             )
             return Response(_SENT.to_representation(message), status=status.HTTP_201_CREATED)
 
@@ -116,7 +121,10 @@ class MessageBulkCreateView(APIView):
 
         def send() -> Response:
             result = services.message_send_bulk(
-                sender=sender, recipient_ids=data["recipients"], body=data["body"]
+                sender=sender,
+                recipient_ids=data["recipients"],
+                body=data["body"],
+                send_at=data.get("send_at"),
             )
             channels: Counter[str] = Counter()
             reasons: Counter[str] = Counter()
@@ -130,6 +138,13 @@ class MessageBulkCreateView(APIView):
                 "failure_reasons": reasons,
                 "message_ids": result.message_ids,
                 "unknown_recipients": result.unknown_recipients,
+                "scheduled": result.scheduled,
+                "send_at": result.send_at,
+                "when": quiet_hours.scheduled_words(
+                    result.send_at, timezone.now(), timezone.get_current_timezone()
+                )
+                if result.send_at is not None
+                else "",
             }
             return Response(
                 MessageBulkResultSerializer(summary).data, status=status.HTTP_201_CREATED
@@ -151,7 +166,10 @@ class MessageBulkPreviewView(APIView):
         sender = getattr(request.user, "person", None)
         data = _send_request_data(self, request, MessageBulkCreateSerializer, sender)
         preview = services.message_send_preview(
-            sender=sender, recipient_ids=data["recipients"], body=data["body"]
+            sender=sender,
+            recipient_ids=data["recipients"],
+            body=data["body"],
+            send_at=data.get("send_at"),
         )
         summary = {
             "count": preview.count,
@@ -162,6 +180,12 @@ class MessageBulkPreviewView(APIView):
             "monthly_remaining_after": preview.monthly_remaining_after,
             "estimated_cost": preview.estimated_cost,
             "last_leaves_at": None,
+            "send_at": preview.send_at,
+            "when": quiet_hours.scheduled_words(
+                preview.send_at, timezone.now(), timezone.get_current_timezone()
+            )
+            if preview.send_at is not None
+            else "",
         }
         return Response(MessageBulkPreviewSerializer(summary).data)
 
@@ -213,6 +237,29 @@ def _serve_once(
             request=started, status_code=response.status_code, response=response.data
         )
         return response
+
+
+class MessageCancelView(APIView):
+    """POST `messages/{id}/cancel/`: a scheduled text will not go (its sender or an
+    administrator); 409 once it is no longer scheduled."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: MessageSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        try:
+            message = services.message_cancel(
+                message_id=pk,
+                actor=getattr(request.user, "person", None),
+                is_administrator=is_administrator(request.user),
+            )
+        except Message.DoesNotExist:
+            raise exceptions.NotFound(f"There is no outbound message with id {pk}.") from None
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from None
+        except services.NotCancelable as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(_SENT.to_representation(message))
 
 
 class MessageDetailView(generics.RetrieveAPIView[Message]):

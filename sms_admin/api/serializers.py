@@ -63,6 +63,23 @@ class SmsConfigurationSerializer(serializers.ModelSerializer[SmsConfiguration]):
         help_text='What one SMS segment costs (the cohort preview\'s estimate), e.g. "0.0083".',
     )
 
+    quiet_hours_start = serializers.TimeField(
+        format="%H:%M",
+        input_formats=["%H:%M"],
+        allow_null=True,
+        required=False,
+        help_text='Quiet hours begin, "HH:MM" in the institution\'s time zone (default "21:00"); '
+        "texts that would leave between start and end wait until the end. null: no quiet hours.",
+    )
+    quiet_hours_end = serializers.TimeField(
+        format="%H:%M",
+        input_formats=["%H:%M"],
+        allow_null=True,
+        required=False,
+        help_text='Quiet hours end, "HH:MM" (default "08:00"); may be earlier than the start '
+        "(a window across midnight). null: no quiet hours.",
+    )
+
     class Meta:
         model = SmsConfiguration
         fields = [
@@ -82,6 +99,8 @@ class SmsConfigurationSerializer(serializers.ModelSerializer[SmsConfiguration]):
             "number_quarantine_days",
             "unanswered_reply_hours",
             "price_per_segment",
+            "quiet_hours_start",
+            "quiet_hours_end",
             "updated_at",
         ]
         read_only_fields = ["updated_at"]

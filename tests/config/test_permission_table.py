@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -81,6 +83,18 @@ class World:
             destination=self.phone.number,
             body="Hello",
             status=Status.SENT,
+        )
+
+    def scheduled(self, sender: str | None = None) -> Message:
+        """A text scheduled for tomorrow, from `sender` (a caller) or from nobody."""
+        return Message.objects.create(
+            direction=Direction.OUTBOUND,
+            sender=self.users[sender].person if sender else None,
+            recipient=self.target,
+            channel=Channel.SMS,
+            body="Hello",
+            status=Status.SCHEDULED,
+            send_at=timezone.now() + timedelta(days=1),
         )
 
     def opted_out_phone(self) -> PersonPhone:
@@ -220,6 +234,10 @@ TABLE: dict[tuple[str, str], Row] = {
         ADMIN_OR_INTEGRATION, lambda w: ("/api/v1/sms-usage/", None), 200
     ),
     # Analytics per month and staff member: administrators.
+    # Cancelling a scheduled text: its sender (below) or an administrator.
+    ("POST", "/api/v1/messages/{id}/cancel/"): Row(
+        ADMIN, lambda w: (f"/api/v1/messages/{w.scheduled().pk}/cancel/", None), 200
+    ),
     ("GET", "/api/v1/analytics/messages/"): Row(
         ADMIN, lambda w: ("/api/v1/analytics/messages/", None), 200
     ),
@@ -269,6 +287,11 @@ TABLE: dict[tuple[str, str], Row] = {
 VARIANTS: dict[tuple[str, str, str], Row] = {
     ("GET", "/api/v1/conversations/", "the caller's own inbox"): Row(
         LINKED_STAFF, lambda w: ("/api/v1/conversations/", None), 200
+    ),
+    ("POST", "/api/v1/messages/{id}/cancel/", "the sender's own scheduled text"): Row(
+        ADMIN | PERMITTED_STAFF,
+        lambda w: (f"/api/v1/messages/{w.scheduled('permitted_staff').pk}/cancel/", None),
+        200,
     ),
     ("POST", "/api/v1/people/", "with a login and a permitted role"): Row(
         ADMIN,

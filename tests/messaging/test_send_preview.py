@@ -47,6 +47,8 @@ def test_a_preview_counts_channels_reasons_segments_and_cost_and_records_nothing
         "monthly_remaining_after": 0,
         "estimated_cost": "0.03",
         "last_leaves_at": None,
+        "send_at": None,
+        "when": "",
     }
     assert not Message.objects.exists()
     assert pool.monthly_usage_summary().sent == 0

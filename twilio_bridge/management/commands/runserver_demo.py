@@ -4,6 +4,9 @@ Texts sent from the browser reach the sandbox, which posts signed status callbac
 PUBLIC_BASE_URL, so they come back as delivered through the real webhook path. Without
 PUBLIC_BASE_URL in the environment it is this server's own address (`addrport`), so the demo
 works on any port.
+
+Without a broker (tasks in-process, no beat) the server process also releases due scheduled texts
+every minute in a background thread (messaging.release_loop).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from messaging.release_loop import ReleaseLoop
 from twilio_bridge.sandbox import Sandbox
 
 
@@ -52,8 +56,15 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Twilio sandbox on {sandbox.url}; status callbacks to {settings.PUBLIC_BASE_URL}"
             )
+        # The loop runs where requests are served: the reloader's child, or the only process.
+        releases: ReleaseLoop | None = None
+        serving = options["noreload"] or os.environ.get("RUN_MAIN") == "true"
+        if settings.CELERY_TASK_ALWAYS_EAGER and serving:
+            releases = ReleaseLoop().start()
         try:
             call_command("runserver", options["addrport"], use_reloader=not options["noreload"])
         finally:
+            if releases is not None:
+                releases.stop()
             if sandbox is not None:
                 sandbox.stop()
