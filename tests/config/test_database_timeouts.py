@@ -75,13 +75,14 @@ def test_healthz_answers_503_within_3_seconds_when_the_database_hangs(
     assert answer["seconds"] < 3, answer["seconds"]
 
 
-def test_a_webhook_fails_within_twilios_15_seconds_when_the_database_hangs(
+def test_a_webhook_answers_503_within_twilios_15_seconds_when_the_database_hangs(
     hanging_database: str,
 ) -> None:
     """With the default timeouts; the signature is checked first, then the database is needed."""
     answer = timed(WEBHOOK, DATABASE_URL=hanging_database, **PRODUCTION)
 
-    assert answer["status"] == 500
+    # 503 with Retry-After: Twilio tries again; nothing was recorded.
+    assert answer["status"] == 503
     assert answer["seconds"] < 15, answer["seconds"]
 
 
