@@ -25,7 +25,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from messaging import delivery, enqueue, merge, routing, segments, selectors
-from messaging.models import Channel, Direction, FailureReason, Message, Status
+from messaging.models import Channel, Cohort, Direction, FailureReason, Message, Status
 from people.models import Person
 from sms_admin import alerts, pool
 from sms_admin import selectors as sms_admin_selectors
@@ -79,6 +79,7 @@ def message_email_fallback(*, message_id: int, reason: str) -> Message:
                 way=delivery.instead_of_sms(reason, email),
             )
             fallback.replaces = text
+            fallback.cohort_id = text.cohort_id
             fallback.save()
     except IntegrityError:
         return Message.objects.get(replaces=text)
@@ -159,11 +160,17 @@ def _merged_bodies(
 
 
 def _message(
-    *, sender: Person | None, recipient_id: int | None, body: str, way: delivery.Plan
+    *,
+    sender: Person | None,
+    recipient_id: int | None,
+    body: str,
+    way: delivery.Plan,
+    cohort_id: int | None = None,
 ) -> Message:
     """The message a delivery plan describes, queued (or failed when it goes nowhere)."""
     if not way.by_sms:
         return Message(
+            cohort_id=cohort_id,
             direction=Direction.OUTBOUND,
             sender=sender,
             recipient_id=recipient_id,
@@ -176,6 +183,7 @@ def _message(
     assert way.phone is not None
     info = segments.segments_count(body)
     return Message(
+        cohort_id=cohort_id,
         direction=Direction.OUTBOUND,
         sender=sender,
         recipient_id=recipient_id,
@@ -216,6 +224,7 @@ def message_send(*, sender: Person | None, recipient_id: int, body: str) -> Mess
 
 @dataclass
 class BulkSendResult:
+    cohort_id: int | None = None
     message_ids: list[int] = field(default_factory=list)
     # (channel, failure_reason) -> how many messages.
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -357,6 +366,7 @@ def _record(
     people: Sequence[routing.PersonFacts],
     body: str,
     context: selectors.SendContext,
+    cohort_id: int | None = None,
 ) -> list[Message]:
     """Record one message per person of `people` (a single send, or a batch of a cohort) in
     the caller's transaction: route each (R1-R5), take the sender's number (S2) and the month's
@@ -388,7 +398,7 @@ def _record(
         units=units,
     )
     messages = [
-        _message(sender=sender, recipient_id=facts.id, body=text, way=way)
+        _message(sender=sender, recipient_id=facts.id, body=text, way=way, cohort_id=cohort_id)
         for facts, way, text in zip(people, ways, bodies, strict=True)
     ]
     return Message.objects.bulk_create(messages)
@@ -423,6 +433,8 @@ def _cohort_record(
     # giving a unit back and T3 retries wait; none overshoots) and, for a sender's first send,
     # the pool's lock on the configuration row (other first sends and configuration saves wait).
     with transaction.atomic():
+        cohort = Cohort.objects.create(sender=sender, body=body)
+        result.cohort_id = cohort.pk
         for batch in enqueue.batches(recipient_ids, batch_size):
             # One query per batch (R7): the batch's people joined with their phones, streamed.
             people = list(
@@ -432,7 +444,9 @@ def _cohort_record(
             )
             found = {facts.id: facts for facts in people}
             result.unknown_recipients += [pid for pid in batch if pid not in found]
-            messages = _record(sender, [found[pid] for pid in batch if pid in found], body, context)
+            messages = _record(
+                sender, [found[pid] for pid in batch if pid in found], body, context, cohort.pk
+            )
             if not context.sender_number:
                 held = next((m.from_number for m in messages if m.from_number), "")
                 if held:
@@ -442,6 +456,7 @@ def _cohort_record(
                 result.message_ids.append(message.pk)
                 result.counts[(message.channel, message.failure_reason)] += 1
             _enqueue(messages)
+        Cohort.objects.filter(pk=cohort.pk).update(count=len(result.message_ids))
     return result
 
 
@@ -674,6 +689,7 @@ def message_sms_retry_schedule(*, message_id: int, reason: str) -> Message | Non
             segments=text.segments,
             encoding=text.encoding,
             retry_of=text,
+            cohort_id=text.cohort_id,
             not_before=timezone.now() + timedelta(seconds=delays[earlier]),
         )
         taken = pool.monthly_usage_take(count=1, at=retry.created_at)
