@@ -129,7 +129,6 @@ def test_send_responses_and_the_idempotency_header_match_the_schema(
         assert {"name": "Idempotency-Key", "in": "header"}.items() <= parameters[0].items()
 
 
-
 def test_cohort_response_matches_the_schema(
     openapi: dict[str, Any], advisor_api: APIClient, config: SmsConfiguration, cell: PhoneType
 ) -> None:
