@@ -41,6 +41,7 @@
       });
     }
     var form = area.form;
+    form.setAttribute("data-ready", "");
     form.addEventListener("submit", function (event) {
       // One send per click: a second click while the first is on its way sends nothing more.
       var button = event.submitter;
@@ -67,14 +68,14 @@
             card.setAttribute("data-finished", "true");
             state.textContent = "Everything has left; delivery reports may still arrive.";
             // Delivery reports still move sent to delivered: look again, less often.
-            setTimeout(poll, 10000);
+            setTimeout(poll, 5000);
           } else {
             setTimeout(poll, 2000);
           }
         })
         .catch(function () { setTimeout(poll, 2000); });
     }
-    setTimeout(poll, card.getAttribute("data-finished") === "true" ? 10000 : 2000);
+    setTimeout(poll, card.getAttribute("data-finished") === "true" ? 5000 : 2000);
   }
 
   document.addEventListener("DOMContentLoaded", function () {
