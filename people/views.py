@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from config.pages import administrator_required, paginate, staff_required
-from messaging import selectors as messaging_selectors
 from people import prospects, selectors, services
 from people.forms import (
     PhoneDataFilterForm,
@@ -24,6 +23,7 @@ from people.forms import (
     ProspectUploadForm,
 )
 from people.models import PersonPhone, Role
+from sms_admin import selectors as sms_admin_selectors
 from sms_admin import services as sms_admin_services
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -46,7 +46,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "role": role,
             "roles": Role.objects.order_by("name"),
             "page": paginate(request, people),
-            "may_text": not messaging_selectors.send_refusal(viewer),
+            "may_text": sms_admin_selectors.person_may_send(viewer),
             # The pager adds the search itself.
             "extra_query": urlencode({"role": role}) + "&" if role else "",
         },
