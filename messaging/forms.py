@@ -82,6 +82,13 @@ class MessageReportForm(forms.Form):
     created_before = forms.CharField(
         label="To date", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    cohort = forms.CharField(
+        label="Cohort",
+        required=False,
+        max_length=20,
+        help_text="The number of a cohort send",
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
 
     report_filter: report.ReportFilter
 

@@ -101,6 +101,27 @@ class Attribution(models.TextChoices):
     SHARED = "shared", "Nobody texted this phone from the number and nobody holds it"
 
 
+class Cohort(models.Model):
+    """One cohort send (K2): the messages it recorded point at it (`Message.cohort`), so its
+    progress page and the Message Report can follow them. (A "send at" time will join it with
+    scheduling.)"""
+
+    sender = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="cohorts"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Messages recorded, one per distinct recipient.
+    count = models.PositiveIntegerField(default=0)
+    # The body as written, merge fields unreplaced.
+    body = models.TextField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"cohort #{self.pk} ({self.count})"
+
+
 class Message(models.Model):
     direction = models.CharField(max_length=16, choices=Direction.choices)
     sender = models.ForeignKey(
@@ -158,6 +179,10 @@ class Message(models.Model):
     # Inbound only: when its conversation was opened by the staff member it belongs to (or, in
     # the shared inbox, by an administrator); None while unread.
     read_at = models.DateTimeField(null=True, blank=True)
+    # The cohort send that recorded it (its email fallbacks and retries follow it), if any.
+    cohort = models.ForeignKey(
+        Cohort, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

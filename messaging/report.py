@@ -3,8 +3,8 @@
 `report_filter_parse` turns query parameters into a typed `ReportFilter` or raises
 `ReportFilterError` with one sentence per bad parameter; `message_report` is the selector that
 applies it. Parameter names are the REST contract's (`direction`, `sender`, `recipient`, `channel`,
-`status`, `failure_reason`, `created_after`, `created_before`), so a page URL and an API URL
-with the same query string list the same messages.
+`status`, `failure_reason`, `created_after`, `created_before`, `cohort`), so a page URL and an
+API URL with the same query string list the same messages.
 
 Dates are days in the institution's time zone (settings.TIME_ZONE), both ends inclusive; an ISO
 8601 date-time is taken as given (a naive one in the institution's zone).
@@ -40,7 +40,7 @@ CHOICE_PARAMETERS: dict[str, tuple[str, type[TextChoices]]] = {
 }
 PERSON_PARAMETERS = ("sender", "recipient")
 DATE_PARAMETERS = ("created_after", "created_before")
-PARAMETERS = (*CHOICE_PARAMETERS, *PERSON_PARAMETERS, *DATE_PARAMETERS)
+PARAMETERS = (*CHOICE_PARAMETERS, *PERSON_PARAMETERS, *DATE_PARAMETERS, "cohort")
 
 
 class ReportFilterError(ValueError):
@@ -70,6 +70,8 @@ class ReportFilter:
     # Inclusive start and exclusive end, aware.
     created_from: datetime | None = None
     created_until: datetime | None = None
+    # The messages of one cohort send (its texts and their email fallbacks).
+    cohort: int | None = None
 
 
 def institution_zone() -> ZoneInfo:
@@ -96,6 +98,12 @@ def _person(value: str, by_name: bool) -> PersonMatch:
     if not by_name:
         raise ValueError(f"'{value}' is not a person id (a whole number).")
     return PersonMatch(search=value)
+
+
+def _cohort(value: str) -> int:
+    if value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_ID:
+        return int(value)
+    raise ValueError(f"'{value}' is not a cohort number (a whole number).")
 
 
 def _moment(value: str, end: bool) -> datetime:
@@ -149,6 +157,8 @@ def report_filter_parse(params: Mapping[str, Any], *, people_by_name: bool = Fal
                 values[name] = _choice(value, label, choices)
             elif name in PERSON_PARAMETERS:
                 values[name] = _person(value, people_by_name)
+            elif name == "cohort":
+                values["cohort"] = _cohort(value)
             elif name == "created_after":
                 values["created_from"] = _moment(value, end=False)
             else:
@@ -179,6 +189,7 @@ def message_report(report_filter: ReportFilter) -> QuerySet[Message]:
         "failure_reason": report_filter.failure_reason,
         "created_at__gte": report_filter.created_from,
         "created_at__lt": report_filter.created_until,
+        "cohort_id": report_filter.cohort,
     }
     messages = messages.filter(**{k: v for k, v in lookups.items() if v is not None})
     if report_filter.sender is not None:

@@ -25,7 +25,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from messaging import delivery, enqueue, merge, quiet_hours, routing, segments, selectors
-from messaging.models import Channel, Direction, FailureReason, Message, Status
+from messaging.models import Channel, Cohort, Direction, FailureReason, Message, Status
 from people.models import Person
 from sms_admin import alerts, pool
 from sms_admin import selectors as sms_admin_selectors
@@ -79,6 +79,7 @@ def message_email_fallback(*, message_id: int, reason: str) -> Message:
                 way=delivery.instead_of_sms(reason, email),
             )
             fallback.replaces = text
+            fallback.cohort_id = text.cohort_id
             fallback.save()
     except IntegrityError:
         return Message.objects.get(replaces=text)
@@ -159,7 +160,12 @@ def _merged_bodies(
 
 
 def _message(
-    *, sender: Person | None, recipient_id: int | None, body: str, way: delivery.Plan
+    *,
+    sender: Person | None,
+    recipient_id: int | None,
+    body: str,
+    way: delivery.Plan,
+    cohort_id: int | None = None,
 ) -> Message:
     """The message a delivery plan describes, queued (or failed when it goes nowhere)."""
     if not way.by_sms:
@@ -172,6 +178,7 @@ def _message(
             body=body,
             status=Status.QUEUED if way.channel == Channel.EMAIL else Status.FAILED,
             failure_reason=way.failure_reason,
+            cohort_id=cohort_id,
         )
     assert way.phone is not None
     info = segments.segments_count(body)
@@ -179,6 +186,7 @@ def _message(
         direction=Direction.OUTBOUND,
         sender=sender,
         recipient_id=recipient_id,
+        cohort_id=cohort_id,
         channel=Channel.SMS,
         destination=way.destination,
         from_number=way.from_number,
@@ -294,6 +302,7 @@ class BulkSendResult:
     # Texts waiting for their time (K5, K6): not in `counts`, their way is decided when due.
     scheduled: int = 0
     send_at: datetime | None = None
+    cohort_id: int | None = None
 
 
 def _cohort_check(sender: Person, ids: list[int], batch_size: int) -> list[int]:
@@ -490,7 +499,14 @@ def _ways(
     )
 
 
-def _scheduled(*, sender: Person, recipient_id: int, body: str, send_at: datetime) -> Message:
+def _scheduled(
+    *,
+    sender: Person,
+    recipient_id: int,
+    body: str,
+    send_at: datetime,
+    cohort_id: int | None = None,
+) -> Message:
     """A text waiting for `send_at`: only its sender, recipient and (merged) body are decided;
     the channel shown until then is SMS, the way is decided when it is released."""
     return Message(
@@ -501,6 +517,7 @@ def _scheduled(*, sender: Person, recipient_id: int, body: str, send_at: datetim
         body=body,
         status=Status.SCHEDULED,
         send_at=send_at,
+        cohort_id=cohort_id,
     )
 
 
@@ -511,6 +528,7 @@ def _record(
     context: selectors.SendContext,
     send_at: datetime | None = None,
     at_once: set[int] | frozenset[int] = frozenset(),
+    cohort_id: int | None = None,
 ) -> list[Message]:
     """Record one message per person of `people` (a single send, or a batch of a cohort) in
     the caller's transaction, decided now (`_ways`), or `scheduled` for `send_at` (decided when
@@ -523,9 +541,17 @@ def _record(
     now = [facts for facts in people if send_at is None or facts.id in at_once]
     ways = iter(_ways(sender, now, context) if now else [])
     messages = [
-        _message(sender=sender, recipient_id=facts.id, body=text, way=next(ways))
+        _message(
+            sender=sender, recipient_id=facts.id, body=text, way=next(ways), cohort_id=cohort_id
+        )
         if send_at is None or facts.id in at_once
-        else _scheduled(sender=sender, recipient_id=facts.id, body=text, send_at=send_at)
+        else _scheduled(
+            sender=sender,
+            recipient_id=facts.id,
+            body=text,
+            send_at=send_at,
+            cohort_id=cohort_id,
+        )
         for facts, text in zip(people, bodies, strict=True)
     ]
     return Message.objects.bulk_create(messages)
@@ -562,6 +588,8 @@ def _cohort_record(
     # giving a unit back and T3 retries wait; none overshoots) and, for a sender's first send,
     # the pool's lock on the configuration row (other first sends and configuration saves wait).
     with transaction.atomic():
+        cohort = Cohort.objects.create(sender=sender, body=body)
+        result.cohort_id = cohort.pk
         for batch in enqueue.batches(recipient_ids, batch_size):
             # One query per batch (R7): the batch's people joined with their phones, streamed.
             people = list(
@@ -580,6 +608,7 @@ def _cohort_record(
                 context,
                 leaves_at,
                 at_once,
+                cohort.pk,
             )
             if not context.sender_number:
                 held = next((m.from_number for m in messages if m.from_number), "")
@@ -594,6 +623,7 @@ def _cohort_record(
                 else:
                     result.counts[(message.channel, message.failure_reason)] += 1
             _enqueue(messages)
+        Cohort.objects.filter(pk=cohort.pk).update(count=len(result.message_ids))
     return result
 
 
@@ -973,6 +1003,7 @@ def message_sms_retry_schedule(*, message_id: int, reason: str) -> Message | Non
             segments=text.segments,
             encoding=text.encoding,
             retry_of=text,
+            cohort_id=text.cohort_id,
             not_before=timezone.now() + timedelta(seconds=delays[earlier]),
         )
         taken = pool.monthly_usage_take(count=1, at=retry.created_at)

@@ -1,12 +1,12 @@
-"""Pages of messaging: the person page and its compose form; the Message Report; message
-templates; the question before a number assignment is deleted; analytics and the opt-out and
-reclaim reports; the inbox."""
+"""Pages of messaging: the person page and its compose form; the cohort page and its progress;
+the Message Report; message templates; the question before a number assignment is deleted;
+analytics and the opt-out and reclaim reports; the inbox."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from messaging import views, views_inbox, views_insight, views_templates
+from messaging import views, views_cohort, views_inbox, views_insight, views_templates
 
 urlpatterns = [
     path("people/<int:person_id>/", views.person_detail, name="person-detail"),
@@ -15,6 +15,13 @@ urlpatterns = [
         "people/<int:person_id>/messages/<int:message_id>/cancel/",
         views.message_cancel,
         name="person-message-cancel",
+    ),
+    path("messages/cohort/", views_cohort.cohort_compose, name="cohort-compose"),
+    path("messages/cohorts/<int:cohort_id>/", views_cohort.cohort_progress, name="cohort-progress"),
+    path(
+        "messages/cohorts/<int:cohort_id>/progress/",
+        views_cohort.cohort_progress_json,
+        name="cohort-progress-json",
     ),
     path("messages/report/", views.message_report, name="message-report"),
     path("messages/report/csv/", views.message_report_csv, name="message-report-csv"),

@@ -49,9 +49,12 @@ def person_last_verified_phone(person: Person) -> PersonPhone | None:
     )
 
 
-def person_search(search: str = "") -> QuerySet[Person]:
-    """People matching every word of `search` in name, source id or email, with their roles."""
+def person_search(search: str = "", role: str = "") -> QuerySet[Person]:
+    """People matching every word of `search` in name, source id or email, with their roles;
+    with `role` (a role code), only the people holding it."""
     people = Person.objects.prefetch_related("roles").order_by("last_name", "first_name", "id")
+    if role:
+        people = people.filter(roles__code=role)
     for word in search.split():
         people = people.filter(
             Q(first_name__icontains=word)

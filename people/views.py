@@ -3,6 +3,8 @@ Person Phone data view (P5) and the prospect upload (P6)."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
@@ -20,7 +22,8 @@ from people.forms import (
     ProspectConfirmForm,
     ProspectUploadForm,
 )
-from people.models import PersonPhone
+from people.models import PersonPhone, Role
+from sms_admin import selectors as sms_admin_selectors
 from sms_admin import services as sms_admin_services
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -28,12 +31,25 @@ MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
 @staff_required
 def home(request: HttpRequest) -> HttpResponse:
+    """The People list: search and role filters; staff who may text tick people (or choose
+    everyone matching the filters) and go on to the cohort page."""
     search = request.GET.get("q", "").replace("\x00", "").strip()
-    people = selectors.person_search(search)
+    role = request.GET.get("role", "").replace("\x00", "").strip()
+    people = selectors.person_search(search, role)
+    viewer = getattr(request.user, "person", None)
     return render(
         request,
         "people/home.html",
-        {"nav": "people", "search": search, "page": paginate(request, people)},
+        {
+            "nav": "people",
+            "search": search,
+            "role": role,
+            "roles": Role.objects.order_by("name"),
+            "page": paginate(request, people),
+            "may_text": sms_admin_selectors.person_may_send(viewer),
+            # The pager adds the search itself.
+            "extra_query": urlencode({"role": role}) + "&" if role else "",
+        },
     )
 
 

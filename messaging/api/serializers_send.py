@@ -45,6 +45,7 @@ class MessageBulkCreateSerializer(serializers.Serializer[object]):
 
 
 class MessageBulkResultSerializer(serializers.Serializer[object]):
+    id = serializers.IntegerField(help_text="The cohort: follow it at `cohorts/{id}/`.")
     count = serializers.IntegerField(help_text="Messages recorded, one per distinct recipient.")
     channels = serializers.DictField(
         child=serializers.IntegerField(), help_text='Messages per channel ("sms", "email", "none").'
@@ -160,4 +161,25 @@ class MessageBulkPreviewSerializer(serializers.Serializer[object]):
     )
     when = serializers.CharField(
         help_text='The same in words, institution time ("will go at 08:00"); "" for now.'
+    )
+
+
+class CohortSerializer(serializers.Serializer[object]):
+    """A cohort send and where its messages stand (the progress page's counts)."""
+
+    id = serializers.IntegerField()
+    sender = serializers.IntegerField(allow_null=True, help_text="The person who sent it.")
+    created_at = serializers.DateTimeField()
+    body = serializers.CharField(help_text="The body as written, merge fields unreplaced.")
+    count = serializers.IntegerField(help_text="Messages recorded, one per distinct recipient.")
+    send_at = serializers.DateTimeField(
+        allow_null=True, help_text="When it is due to leave; null: sent at once."
+    )
+    statuses = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Its messages per status (email fallbacks of failed texts included).",
+    )
+    channels = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text='Its messages per channel ("sms", "email", "none").',
     )

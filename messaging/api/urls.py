@@ -6,7 +6,14 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, path
 from rest_framework.routers import SimpleRouter
 
-from messaging.api import views, views_analytics, views_conversations, views_send, views_templates
+from messaging.api import (
+    views,
+    views_analytics,
+    views_cohorts,
+    views_conversations,
+    views_send,
+    views_templates,
+)
 
 router = SimpleRouter()
 router.register("templates", views_templates.MessageTemplateViewSet, basename="template")
@@ -24,6 +31,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views_send.MessageBulkPreviewView.as_view(),
         name="messages-bulk-preview",
     ),
+    path("cohorts/<int:pk>/", views_cohorts.CohortDetailView.as_view(), name="cohort-detail"),
     path("messages/<int:pk>/", views_send.MessageDetailView.as_view(), name="message-detail"),
     path(
         "messages/<int:pk>/cancel/",

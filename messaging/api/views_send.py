@@ -50,6 +50,7 @@ REPORT_FILTERS = [
     OpenApiParameter("failure_reason", str, enum=FailureReason.values),
     OpenApiParameter("created_after", str, description="date or date-time, inclusive"),
     OpenApiParameter("created_before", str, description="date or date-time, inclusive"),
+    OpenApiParameter("cohort", int, description="the messages of one cohort send"),
 ]
 
 
@@ -133,6 +134,7 @@ class MessageBulkCreateView(APIView):
                 if reason:
                     reasons[reason] += count
             summary = {
+                "id": result.cohort_id,
                 "count": len(result.message_ids),
                 "channels": channels,
                 "failure_reasons": reasons,

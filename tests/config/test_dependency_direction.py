@@ -19,6 +19,8 @@ ALLOWED_BACK_EDGES = {
     # Giving a permitted role (C4) is an administrator's act: the people API asks which roles
     # the SMS configuration permits and hands their ids to people's services.
     ("people/api/views.py", "sms_admin.selectors"),
+    # The People list offers its selection for a cohort text only to staff who may send (C4).
+    ("people/views.py", "sms_admin.selectors"),
 }
 # The demo seed fills every app (configuration, sender pool) and is an entry point, not a layer.
 ALLOWED_FILES = {"people/management/commands/seed_demo.py"}

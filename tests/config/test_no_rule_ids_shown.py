@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
 
-from messaging.models import Channel, Direction, Message, Status
+from messaging.models import Channel, Cohort, Direction, Message, Status
 from people import services as people_services
 from people.models import Person
 from sms_admin import services as sms_admin_services
@@ -121,7 +121,15 @@ def world(config: Any, cell: Any, advisor: Person, superuser: Any) -> dict[str, 
     advisor.user.is_staff = True  # the administrators' pages too, as the same person
     advisor.user.is_superuser = True
     advisor.user.save()
-    return {"student": student, "nowhere": nowhere, "advisor": advisor, "held": held}
+    cohort = Cohort.objects.create(sender=advisor, body="Are you coming?", count=1)
+    Message.objects.filter(pk=text.pk).update(cohort=cohort)
+    return {
+        "student": student,
+        "nowhere": nowhere,
+        "advisor": advisor,
+        "held": held,
+        "cohort": cohort,
+    }
 
 
 def pages(world: dict[str, Any]) -> list[str]:
@@ -137,6 +145,8 @@ def pages(world: dict[str, Any]) -> list[str]:
         reverse("insight-reclaim"),
         reverse("sms-assignment-delete-confirm", args=[world["held"].pk]),
         reverse("home"),
+        reverse("cohort-compose") + f"?person={student.pk}&person={nowhere.pk}",
+        reverse("cohort-progress", args=[world["cohort"].pk]),
         reverse("person-detail", args=[student.pk]),
         reverse("person-detail", args=[nowhere.pk]),
         reverse("person-detail", args=[advisor.pk]),
@@ -174,6 +184,24 @@ def test_no_page_a_person_reads_shows_a_rule_id(world: dict[str, Any]) -> None:
         if ids:
             found[path] = ids
     assert found == {}
+
+
+def test_the_cohort_preview_gives_its_reasons_without_a_rule_id(world: dict[str, Any]) -> None:
+    client = Client()
+    client.force_login(world["advisor"].user)
+    response = client.post(
+        reverse("cohort-compose"),
+        {
+            "person": [world["student"].pk, world["nowhere"].pk],
+            "sis_ids": "NOBODY-1",
+            "body": "Hi {first_name}",
+            "action": "preview",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and 'id="preview"' in page
+    assert rule_ids(visible_text(page)) == []
+    assert "NO_SMS_PHONE" not in page and "NO_EMAIL" not in page
 
 
 def test_a_send_that_goes_by_email_is_announced_without_a_rule_id(

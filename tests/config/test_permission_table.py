@@ -20,7 +20,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from messaging.models import Channel, Direction, Message, MessageTemplate, Status
+from messaging.models import Channel, Cohort, Direction, Message, MessageTemplate, Status
 from people import services as people_services
 from people.models import Person, PersonPhone, PhoneType, SmsStatus, StatusCause
 from sms_admin.models import SenderNumber, SmsConfiguration
@@ -102,6 +102,12 @@ class World:
             phone=self.phone, status=SmsStatus.DISABLED, cause=StatusCause.OPT_OUT
         )
         return self.phone
+
+    def cohort(self) -> Cohort:
+        """A cohort sent by the permitted staff member."""
+        return Cohort.objects.create(
+            sender=self.users["permitted_staff"].person, body="Hello", count=0
+        )
 
     def template(self) -> MessageTemplate:
         return MessageTemplate.objects.get_or_create(name="Reminder", defaults={"body": "Hi"})[0]
@@ -217,6 +223,10 @@ TABLE: dict[tuple[str, str], Row] = {
             {"recipients": [w.target.pk], "body": "Hello"},
         ),
         200,
+    ),
+    # A cohort's progress: its sender and administrators.
+    ("GET", "/api/v1/cohorts/{id}/"): Row(
+        PERMITTED_STAFF | ADMIN, lambda w: (f"/api/v1/cohorts/{w.cohort().pk}/", None), 200
     ),
     # The Message Report: administrators.
     ("GET", "/api/v1/messages/"): Row(ADMIN, lambda w: ("/api/v1/messages/", None), 200),

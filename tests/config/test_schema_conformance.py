@@ -129,6 +129,19 @@ def test_send_responses_and_the_idempotency_header_match_the_schema(
         assert {"name": "Idempotency-Key", "in": "header"}.items() <= parameters[0].items()
 
 
+def test_cohort_response_matches_the_schema(
+    openapi: dict[str, Any], advisor_api: APIClient, config: SmsConfiguration, cell: PhoneType
+) -> None:
+    person = factories.student()
+    factories.PhoneFactory(person=person, phone_type=cell)
+    sent = advisor_api.post(
+        "/api/v1/messages/bulk/", {"recipients": [person.pk], "body": "Hi"}, format="json"
+    )
+    response = advisor_api.get(f"/api/v1/cohorts/{sent.json()['id']}/")
+    assert response.json()["count"] == 1
+    assert_conforms(openapi, "/api/v1/cohorts/{id}/", "GET", response)
+
+
 def test_analytics_responses_match_the_schema(
     openapi: dict[str, Any], admin_api: APIClient, advisor: Any
 ) -> None:
