@@ -774,6 +774,27 @@ def message_cancel(*, message_id: int, actor: Person | None, is_administrator: b
     return message
 
 
+def cohort_cancel(*, cohort_id: int) -> int:
+    """Its texts still `scheduled` become `canceled` (one conditional UPDATE: a release racing
+    it takes each text whole or not at all); returns how many. The caller checks who may.
+
+    :raises NothingScheduled: none of its texts is scheduled any more.
+    """
+    canceled = Message.objects.filter(cohort_id=cohort_id, status=Status.SCHEDULED).update(
+        status=Status.CANCELED, updated_at=timezone.now()
+    )
+    if not canceled:
+        raise NothingScheduled(
+            "None of this cohort's texts is scheduled any more: they have left or were "
+            "cancelled already."
+        )
+    return canceled
+
+
+class NothingScheduled(Exception):
+    """A cohort with no text left to cancel."""
+
+
 # An email whose send outcome is unknown (the worker died between claiming and recording the
 # answer) is sent again by the sweep until it has been claimed this many times: a duplicate email
 # is less harmful than a lost one. A send that raised is retried the same way.

@@ -183,3 +183,10 @@ class CohortSerializer(serializers.Serializer[object]):
         child=serializers.IntegerField(),
         help_text='Its messages per channel ("sms", "email", "none").',
     )
+
+
+class CohortCancelSerializer(serializers.Serializer[object]):
+    id = serializers.IntegerField(help_text="The cohort.")
+    canceled = serializers.IntegerField(
+        help_text="Its texts that were scheduled and now will not go."
+    )

@@ -32,6 +32,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="messages-bulk-preview",
     ),
     path("cohorts/<int:pk>/", views_cohorts.CohortDetailView.as_view(), name="cohort-detail"),
+    path(
+        "cohorts/<int:pk>/cancel/", views_cohorts.CohortCancelView.as_view(), name="cohort-cancel"
+    ),
     path("messages/<int:pk>/", views_send.MessageDetailView.as_view(), name="message-detail"),
     path(
         "messages/<int:pk>/cancel/",

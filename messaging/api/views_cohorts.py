@@ -4,15 +4,26 @@ administrators."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db.models import Min
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, permissions
+from rest_framework import exceptions, permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from messaging import cohorts
-from messaging.api.serializers_send import CohortSerializer
+from messaging import cohorts, services
+from messaging.api.serializers_send import CohortCancelSerializer, CohortSerializer
+from messaging.models import Cohort, Message, Status
+
+
+def _cohort(request: Request, pk: int) -> Cohort:
+    try:
+        return cohorts.cohort_for_viewer(pk, request.user)
+    except Http404 as exc:
+        raise exceptions.NotFound(str(exc)) from None
+    except DjangoPermissionDenied as exc:
+        raise exceptions.PermissionDenied(str(exc)) from None
 
 
 class CohortDetailView(APIView):
@@ -20,21 +31,33 @@ class CohortDetailView(APIView):
 
     @extend_schema(responses={200: CohortSerializer})
     def get(self, request: Request, pk: int) -> Response:
-        try:
-            cohort = cohorts.cohort_for_viewer(pk, request.user)
-        except Http404 as exc:
-            raise exceptions.NotFound(str(exc)) from None
-        except DjangoPermissionDenied as exc:
-            raise exceptions.PermissionDenied(str(exc)) from None
+        cohort = _cohort(request, pk)
         progress = cohorts.cohort_progress(cohort.pk)
+        waiting = Message.objects.filter(cohort_id=cohort.pk, status=Status.SCHEDULED)
         data = {
             "id": cohort.pk,
             "sender": cohort.sender_id,
             "created_at": cohort.created_at,
             "body": cohort.body,
             "count": cohort.count,
-            "send_at": None,
+            "send_at": waiting.aggregate(first=Min("send_at"))["first"],
             "statuses": progress.statuses,
             "channels": progress.channels,
         }
         return Response(CohortSerializer(data).data)
+
+
+class CohortCancelView(APIView):
+    """POST `cohorts/{id}/cancel/`: its texts still scheduled will not go (its sender or an
+    administrator); 409 when none is scheduled any more."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: CohortCancelSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        cohort = _cohort(request, pk)
+        try:
+            canceled = services.cohort_cancel(cohort_id=cohort.pk)
+        except services.NothingScheduled as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(CohortCancelSerializer({"id": cohort.pk, "canceled": canceled}).data)

@@ -109,6 +109,21 @@ class World:
             sender=self.users["permitted_staff"].person, body="Hello", count=0
         )
 
+    def scheduled_cohort(self) -> Cohort:
+        """A cohort of the permitted staff member with one text still scheduled."""
+        cohort = self.cohort()
+        Message.objects.create(
+            direction=Direction.OUTBOUND,
+            sender=cohort.sender,
+            recipient=self.target,
+            channel=Channel.SMS,
+            body="Later",
+            status=Status.SCHEDULED,
+            send_at=timezone.now() + timedelta(days=1),
+            cohort=cohort,
+        )
+        return cohort
+
     def template(self) -> MessageTemplate:
         return MessageTemplate.objects.get_or_create(name="Reminder", defaults={"body": "Hi"})[0]
 
@@ -227,6 +242,11 @@ TABLE: dict[tuple[str, str], Row] = {
     # A cohort's progress: its sender and administrators.
     ("GET", "/api/v1/cohorts/{id}/"): Row(
         PERMITTED_STAFF | ADMIN, lambda w: (f"/api/v1/cohorts/{w.cohort().pk}/", None), 200
+    ),
+    ("POST", "/api/v1/cohorts/{id}/cancel/"): Row(
+        PERMITTED_STAFF | ADMIN,
+        lambda w: (f"/api/v1/cohorts/{w.scheduled_cohort().pk}/cancel/", None),
+        200,
     ),
     # The Message Report: administrators.
     ("GET", "/api/v1/messages/"): Row(ADMIN, lambda w: ("/api/v1/messages/", None), 200),

@@ -450,3 +450,48 @@ def test_a_repeated_scheduled_send_with_the_same_idempotency_key_records_one_tex
     assert again["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
     assert Message.objects.count() == 1
+
+
+# --- cancelling a cohort -----------------------------------------------------------------
+
+
+def test_a_scheduled_cohort_is_cancelled_whole_once_and_its_progress_says_when_it_was_due(
+    advisor: Person, advisor_api: APIClient, published: list[Any]
+) -> None:
+    ana, _ = student_with_phone("+12025550101", first_name="Ana")
+    bo, _ = student_with_phone("+12025550102", first_name="Bo")
+    sent = advisor_api.post(
+        "/api/v1/messages/bulk/",
+        {"recipients": [ana.pk, bo.pk], "body": "Hi", "send_at": "2026-12-03T10:00:00-05:00"},
+        format="json",
+    ).json()
+    cohort = f"/api/v1/cohorts/{sent['id']}/"
+    assert advisor_api.get(cohort).json()["send_at"] == "2026-12-03T10:00:00-05:00"
+
+    canceled = advisor_api.post(f"{cohort}cancel/")
+    again = advisor_api.post(f"{cohort}cancel/")
+
+    assert (canceled.status_code, canceled.json()) == (200, {"id": sent["id"], "canceled": 2})
+    assert set(Message.objects.values_list("status", flat=True)) == {Status.CANCELED}
+    assert again.status_code == 409
+    assert "None of this cohort's texts is scheduled any more" in again.json()["detail"]
+    assert advisor_api.get(cohort).json()["send_at"] is None
+
+
+def test_only_the_cohorts_sender_or_an_administrator_may_cancel_it(
+    advisor: Person, advisor_api: APIClient, published: list[Any]
+) -> None:
+    ana, _ = student_with_phone("+12025550101")
+    sent = advisor_api.post(
+        "/api/v1/messages/bulk/",
+        {"recipients": [ana.pk], "body": "Hi", "send_at": "2026-12-03T10:00:00-05:00"},
+        format="json",
+    ).json()
+    colleague = factories.staff(user=factories.UserFactory(username="colleague"))
+
+    refused = client_for(colleague.user).post(f"/api/v1/cohorts/{sent['id']}/cancel/")
+    missing = advisor_api.post("/api/v1/cohorts/999999/cancel/")
+
+    assert refused.status_code == 403
+    assert missing.status_code == 404
+    assert Message.objects.get().status == Status.SCHEDULED
