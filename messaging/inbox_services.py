@@ -1,11 +1,169 @@
-"""Writes of the inbox: opening a conversation marks its inbound texts read (V3)."""
+"""Writes of the inbox (V3): the conversations' summary rows, kept by every write that adds a
+message to a conversation, and opening a conversation, which marks its inbound texts read.
+
+Each summary row (messaging.models.ConversationSummary) holds what the inbox lists, so a page
+reads its own rows instead of every message of the owner. The writes keep it in their own
+transaction with one statement per batch of messages (`conversations_record`: an INSERT ... ON
+CONFLICT DO UPDATE), and every column merges in any order (a later time wins, unread counts are
+added and taken away), so two transactions recording into one conversation at once, or a
+message recorded after a newer one, leave the row what the messages say
+(`conversation_summaries_rebuild`, and tests/messaging/test_inbox_summary.py).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from messaging.conversation import Owner, inbound_of
-from messaging.models import Message
+from messaging.conversation import Owner, conversation_key, inbound_of
+from messaging.models import Attribution, ConversationSummary, Direction, Message
+
+# Only the models' table names are formatted into the SQL; every value is a parameter.
+_S = ConversationSummary._meta.db_table
+_M = Message._meta.db_table
+_COLUMNS = (
+    "staff_id",
+    "person_id",
+    "last_message_at",
+    "last_message_id",
+    "last_reply_at",
+    "last_answer_at",
+    "waiting_since",
+    "unread",
+)
+# Rows per statement: well under the parameter limits of PostgreSQL and SQLite.
+_CHUNK = 1000
+
+
+def _later(column: str) -> str:
+    """The later of the row's `column` and the new message's (either may be NULL)."""
+    new, old = f"excluded.{column}", f"{_S}.{column}"
+    return (
+        f"CASE WHEN {new} IS NOT NULL AND ({old} IS NULL OR {new} > {old}) "
+        f"THEN {new} ELSE {old} END"
+    )
+
+
+# The new message is the latest when it is later, or as late with a higher id (the inbox orders
+# a conversation's messages by created_at, then id).
+_LAST_MESSAGE_ID = (
+    f"CASE WHEN excluded.last_message_at > {_S}.last_message_at "
+    f"OR (excluded.last_message_at = {_S}.last_message_at "
+    f"AND ({_S}.last_message_id IS NULL OR excluded.last_message_id > {_S}.last_message_id)) "
+    f"THEN excluded.last_message_id ELSE {_S}.last_message_id END"
+)
+
+# `waiting_since` is the oldest ordinary inbound text after the owner's last answer.
+# - A new answer (excluded.last_answer_at): a wait that began after it stands; otherwise nothing
+#   written later than the answer is on record (the usual case: the answer is the newest
+#   message), or, when the answer is recorded after newer replies, they are looked up.
+# - A new ordinary text: it starts the wait unless it is older than the last answer or than the
+#   wait already running.
+_LOOKUP_WAITING = (
+    f"(SELECT MIN(m.created_at) FROM {_M} m WHERE m.sender_id = {_S}.person_id "  # noqa: S608
+    f"AND m.attributed_to_id = {_S}.staff_id AND m.direction = %s AND m.keyword = '' "
+    f"AND m.created_at > excluded.last_answer_at)"
+)
+_WAITING_SINCE = f"""CASE
+    WHEN excluded.last_answer_at IS NOT NULL THEN CASE
+        WHEN {_S}.waiting_since IS NULL OR {_S}.waiting_since > excluded.last_answer_at
+            THEN {_S}.waiting_since
+        WHEN {_S}.last_reply_at IS NULL OR {_S}.last_reply_at <= excluded.last_answer_at
+            THEN NULL
+        ELSE {{lookup}} END
+    WHEN excluded.last_reply_at IS NOT NULL THEN CASE
+        WHEN {_S}.last_answer_at IS NOT NULL AND excluded.last_reply_at <= {_S}.last_answer_at
+            THEN {_S}.waiting_since
+        WHEN {_S}.waiting_since IS NOT NULL AND {_S}.waiting_since <= excluded.last_reply_at
+            THEN {_S}.waiting_since
+        ELSE excluded.last_reply_at END
+    ELSE {_S}.waiting_since END"""
+
+_SET = f"""last_message_id = {_LAST_MESSAGE_ID},
+    last_message_at = {_later("last_message_at")},
+    last_reply_at = {_later("last_reply_at")},
+    last_answer_at = {_later("last_answer_at")},
+    waiting_since = {_WAITING_SINCE},
+    unread = {_S}.unread + excluded.unread"""
+
+
+def _upsert_sql(*, shared: bool, rows: int) -> tuple[str, list[Any]]:
+    """The statement recording `rows` messages into distinct conversations of staff members (or
+    of the shared inbox, which sends nothing: no answer to look replies up after), and its
+    trailing parameters."""
+    values = ", ".join(["(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"] * rows)
+    # Two partial unique indexes (staff and person; person alone in the shared inbox): each
+    # statement names the one it conflicts on.
+    if shared:
+        target = "(person_id) WHERE staff_id IS NULL"
+        lookup, params = "NULL", []
+    else:
+        target = "(staff_id, person_id) WHERE staff_id IS NOT NULL"
+        lookup, params = _LOOKUP_WAITING, [Direction.INBOUND.value]
+    sql = (
+        f"INSERT INTO {_S} ({', '.join(_COLUMNS)}) VALUES {values} "  # noqa: S608
+        f"ON CONFLICT {target} DO UPDATE SET {_SET.format(lookup=lookup)}"
+    )
+    return sql, params
+
+
+def _row(owner: Owner, person_id: int, message: Message) -> list[Any]:
+    """The summary of a conversation holding only `message` (inserted as it is when the
+    conversation is new, merged into the row otherwise)."""
+    at = connection.ops.adapt_datetimefield_value(message.created_at)
+    inbound = message.direction == Direction.INBOUND
+    ordinary = inbound and not message.keyword
+    return [
+        owner.staff_id,
+        person_id,
+        at,
+        message.pk,
+        at if ordinary else None,
+        None if inbound else at,
+        at if ordinary else None,
+        1 if inbound and message.read_at is None else 0,
+    ]
+
+
+def conversations_record(messages: Iterable[Message]) -> None:
+    """Count saved `messages` (texts, emails, inbound texts) in their conversations' summary rows,
+    creating the rows of new conversations; messages in no conversation (automatic answers,
+    texts from numbers on no record) are skipped.
+
+    Call it in the transaction that saved them. One statement for a batch of messages to
+    different people (a cohort's batch, a single send, a reply), a few more when one batch holds
+    several messages of one conversation. Rows are written in (staff, person) order, so two
+    batches never wait for each other in a cycle.
+    """
+    rounds: list[dict[tuple[Owner, int], Message]] = []
+    for message in messages:
+        key = conversation_key(message)
+        if key is None:
+            continue
+        for batch in rounds:
+            if key not in batch:
+                batch[key] = message
+                break
+        else:
+            rounds.append({key: message})
+    with connection.cursor() as cursor:
+        for batch in rounds:
+            for shared in (False, True):
+                rows = sorted(
+                    ((owner, person_id, m) for (owner, person_id), m in batch.items()),
+                    key=lambda r: (r[0].staff_id or 0, r[1]),
+                )
+                rows = [r for r in rows if r[0].shared == shared]
+                for start in range(0, len(rows), _CHUNK):
+                    chunk = rows[start : start + _CHUNK]
+                    sql, trailing = _upsert_sql(shared=shared, rows=len(chunk))
+                    params = [value for row in chunk for value in _row(*row)]
+                    cursor.execute(sql, params + trailing)
 
 
 def conversation_mark_read(*, owner: Owner, person_id: int) -> int:
@@ -13,8 +171,69 @@ def conversation_mark_read(*, owner: Owner, person_id: int) -> int:
 
     Called when the owner opens the conversation (an administrator for the shared inbox); an
     administrator reading somebody else's inbox does not call it. Idempotent: one UPDATE of the
-    unread texts only (the attributed_to/read_at index), so a second call changes nothing.
+    unread texts only (the attributed_to/read_at index), so a second call changes nothing; when
+    it marked some, the summary's unread count goes down by as many (not to zero: a reply
+    recorded meanwhile and not seen by this UPDATE stays unread, and counted).
     """
-    return Message.objects.filter(
-        inbound_of(owner), sender_id=person_id, read_at__isnull=True
-    ).update(read_at=timezone.now())
+    with transaction.atomic():
+        marked = Message.objects.filter(
+            inbound_of(owner), sender_id=person_id, read_at__isnull=True
+        ).update(read_at=timezone.now())
+        if marked:
+            ConversationSummary.objects.filter(staff_id=owner.staff_id, person_id=person_id).update(
+                unread=Greatest(F("unread") - marked, Value(0))
+            )
+    return marked
+
+
+# Every conversation computed from its messages: the same definitions as the writes above
+# (messaging.conversation.conversation_key, and the columns' comments on the model).
+_REBUILD = f"""
+INSERT INTO {_S} ({", ".join(_COLUMNS)})
+SELECT staff_id, person_id,
+    MAX(created_at),
+    MAX(CASE WHEN latest = 1 THEN id END),
+    MAX(CASE WHEN direction = %(inbound)s AND keyword = '' THEN created_at END),
+    MAX(CASE WHEN direction = %(outbound)s THEN created_at END),
+    MIN(CASE WHEN direction = %(inbound)s AND keyword = ''
+        AND (answered IS NULL OR created_at > answered) THEN created_at END),
+    SUM(CASE WHEN direction = %(inbound)s AND read_at IS NULL THEN 1 ELSE 0 END)
+FROM (
+    SELECT w.*,
+        ROW_NUMBER() OVER (
+            PARTITION BY staff_id, person_id ORDER BY created_at DESC, id DESC
+        ) AS latest,
+        MAX(CASE WHEN direction = %(outbound)s THEN created_at END)
+            OVER (PARTITION BY staff_id, person_id) AS answered
+    FROM (
+        SELECT id, created_at, read_at, direction, keyword,
+            sender_id AS staff_id, recipient_id AS person_id
+        FROM {_M}
+        WHERE direction = %(outbound)s AND sender_id IS NOT NULL AND recipient_id IS NOT NULL
+        UNION ALL
+        SELECT id, created_at, read_at, direction, keyword,
+            attributed_to_id AS staff_id, sender_id AS person_id
+        FROM {_M}
+        WHERE direction = %(inbound)s AND sender_id IS NOT NULL
+            AND (attributed_to_id IS NOT NULL OR attribution = %(shared)s)
+    ) AS w
+) AS r
+GROUP BY staff_id, person_id
+"""  # noqa: S608
+
+
+def conversation_summaries_rebuild() -> int:
+    """Compute every conversation's summary again from the messages (the data migration's
+    first fill, the benchmark's data set, a repair); returns how many conversations. One
+    statement (two with the delete), in its own transaction."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {_S}")  # noqa: S608
+        cursor.execute(
+            _REBUILD,
+            {
+                "inbound": Direction.INBOUND.value,
+                "outbound": Direction.OUTBOUND.value,
+                "shared": Attribution.SHARED.value,
+            },
+        )
+        return int(cursor.rowcount)

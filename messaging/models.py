@@ -199,6 +199,66 @@ class Message(models.Model):
         return self.direction == Direction.OUTBOUND and self.keyword == AUTOMATIC_ANSWER_KEYWORD
 
 
+class ConversationSummary(models.Model):
+    """One conversation of an inbox (an owner and a person, messaging.conversation), summed up:
+    what the inbox lists, so a page reads its 25 rows instead of every message of the owner.
+
+    Kept in the same transaction as every write that changes it, by
+    `messaging.inbox_services.conversations_record` (a text, an email, a reply recorded) and
+    `conversation_mark_read`; statuses are read from the last message itself, so a status
+    callback changes nothing here. `conversation_summaries_rebuild` computes every row again
+    from the messages (tests/messaging/test_inbox_summary.py holds the two equal).
+    """
+
+    # The staff member whose conversation it is; None for the office's shared inbox.
+    # (No index of its own: the page index below begins with it.)
+    staff = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    # The latest message the two wrote each other (by created_at, then id).
+    last_message_at = models.DateTimeField()
+    last_message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The latest ordinary inbound text (not a keyword): "needs reply" when it is the last.
+    last_reply_at = models.DateTimeField(null=True, blank=True)
+    # The owner's latest text or email to the person.
+    last_answer_at = models.DateTimeField(null=True, blank=True)
+    # The oldest ordinary inbound text after `last_answer_at` (None: none since).
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    # Inbound texts (keywords too) not yet opened by the owner.
+    unread = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            # A page of an inbox, latest activity first.
+            models.Index(
+                fields=["staff", "-last_message_at", "-person"], name="conversation_latest"
+            ),
+        ]
+        constraints = [
+            # Partial, not NULLS NOT DISTINCT: SQLite has no such option.
+            models.UniqueConstraint(
+                fields=["staff", "person"],
+                condition=Q(staff__isnull=False),
+                name="conversation_one_per_staff_and_person",
+            ),
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(staff__isnull=True),
+                name="conversation_one_shared_per_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id or 'shared'} and {self.person_id}: {self.unread} unread"
+
+    @property
+    def needs_reply(self) -> bool:
+        return self.last_reply_at is not None and self.last_reply_at == self.last_message_at
+
+
 class SendRequest(models.Model):
     """An API send made with an `Idempotency-Key` header: a retry of it with the same key returns
     the first answer instead of sending again (nothing sent twice when a client's request timed

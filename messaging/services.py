@@ -23,7 +23,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from messaging import delivery, enqueue, merge, routing, segments, selectors
+from messaging import delivery, enqueue, inbox_services, merge, routing, segments, selectors
 from messaging.models import Channel, Direction, FailureReason, Message, Status
 from people.models import Person
 from sms_admin import alerts, pool
@@ -77,6 +77,7 @@ def message_email_fallback(*, message_id: int, reason: str) -> Message:
             )
             fallback.replaces = text
             fallback.save()
+            inbox_services.conversations_record([fallback])
     except IntegrityError:
         return Message.objects.get(replaces=text)
     if email:
@@ -310,11 +311,15 @@ def _record(
         from_number=from_number,
         units=units,
     )
-    messages = [
-        _message(sender=sender, recipient_id=facts.id, body=text, way=way)
-        for facts, way, text in zip(people, ways, bodies, strict=True)
-    ]
-    return Message.objects.bulk_create(messages)
+    messages = Message.objects.bulk_create(
+        [
+            _message(sender=sender, recipient_id=facts.id, body=text, way=way)
+            for facts, way, text in zip(people, ways, bodies, strict=True)
+        ]
+    )
+    # The inbox's conversations: one statement for the batch.
+    inbox_services.conversations_record(messages)
+    return messages
 
 
 def _enqueue(messages: Sequence[Message], *, single: bool = False) -> None:
@@ -599,6 +604,7 @@ def message_sms_retry_schedule(*, message_id: int, reason: str) -> Message | Non
             retry_of=text,
             not_before=timezone.now() + timedelta(seconds=delays[earlier]),
         )
+        inbox_services.conversations_record([retry])
         taken = pool.monthly_usage_take(count=1, at=retry.created_at)
         if not taken.granted:
             transaction.set_rollback(True)
