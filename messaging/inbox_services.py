@@ -36,8 +36,31 @@ _COLUMNS = (
     "waiting_since",
     "unread",
 )
-# Rows per statement: well under the parameter limits of PostgreSQL and SQLite.
+_VALUES = {
+    "inbound": Direction.INBOUND.value,
+    "outbound": Direction.OUTBOUND.value,
+    "shared": Attribution.SHARED.value,
+}
+# Messages per statement: well under the parameter limits of PostgreSQL and SQLite.
 _CHUNK = 1000
+
+# A message's conversation in SQL, as messaging.conversation says it (`written_between`,
+# `conversation_key`): the owner (None: the shared inbox) and the other person.
+_IN_A_CONVERSATION = """(
+    (direction = %(outbound)s AND sender_id IS NOT NULL AND recipient_id IS NOT NULL)
+    OR (direction = %(inbound)s AND sender_id IS NOT NULL
+        AND (attributed_to_id IS NOT NULL OR attribution = %(shared)s)))"""
+_OWNER = "CASE WHEN direction = %(outbound)s THEN sender_id ELSE attributed_to_id END"
+_PERSON = "CASE WHEN direction = %(outbound)s THEN recipient_id ELSE sender_id END"
+_ORDINARY = "direction = %(inbound)s AND keyword = ''"
+
+# The summary of a conversation holding only the message (what a new conversation's row is,
+# and what is merged into an existing one).
+_ONE_MESSAGE = f"""{_OWNER}, {_PERSON}, created_at, id,
+    CASE WHEN {_ORDINARY} THEN created_at END,
+    CASE WHEN direction = %(outbound)s THEN created_at END,
+    CASE WHEN {_ORDINARY} THEN created_at END,
+    CASE WHEN direction = %(inbound)s AND read_at IS NULL THEN 1 ELSE 0 END"""
 
 
 def _later(column: str) -> str:
@@ -66,8 +89,8 @@ _LAST_MESSAGE_ID = (
 #   wait already running.
 _LOOKUP_WAITING = (
     f"(SELECT MIN(m.created_at) FROM {_M} m WHERE m.sender_id = {_S}.person_id "  # noqa: S608
-    f"AND m.attributed_to_id = {_S}.staff_id AND m.direction = %s AND m.keyword = '' "
-    f"AND m.created_at > excluded.last_answer_at)"
+    f"AND m.attributed_to_id = {_S}.staff_id AND m.direction = %(inbound)s "
+    f"AND m.keyword = '' AND m.created_at > excluded.last_answer_at)"
 )
 _WAITING_SINCE = f"""CASE
     WHEN excluded.last_answer_at IS NOT NULL THEN CASE
@@ -92,42 +115,22 @@ _SET = f"""last_message_id = {_LAST_MESSAGE_ID},
     unread = {_S}.unread + excluded.unread"""
 
 
-def _upsert_sql(*, shared: bool, rows: int) -> tuple[str, list[Any]]:
-    """The statement recording `rows` messages into distinct conversations of staff members (or
-    of the shared inbox, which sends nothing: no answer to look replies up after), and its
-    trailing parameters."""
-    values = ", ".join(["(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"] * rows)
-    # Two partial unique indexes (staff and person; person alone in the shared inbox): each
+def _upsert_sql(*, shared: bool, ids: int) -> str:
+    """The statement counting `ids` messages (parameters `id0`...) in distinct conversations of
+    staff members, or of the shared inbox (which sends nothing: no answer to look replies up
+    after). The rows are read from the messages just saved (by primary key), not sent again."""
+    # Two unique indexes (person and staff; person alone, partial, in the shared inbox): each
     # statement names the one it conflicts on.
     if shared:
-        target = "(person_id) WHERE staff_id IS NULL"
-        lookup, params = "NULL", []
+        target, lookup = "(person_id) WHERE staff_id IS NULL", "NULL"
     else:
-        target = "(staff_id, person_id) WHERE staff_id IS NOT NULL"
-        lookup, params = _LOOKUP_WAITING, [Direction.INBOUND.value]
-    sql = (
-        f"INSERT INTO {_S} ({', '.join(_COLUMNS)}) VALUES {values} "  # noqa: S608
+        target, lookup = "(person_id, staff_id)", _LOOKUP_WAITING
+    wanted = ", ".join(f"%(id{i})s" for i in range(ids))
+    return (
+        f"INSERT INTO {_S} ({', '.join(_COLUMNS)}) "  # noqa: S608
+        f"SELECT {_ONE_MESSAGE} FROM {_M} WHERE id IN ({wanted}) ORDER BY 2, 1 "
         f"ON CONFLICT {target} DO UPDATE SET {_SET.format(lookup=lookup)}"
     )
-    return sql, params
-
-
-def _row(owner: Owner, person_id: int, message: Message) -> list[Any]:
-    """The summary of a conversation holding only `message` (inserted as it is when the
-    conversation is new, merged into the row otherwise)."""
-    at = connection.ops.adapt_datetimefield_value(message.created_at)
-    inbound = message.direction == Direction.INBOUND
-    ordinary = inbound and not message.keyword
-    return [
-        owner.staff_id,
-        person_id,
-        at,
-        message.pk,
-        at if ordinary else None,
-        None if inbound else at,
-        at if ordinary else None,
-        1 if inbound and message.read_at is None else 0,
-    ]
 
 
 def conversations_record(messages: Iterable[Message]) -> None:
@@ -137,33 +140,28 @@ def conversations_record(messages: Iterable[Message]) -> None:
 
     Call it in the transaction that saved them. One statement for a batch of messages to
     different people (a cohort's batch, a single send, a reply), a few more when one batch holds
-    several messages of one conversation. Rows are written in (staff, person) order, so two
+    several messages of one conversation. Rows are written in (person, staff) order, so two
     batches never wait for each other in a cycle.
     """
-    rounds: list[dict[tuple[Owner, int], Message]] = []
+    rounds: list[dict[tuple[Owner, int], int]] = []
     for message in messages:
         key = conversation_key(message)
         if key is None:
             continue
         for batch in rounds:
             if key not in batch:
-                batch[key] = message
+                batch[key] = message.pk
                 break
         else:
-            rounds.append({key: message})
+            rounds.append({key: message.pk})
     with connection.cursor() as cursor:
         for batch in rounds:
             for shared in (False, True):
-                rows = sorted(
-                    ((owner, person_id, m) for (owner, person_id), m in batch.items()),
-                    key=lambda r: (r[0].staff_id or 0, r[1]),
-                )
-                rows = [r for r in rows if r[0].shared == shared]
-                for start in range(0, len(rows), _CHUNK):
-                    chunk = rows[start : start + _CHUNK]
-                    sql, trailing = _upsert_sql(shared=shared, rows=len(chunk))
-                    params = [value for row in chunk for value in _row(*row)]
-                    cursor.execute(sql, params + trailing)
+                ids = [pk for (owner, _), pk in batch.items() if owner.shared == shared]
+                for start in range(0, len(ids), _CHUNK):
+                    chunk = ids[start : start + _CHUNK]
+                    params: dict[str, Any] = {f"id{i}": pk for i, pk in enumerate(chunk)}
+                    cursor.execute(_upsert_sql(shared=shared, ids=len(chunk)), params | _VALUES)
 
 
 def conversation_mark_read(*, owner: Owner, person_id: int) -> int:
@@ -186,17 +184,16 @@ def conversation_mark_read(*, owner: Owner, person_id: int) -> int:
     return marked
 
 
-# Every conversation computed from its messages: the same definitions as the writes above
-# (messaging.conversation.conversation_key, and the columns' comments on the model).
+# Every conversation computed from its messages, by the same definitions as the writes above.
 _REBUILD = f"""
 INSERT INTO {_S} ({", ".join(_COLUMNS)})
 SELECT staff_id, person_id,
     MAX(created_at),
     MAX(CASE WHEN latest = 1 THEN id END),
-    MAX(CASE WHEN direction = %(inbound)s AND keyword = '' THEN created_at END),
+    MAX(CASE WHEN {_ORDINARY} THEN created_at END),
     MAX(CASE WHEN direction = %(outbound)s THEN created_at END),
-    MIN(CASE WHEN direction = %(inbound)s AND keyword = ''
-        AND (answered IS NULL OR created_at > answered) THEN created_at END),
+    MIN(CASE WHEN {_ORDINARY} AND (answered IS NULL OR created_at > answered)
+        THEN created_at END),
     SUM(CASE WHEN direction = %(inbound)s AND read_at IS NULL THEN 1 ELSE 0 END)
 FROM (
     SELECT w.*,
@@ -207,15 +204,9 @@ FROM (
             OVER (PARTITION BY staff_id, person_id) AS answered
     FROM (
         SELECT id, created_at, read_at, direction, keyword,
-            sender_id AS staff_id, recipient_id AS person_id
+            {_OWNER} AS staff_id, {_PERSON} AS person_id
         FROM {_M}
-        WHERE direction = %(outbound)s AND sender_id IS NOT NULL AND recipient_id IS NOT NULL
-        UNION ALL
-        SELECT id, created_at, read_at, direction, keyword,
-            attributed_to_id AS staff_id, sender_id AS person_id
-        FROM {_M}
-        WHERE direction = %(inbound)s AND sender_id IS NOT NULL
-            AND (attributed_to_id IS NOT NULL OR attribution = %(shared)s)
+        WHERE {_IN_A_CONVERSATION}
     ) AS w
 ) AS r
 GROUP BY staff_id, person_id
@@ -228,12 +219,5 @@ def conversation_summaries_rebuild() -> int:
     statement (two with the delete), in its own transaction."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {_S}")  # noqa: S608
-        cursor.execute(
-            _REBUILD,
-            {
-                "inbound": Direction.INBOUND.value,
-                "outbound": Direction.OUTBOUND.value,
-                "shared": Attribution.SHARED.value,
-            },
-        )
+        cursor.execute(_REBUILD, _VALUES)
         return int(cursor.rowcount)

@@ -210,16 +210,25 @@ class ConversationSummary(models.Model):
     from the messages (tests/messaging/test_inbox_summary.py holds the two equal).
     """
 
+    # Every index costs each write of a row (and every message writes one), so there are three
+    # (their lookups: an inbox's page; a person's rows; a shared one) and no more.
     # The staff member whose conversation it is; None for the office's shared inbox.
-    # (No index of its own: the page index below begins with it.)
     staff = models.ForeignKey(
         Person, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
-    # The latest message the two wrote each other (by created_at, then id).
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # The latest message the two wrote each other (by created_at, then id). A pointer without a
+    # constraint or an index: the product never deletes a message; one deleted by hand leaves
+    # its conversation without an excerpt until `conversation_summaries_rebuild`.
     last_message_at = models.DateTimeField()
     last_message = models.ForeignKey(
-        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Message,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
     )
     # The latest ordinary inbound text (not a keyword): "needs reply" when it is the last.
     last_reply_at = models.DateTimeField(null=True, blank=True)
@@ -238,11 +247,11 @@ class ConversationSummary(models.Model):
             ),
         ]
         constraints = [
-            # Partial, not NULLS NOT DISTINCT: SQLite has no such option.
+            # One conversation per staff member and person (the person first: it also finds a
+            # person's rows); NULLs are distinct in it, so the shared inbox has its own (a
+            # partial index, not NULLS NOT DISTINCT: SQLite has no such option).
             models.UniqueConstraint(
-                fields=["staff", "person"],
-                condition=Q(staff__isnull=False),
-                name="conversation_one_per_staff_and_person",
+                fields=["person", "staff"], name="conversation_one_per_person_and_staff"
             ),
             models.UniqueConstraint(
                 fields=["person"],

@@ -132,6 +132,7 @@ def replies_writer(stop: threading.Event) -> None:
     """A new reply a second to one of the staff members, as students write in."""
     from django.db import connection
 
+    from messaging import inbox_services
     from messaging.models import Message
     from people.models import Person
 
@@ -143,7 +144,7 @@ def replies_writer(stop: threading.Event) -> None:
     student = Person.objects.filter(first_name="Student").values_list("pk", flat=True).first()
     n = 0
     while not stop.wait(1.0):
-        Message.objects.create(
+        reply = Message.objects.create(
             direction="inbound",
             channel="sms",
             body="bench live reply",
@@ -153,6 +154,7 @@ def replies_writer(stop: threading.Event) -> None:
             attributed_to_id=staff[n % len(staff)],
             attribution="reply",
         )
+        inbox_services.conversations_record([reply])
         n += 1
     connection.close()
 
