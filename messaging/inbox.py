@@ -6,11 +6,11 @@ record (V1, messaging.conversation). Its summary is read from what the two wrote
 kept in a row per conversation by the writes (messaging.inbox_services); the office's automatic
 answers (HELP) show inside the conversation but do not make one.
 
-Query budget, whatever the number of conversations: a page costs 2 queries (the number of
-conversations, then the page's summary rows joined with their people and last messages, the
-opted-out flag as a correlated subquery), so 10 and 10,000 conversations cost the same
-(tests/messaging/test_inbox.py), and the time of each grows with the owner's conversations, not
-with their messages (bench/README.md, "Inbox").
+Query budget, whatever the number of conversations: a page costs 3 queries (the number of
+conversations, the page of their summary rows sorted in SQL, then the page's people and last
+messages with the opted-out flag), so 10 and 10,000 conversations cost the same
+(tests/messaging/test_inbox.py), and their time grows with the owner's conversations (a count
+and a sort of narrow rows), never with their messages (bench/README.md, "Inbox").
 
 Definitions the rules leave open (docs/DECISIONS.md, "The inbox"):
 
@@ -80,33 +80,19 @@ def excerpt(body: str, length: int = EXCERPT_LENGTH) -> str:
 
 
 def conversation_groups(owner: Owner, *filters: Filter) -> QuerySet[Any]:
-    """`owner`'s conversations, latest activity first, as rows of values read from their summaries
-    (messaging.models.ConversationSummary) with the person's name, the last message and the
-    opted-out flag; only those matching every one of `filters`. One query however it is
-    sliced (the flag is computed for the rows returned only); `count()` is one more, over the
-    owner's summaries alone."""
+    """`owner`'s conversations, latest activity first, as their summary rows (values of
+    messaging.models.ConversationSummary: `pk`, `person_id`, `last_message_at`, `unread`,
+    `last_reply_at`, `waiting_since`), only those matching every one of `filters`. One query
+    however it is sliced, reading the owner's summaries only (no join: the sort is of narrow
+    rows); `count()` is one more."""
     rows = ConversationSummary.objects.filter(staff_id=owner.staff_id)
     if Filter.UNREAD in filters:
         rows = rows.filter(unread__gt=0)
     if Filter.NEEDS_REPLY in filters:
         rows = rows.filter(last_reply_at=F("last_message_at"))
-    return (
-        rows.annotate(opted_out=_opted_out("person_id"))
-        .values(
-            "person_id",
-            "person__first_name",
-            "person__last_name",
-            "last_message_at",
-            "last_message__body",
-            "last_message__direction",
-            "last_message__status",
-            "unread",
-            "last_reply_at",
-            "waiting_since",
-            "opted_out",
-        )
-        .order_by("-last_message_at", "-person_id")
-    )
+    return rows.values(
+        "pk", "person_id", "last_message_at", "unread", "last_reply_at", "waiting_since"
+    ).order_by("-last_message_at", "-person_id")
 
 
 def _opted_out(person: str) -> Exists:
@@ -126,10 +112,30 @@ def _opted_out(person: str) -> Exists:
 
 
 def conversation_rows(groups: Iterable[dict[str, Any]]) -> list[Conversation]:
-    """The inbox rows of `groups` (values from `conversation_groups`), in their order; no
-    query."""
+    """The inbox rows of `groups` (a page of `conversation_groups`), in their order, with their
+    people, last messages and opted-out flags; 1 query (none for an empty page)."""
+    groups = list(groups)
+    if not groups:
+        return []
+    details = {
+        row["pk"]: row
+        for row in ConversationSummary.objects.filter(pk__in=[g["pk"] for g in groups])
+        .annotate(opted_out=_opted_out("person_id"))
+        .values(
+            "pk",
+            "person__first_name",
+            "person__last_name",
+            "last_message__body",
+            "last_message__direction",
+            "last_message__status",
+            "opted_out",
+        )
+    }
     rows = []
     for group in groups:
+        found = details.get(group["pk"])
+        if found is None:  # its person was deleted between the two queries
+            continue
         needs_reply = (
             group["last_reply_at"] is not None
             and group["last_reply_at"] == group["last_message_at"]
@@ -137,14 +143,14 @@ def conversation_rows(groups: Iterable[dict[str, Any]]) -> list[Conversation]:
         rows.append(
             Conversation(
                 person_id=group["person_id"],
-                person_name=f"{group['person__first_name']} {group['person__last_name']}".strip(),
+                person_name=f"{found['person__first_name']} {found['person__last_name']}".strip(),
                 last_message_at=group["last_message_at"],
-                last_message_excerpt=excerpt(group["last_message__body"] or ""),
-                last_message_direction=group["last_message__direction"] or "",
-                last_message_status=group["last_message__status"] or "",
+                last_message_excerpt=excerpt(found["last_message__body"] or ""),
+                last_message_direction=found["last_message__direction"] or "",
+                last_message_status=found["last_message__status"] or "",
                 unread=group["unread"],
                 needs_reply=needs_reply,
-                opted_out=bool(group["opted_out"]),
+                opted_out=bool(found["opted_out"]),
                 waiting_since=group["waiting_since"] if needs_reply else None,
             )
         )
@@ -154,14 +160,14 @@ def conversation_rows(groups: Iterable[dict[str, Any]]) -> list[Conversation]:
 def conversation_page(
     owner: Owner, filter: Filter = Filter.ALL, page: Any = 1, per_page: int = PAGE_SIZE
 ) -> Page[Conversation]:
-    """One page of `owner`'s inbox; 2 queries (1 when it is empty), whatever its size."""
+    """One page of `owner`'s inbox; 3 queries (2 when it is empty), whatever its size."""
     paginator = Paginator(conversation_groups(owner, filter), per_page)
     found = paginator.get_page(page)
     return Page(conversation_rows(found.object_list), found.number, paginator)
 
 
 def all_conversations(owner: Owner, filter: Filter = Filter.ALL) -> list[Conversation]:
-    """Every conversation of `owner` matching `filter` (the daily digest); 1 query."""
+    """Every conversation of `owner` matching `filter` (the daily digest); 2 queries."""
     return conversation_rows(conversation_groups(owner, filter))
 
 

@@ -100,7 +100,8 @@ def expected_inbox(owner: Owner, people: list[Person], show: Filter) -> list[tup
                 last.status,
                 unread,
                 needs_reply,
-                min(waiting) if needs_reply else None,
+                # An answer and a reply written at the same instant: nothing after the answer.
+                min(waiting) if needs_reply and waiting else None,
             )
         )
     return sorted(rows, key=lambda r: (r[2], r[0]), reverse=True)
