@@ -47,6 +47,23 @@ def outbound_of(owner: Owner) -> Q:
     return Q(direction=Direction.OUTBOUND, sender_id=owner.staff_id)
 
 
+def conversation_key(message: Message) -> tuple[Owner, int] | None:
+    """The conversation (owner, person id) whose last message, unread count and "needs reply"
+    `message` counts in, or None (an automatic answer, a text from a number on no record): the
+    one message's answer to `written_between`, for the writes that keep the inbox's summary."""
+    if message.direction == Direction.OUTBOUND:
+        if message.sender_id is None or message.recipient_id is None:
+            return None
+        return Owner(message.sender_id), message.recipient_id
+    if message.sender_id is None:
+        return None
+    if message.attributed_to_id is not None:
+        return Owner(message.attributed_to_id), message.sender_id
+    if message.attribution == Attribution.SHARED:
+        return SHARED, message.sender_id
+    return None
+
+
 def automatic_answers_to(person: Any) -> Q:
     """The office's automatic answers to `person` (HELP, T6): in every conversation with them."""
     return Q(

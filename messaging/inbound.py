@@ -23,7 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from messaging import attribution, outbox, policy, segments, selectors
+from messaging import attribution, inbox_services, outbox, policy, segments, selectors
 from messaging.models import AUTOMATIC_ANSWER_KEYWORD, Channel, Direction, Message, Status
 from people import phone_numbers
 from people import services as people_services
@@ -197,6 +197,7 @@ def message_inbound_receive(
                 segments=num_segments or info.segments,
                 encoding=info.encoding,
             )
+            inbox_services.conversations_record([message])
             _statuses_apply(keyword=keyword, is_reply=is_reply, phones=phones, config=config)
             reply = _reply_for(keyword, config, opt_out_type=opt_out_type)
             if reply is not None:

@@ -2,13 +2,15 @@
 activity first, with unread counts, "needs reply", the opted-out badge and waiting times.
 
 A conversation is one owner (a staff member, or the shared inbox) and one other person on
-record (V1, messaging.conversation). Its summary is read from what the two wrote each other;
-the office's automatic answers (HELP) show inside the conversation but do not make one.
+record (V1, messaging.conversation). Its summary is read from what the two wrote each other,
+kept in a row per conversation by the writes (messaging.inbox_services); the office's automatic
+answers (HELP) show inside the conversation but do not make one.
 
 Query budget, whatever the number of conversations: a page costs 3 queries (the number of
-conversations, the page's conversations grouped in SQL, then the page's people with their last
-message, waiting time and opted-out flag as correlated subqueries), so 10 and 10,000
-conversations cost the same (tests/messaging/test_inbox.py).
+conversations, the page of their summary rows sorted in SQL, then the page's people and last
+messages with the opted-out flag), so 10 and 10,000 conversations cost the same
+(tests/messaging/test_inbox.py), and their time grows with the owner's conversations (a count
+and a sort of narrow rows), never with their messages (bench/README.md, "Inbox").
 
 Definitions the rules leave open (docs/DECISIONS.md, "The inbox"):
 
@@ -25,28 +27,16 @@ Definitions the rules leave open (docs/DECISIONS.md, "The inbox"):
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import (
-    Case,
-    Count,
-    Exists,
-    F,
-    Max,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
-from messaging.conversation import Owner, inbound_of, outbound_of, written_between
-from messaging.models import Direction, Message
+from messaging.conversation import Owner
+from messaging.models import ConversationSummary, Direction, Message
 from people.models import SYSTEM_PHONE_TYPE_SRC, Person, PersonPhone, PhoneStatusChange, SmsStatus
 from people.models import StatusCause as Cause
 
@@ -54,7 +44,6 @@ PAGE_SIZE = 25
 EXCERPT_LENGTH = 120
 # Twilio's "recipient unsubscribed" error: the number said STOP to the messaging service.
 UNSUBSCRIBED_ERROR = 21610
-_LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Filter(enum.StrEnum):
@@ -91,41 +80,29 @@ def excerpt(body: str, length: int = EXCERPT_LENGTH) -> str:
 
 
 def conversation_groups(owner: Owner, *filters: Filter) -> QuerySet[Any]:
-    """`owner`'s conversations as grouped rows, latest activity first: `person_id`, `last_at`,
-    `unread`, `last_reply_at` (latest ordinary inbound text), `last_answer_at` (the owner's
-    latest text or email); only those matching every one of `filters`. One query however it is
-    sliced; `count()` is one more."""
-    other = Case(When(direction=Direction.OUTBOUND, then=F("recipient_id")), default=F("sender_id"))
-    rows = (
-        Message.objects.filter(
-            (outbound_of(owner) & Q(recipient__isnull=False))
-            | (inbound_of(owner) & Q(sender__isnull=False))
-        )
-        .annotate(person_id=other)
-        .values("person_id")
-        .annotate(
-            last_at=Max("created_at"),
-            unread=Count("pk", filter=Q(direction=Direction.INBOUND, read_at__isnull=True)),
-            last_reply_at=Max("created_at", filter=Q(direction=Direction.INBOUND, keyword="")),
-            last_answer_at=Max("created_at", filter=Q(direction=Direction.OUTBOUND)),
-        )
-        .order_by("-last_at", "-person_id")
-    )
+    """`owner`'s conversations, latest activity first, as their summary rows (values of
+    messaging.models.ConversationSummary: `pk`, `person_id`, `last_message_at`, `unread`,
+    `last_reply_at`, `waiting_since`), only those matching every one of `filters`. One query
+    however it is sliced, reading the owner's summaries only (no join: the sort is of narrow
+    rows); `count()` is one more."""
+    rows = ConversationSummary.objects.filter(staff_id=owner.staff_id)
     if Filter.UNREAD in filters:
         rows = rows.filter(unread__gt=0)
     if Filter.NEEDS_REPLY in filters:
-        rows = rows.filter(last_reply_at=F("last_at"))
-    return rows
+        rows = rows.filter(last_reply_at=F("last_message_at"))
+    return rows.values(
+        "pk", "person_id", "last_message_at", "unread", "last_reply_at", "waiting_since"
+    ).order_by("-last_message_at", "-person_id")
 
 
-def _opted_out() -> Exists:
+def _opted_out(person: str) -> Exists:
     latest_change = PhoneStatusChange.objects.filter(phone=OuterRef("pk")).order_by(
         "-changed_at", "-id"
     )
     their_own = Q(cause=Cause.OPT_OUT) | Q(cause=Cause.ERROR_CODE, error_code=UNSUBSCRIBED_ERROR)
     disabled_by_them = (
         PersonPhone.objects.filter(
-            person=OuterRef("pk"), deleted=False, sms_status=SmsStatus.DISABLED
+            person=OuterRef(person), deleted=False, sms_status=SmsStatus.DISABLED
         )
         .exclude(phone_type_src_system_id=SYSTEM_PHONE_TYPE_SRC)
         .annotate(last_change=Subquery(latest_change.values("pk")[:1]))
@@ -134,69 +111,47 @@ def _opted_out() -> Exists:
     return Exists(disabled_by_them)
 
 
-def conversation_rows(owner: Owner, groups: list[dict[str, Any]]) -> list[Conversation]:
-    """The inbox rows for `groups` (from `conversation_groups`), in their order; 1 query."""
+def conversation_rows(groups: Iterable[dict[str, Any]]) -> list[Conversation]:
+    """The inbox rows of `groups` (a page of `conversation_groups`), in their order, with their
+    people, last messages and opted-out flags; 1 query (none for an empty page)."""
+    groups = list(groups)
     if not groups:
         return []
-    person = OuterRef("pk")
-    last = Message.objects.filter(written_between(owner, person)).order_by("-created_at", "-id")
-    # Nested inside `waiting`: the person is two queries out.
-    last_answer = (
-        Message.objects.filter(outbound_of(owner), recipient=OuterRef(OuterRef("pk")))
-        .order_by("-created_at")
-        .values("created_at")[:1]
-    )
-    waiting = (
-        Message.objects.filter(
-            inbound_of(owner),
-            sender=person,
-            keyword="",
-            created_at__gt=Coalesce(Subquery(last_answer), Value(_LONG_AGO)),
-        )
-        .order_by("created_at")
-        .values("created_at")[:1]
-    )
-    people = {
+    details = {
         row["pk"]: row
-        for row in Person.objects.filter(pk__in=[g["person_id"] for g in groups])
-        .annotate(
-            last_body=Subquery(last.values("body")[:1]),
-            last_direction=Subquery(last.values("direction")[:1]),
-            last_status=Subquery(last.values("status")[:1]),
-            waiting_since=Subquery(waiting),
-            opted_out=_opted_out(),
-        )
+        for row in ConversationSummary.objects.filter(pk__in=[g["pk"] for g in groups])
+        .annotate(opted_out=_opted_out("person_id"))
         .values(
             "pk",
-            "first_name",
-            "last_name",
-            "last_body",
-            "last_direction",
-            "last_status",
-            "waiting_since",
+            "person__first_name",
+            "person__last_name",
+            "last_message__body",
+            "last_message__direction",
+            "last_message__status",
             "opted_out",
         )
     }
     rows = []
     for group in groups:
-        found = people.get(group["person_id"])
-        if found is None:  # deleted between the two queries
+        found = details.get(group["pk"])
+        if found is None:  # its person was deleted between the two queries
             continue
         needs_reply = (
-            group["last_reply_at"] is not None and group["last_reply_at"] == group["last_at"]
+            group["last_reply_at"] is not None
+            and group["last_reply_at"] == group["last_message_at"]
         )
         rows.append(
             Conversation(
-                person_id=found["pk"],
-                person_name=f"{found['first_name']} {found['last_name']}".strip(),
-                last_message_at=group["last_at"],
-                last_message_excerpt=excerpt(found["last_body"] or ""),
-                last_message_direction=found["last_direction"] or "",
-                last_message_status=found["last_status"] or "",
+                person_id=group["person_id"],
+                person_name=f"{found['person__first_name']} {found['person__last_name']}".strip(),
+                last_message_at=group["last_message_at"],
+                last_message_excerpt=excerpt(found["last_message__body"] or ""),
+                last_message_direction=found["last_message__direction"] or "",
+                last_message_status=found["last_message__status"] or "",
                 unread=group["unread"],
                 needs_reply=needs_reply,
                 opted_out=bool(found["opted_out"]),
-                waiting_since=found["waiting_since"] if needs_reply else None,
+                waiting_since=group["waiting_since"] if needs_reply else None,
             )
         )
     return rows
@@ -208,12 +163,12 @@ def conversation_page(
     """One page of `owner`'s inbox; 3 queries (2 when it is empty), whatever its size."""
     paginator = Paginator(conversation_groups(owner, filter), per_page)
     found = paginator.get_page(page)
-    return Page(conversation_rows(owner, list(found.object_list)), found.number, paginator)
+    return Page(conversation_rows(found.object_list), found.number, paginator)
 
 
 def all_conversations(owner: Owner, filter: Filter = Filter.ALL) -> list[Conversation]:
     """Every conversation of `owner` matching `filter` (the daily digest); 2 queries."""
-    return conversation_rows(owner, list(conversation_groups(owner, filter)))
+    return conversation_rows(conversation_groups(owner, filter))
 
 
 def staff_with_inbound() -> QuerySet[Person]:

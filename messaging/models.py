@@ -244,6 +244,71 @@ class Message(models.Model):
         return self.direction == Direction.OUTBOUND and self.keyword == AUTOMATIC_ANSWER_KEYWORD
 
 
+class ConversationSummary(models.Model):
+    """One conversation of an inbox (an owner and a person, messaging.conversation), summed up:
+    what the inbox lists, so a page reads its 25 rows instead of every message of the owner.
+
+    Kept in the same transaction as every write that changes it, by
+    `messaging.inbox_services.conversations_record` (a text, an email, a reply recorded) and
+    `conversation_mark_read`; statuses are read from the last message itself, so a status
+    callback changes nothing here. `conversation_summaries_rebuild` computes every row again
+    from the messages (tests/messaging/test_inbox_summary.py holds the two equal).
+    """
+
+    # Every message writes its conversation's row, so the indexes are few and on columns a
+    # message never changes (staff, person): PostgreSQL then updates the row in place (a "HOT"
+    # update, no index entry; the table keeps room in each page for it, see the migration).
+    # An inbox's page sorts its owner's rows by last_message_at (a few thousand at most).
+    # The staff member whose conversation it is; None for the office's shared inbox.
+    staff = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # The latest message the two wrote each other (by created_at, then id). A pointer without a
+    # constraint or an index: the product never deletes a message; one deleted by hand leaves
+    # its conversation without an excerpt until `conversation_summaries_rebuild`.
+    last_message_at = models.DateTimeField()
+    last_message = models.ForeignKey(
+        Message,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    # The latest ordinary inbound text (not a keyword): "needs reply" when it is the last.
+    last_reply_at = models.DateTimeField(null=True, blank=True)
+    # The owner's latest text or email to the person.
+    last_answer_at = models.DateTimeField(null=True, blank=True)
+    # The oldest ordinary inbound text after `last_answer_at` (None: none since).
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    # Inbound texts (keywords too) not yet opened by the owner.
+    unread = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # One conversation per staff member and person (the person first: it also finds a
+            # person's rows); NULLs are distinct in it, so the shared inbox has its own (a
+            # partial index, not NULLS NOT DISTINCT: SQLite has no such option).
+            models.UniqueConstraint(
+                fields=["person", "staff"], name="conversation_one_per_person_and_staff"
+            ),
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(staff__isnull=True),
+                name="conversation_one_shared_per_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id or 'shared'} and {self.person_id}: {self.unread} unread"
+
+    @property
+    def needs_reply(self) -> bool:
+        return self.last_reply_at is not None and self.last_reply_at == self.last_message_at
+
+
 class SendRequest(models.Model):
     """An API send made with an `Idempotency-Key` header: a retry of it with the same key returns
     the first answer instead of sending again (nothing sent twice when a client's request timed

@@ -24,7 +24,16 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from messaging import delivery, enqueue, merge, quiet_hours, routing, segments, selectors
+from messaging import (
+    delivery,
+    enqueue,
+    inbox_services,
+    merge,
+    quiet_hours,
+    routing,
+    segments,
+    selectors,
+)
 from messaging.models import Channel, Cohort, Direction, FailureReason, Message, Status
 from people.models import Person
 from sms_admin import alerts, pool
@@ -81,6 +90,7 @@ def message_email_fallback(*, message_id: int, reason: str) -> Message:
             fallback.replaces = text
             fallback.cohort_id = text.cohort_id
             fallback.save()
+            inbox_services.conversations_record([fallback])
     except IntegrityError:
         return Message.objects.get(replaces=text)
     if email:
@@ -554,7 +564,10 @@ def _record(
         )
         for facts, text in zip(people, bodies, strict=True)
     ]
-    return Message.objects.bulk_create(messages)
+    saved = Message.objects.bulk_create(messages)
+    # The inbox's conversations: one statement for the batch.
+    inbox_services.conversations_record(saved)
+    return saved
 
 
 def _enqueue(messages: Sequence[Message], *, single: bool = False) -> None:
@@ -1027,6 +1040,7 @@ def message_sms_retry_schedule(*, message_id: int, reason: str) -> Message | Non
             cohort_id=text.cohort_id,
             not_before=timezone.now() + timedelta(seconds=delays[earlier]),
         )
+        inbox_services.conversations_record([retry])
         taken = pool.monthly_usage_take(count=1, at=retry.created_at)
         if not taken.granted:
             transaction.set_rollback(True)

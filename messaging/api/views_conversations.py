@@ -107,7 +107,7 @@ class ConversationListView(generics.ListAPIView[Any]):
             if _flag(request, name)
         ]
         groups = self.paginate_queryset(inbox.conversation_groups(owner, *filters))
-        rows = inbox.conversation_rows(owner, list(groups or []))
+        rows = inbox.conversation_rows(groups or [])
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
 

@@ -1,5 +1,6 @@
 """Building conversations for the inbox tests: messages with a chosen time, attributed directly
-(the attribution rule is tested on its own)."""
+(the attribution rule is tested on its own), counted in their conversation's summary as the
+product's writes count them (messaging.inbox_services)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from messaging import inbox_services
 from messaging.models import Attribution, Channel, Direction, Message, Status
 from people.models import Person
 
@@ -20,6 +22,7 @@ def _stamp(message: Message, when: datetime | None) -> Message:
     if when is not None:
         Message.objects.filter(pk=message.pk).update(created_at=when)
         message.created_at = when
+    inbox_services.conversations_record([message])
     return message
 
 

@@ -263,7 +263,7 @@ def _bulk_conversations(staff: Person, count: int) -> None:
                 status=Status.RECEIVED,
             )
         )
-    Message.objects.bulk_create(messages, batch_size=500)
+    inbox_services.conversations_record(Message.objects.bulk_create(messages, batch_size=500))
 
 
 def _queries_for_a_page(owner: Owner, show: Filter, page: int) -> tuple[int, int]:

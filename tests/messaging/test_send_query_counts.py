@@ -39,7 +39,7 @@ def _ready(advisor: Person) -> None:
     services.message_send(sender=advisor, recipient_id=warm.pk, body="creates the month's row")
 
 
-def test_a_send_costs_four_queries_configuration_recipient_insert_and_month_counter(
+def test_a_send_costs_five_queries_configuration_recipient_month_counter_insert_and_inbox(
     advisor: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=False):
@@ -54,11 +54,14 @@ def test_a_send_costs_four_queries_configuration_recipient_insert_and_month_coun
 
     sql = _statements(ctx)
     assert text.channel == "sms"
-    assert len(sql) == 4
+    assert len(sql) == 5
     # One read answers the configuration, the permitted role (S1) and the held number (S2).
     assert 'FROM "sms_admin_smsconfiguration"' in sql[0]
     assert "sms_admin_senderassignment" in sql[0]
     assert "sms_admin_smsconfiguration_permitted_roles" in sql[0]
+    # The insert is followed by the one upsert of the conversation's inbox summary.
+    assert sql[3].startswith('INSERT INTO "messaging_message"')
+    assert sql[4].startswith("INSERT INTO messaging_conversationsummary")
 
 
 def test_the_send_task_costs_five_queries_claim_read_configuration_recipient_and_accepted(
@@ -130,4 +133,4 @@ def test_the_api_send_request_costs_the_token_read_plus_the_send(
         and 'FROM "people_person"' not in sql[0].split("WHERE")[1]
     )
     assert "people_person" in sql[0]
-    assert len(sql) == 5
+    assert len(sql) == 6
