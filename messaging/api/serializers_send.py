@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from messaging.models import Message
+from messaging.models import FailureReason, Message
 
 
 class MessageCreateSerializer(serializers.Serializer[Message]):
@@ -51,6 +51,15 @@ class MessageBulkResultSerializer(serializers.Serializer[object]):
 
 class MessageSerializer(serializers.ModelSerializer[Message]):
     """One row of the Message Report (S7)."""
+
+    # Declared: a read-only model field loses `allow_blank`, and the schema would then leave out
+    # the "" that every message without a failure carries.
+    failure_reason = serializers.ChoiceField(
+        choices=FailureReason.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text='Why the text did not go by SMS or failed; "" when nothing went wrong.',
+    )
 
     class Meta:
         model = Message
