@@ -13,7 +13,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from django.db import models
+from django.core.exceptions import FieldDoesNotExist
 from django.test import Client
 from rest_framework import serializers
 from rest_framework.test import APIClient
@@ -53,33 +53,31 @@ def _project_serializers() -> Iterator[type[serializers.Serializer[Any]]]:
                     yield sub
 
 
-def _model_field(serializer: serializers.Serializer[Any], field: Any) -> models.Field[Any, Any]:
-    meta = getattr(serializer, "Meta", None)
-    model = getattr(meta, "model", None)
+def _model_field(serializer: serializers.Serializer[Any], field: Any) -> Any:
+    """The model field a ModelSerializer's field reads, or None."""
+    model = getattr(getattr(serializer, "Meta", None), "model", None)
     if model is None or "." in field.source or field.source == "*":
-        return None  # type: ignore[return-value]
+        return None
     try:
-        return model._meta.get_field(field.source)  # type: ignore[no-any-return]
-    except Exception:
-        return None  # type: ignore[return-value]
+        return model._meta.get_field(field.source)
+    except FieldDoesNotExist:
+        return None
 
 
-def _answer_values(serializer: serializers.Serializer[Any], field: Any) -> tuple[set[Any], bool]:
-    """What the field may carry in an answer, and whether "" and null are among it."""
+def _answer_values(serializer: serializers.Serializer[Any], field: Any) -> set[Any]:
+    """What the field may carry in an answer: the stored values when a model field backs it."""
     model_field = _model_field(serializer, field)
     if model_field is not None and model_field.choices:
         values: set[Any] = {value for value, _ in model_field.flatchoices}
-        if model_field.blank:
-            values.add("")
-        if model_field.null:
-            values.add(None)
-        return values, True
-    values = set(field.choices)
-    if getattr(field, "allow_blank", False):
+        blank, null = model_field.blank, model_field.null
+    else:
+        values = set(field.choices)
+        blank, null = getattr(field, "allow_blank", False), field.allow_null
+    if blank:
         values.add("")
-    if field.allow_null:
+    if null:
         values.add(None)
-    return values, False
+    return values
 
 
 def _choice_fields() -> Iterator[tuple[str, str, set[Any]]]:
@@ -91,8 +89,11 @@ def _choice_fields() -> Iterator[tuple[str, str, set[Any]]]:
             continue
         for name, field in fields.items():
             if isinstance(field, serializers.ChoiceField) and not field.write_only:
-                values, _ = _answer_values(serializer, field)
-                yield cls.__name__.removesuffix("Serializer"), name, values
+                yield (
+                    cls.__name__.removesuffix("Serializer"),
+                    name,
+                    _answer_values(serializer, field),
+                )
 
 
 def test_the_walk_finds_the_api_choice_fields() -> None:
