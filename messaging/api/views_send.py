@@ -38,10 +38,11 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "with another request.",
 )
 
+PERSON_ID = {"type": "integer", "minimum": 1, "maximum": report.MAX_ID}
 REPORT_FILTERS = [
     OpenApiParameter("direction", str, enum=Direction.values),
-    OpenApiParameter("sender", int),
-    OpenApiParameter("recipient", int),
+    OpenApiParameter("sender", PERSON_ID, description="A person id."),
+    OpenApiParameter("recipient", PERSON_ID, description="A person id."),
     OpenApiParameter("channel", str, enum=Channel.values),
     OpenApiParameter("status", str, enum=Status.values),
     OpenApiParameter("failure_reason", str, enum=FailureReason.values),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -127,6 +127,13 @@ class SenderNumberListView(APIView):
 
     @extend_schema(
         request=SenderNumberSerializer,
+        parameters=[
+            OpenApiParameter(
+                "number",
+                str,
+                description="The number to remove, when the body does not name it.",
+            )
+        ],
         responses={204: None},
         operation_id="v1_sender_numbers_destroy_by_number",
     )
