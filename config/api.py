@@ -10,11 +10,17 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
-from rest_framework import exceptions, permissions
+from rest_framework import exceptions, permissions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    """The body of every error answer that is not about fields: `{"detail": "..."}`."""
+
+    detail = serializers.CharField(help_text="What went wrong and what to do, in words.")
 
 
 def is_administrator(user: Any) -> bool:

@@ -242,6 +242,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Student and staff defaults share one choice set: name it once in the schema.
     "ENUM_NAME_OVERRIDES": {"DefaultStatusEnum": "sms_admin.models.DefaultStatus"},
+    # Every operation's error answers (400, 401, 403, 404, 406, 415, 429 as they apply).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.openapi.error_responses",
+    ],
 }
 
 LOGGING = {
