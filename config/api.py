@@ -5,22 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
-from rest_framework import exceptions, permissions, serializers
+from rest_framework import exceptions, permissions
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
-
-
-class ErrorSerializer(serializers.Serializer[Any]):
-    """The body of every error answer that is not about fields: `{"detail": "..."}`."""
-
-    detail = serializers.CharField(help_text="What went wrong and what to do, in words.")
 
 
 def is_administrator(user: Any) -> bool:
@@ -82,6 +78,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError(detail)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, SuspiciousOperation):
+        # Django's own limits on a request (too many form fields, too large a form body).
+        exc = exceptions.ParseError(suspicious_request_message(exc))
     elif isinstance(exc, IntegrityError):
         exc = exceptions.ValidationError(
             {
@@ -90,6 +89,20 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             }
         )
     return drf_exception_handler(exc, context)
+
+
+def suspicious_request_message(exc: SuspiciousOperation) -> str:
+    if isinstance(exc, TooManyFieldsSent):
+        return (
+            f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields or "
+            "query parameters; send a long list as a JSON body."
+        )
+    if isinstance(exc, RequestDataTooBig):
+        return (
+            f"The form body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes; "
+            "send it as JSON or in smaller requests."
+        )
+    return "The request was refused as malformed."
 
 
 def _is_api(request: HttpRequest) -> bool:

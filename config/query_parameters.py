@@ -19,12 +19,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.plumbing import ComponentRegistry
 from drf_spectacular.settings import spectacular_settings
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
+
+from config.api import suspicious_request_message
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,13 @@ class QueryParameterMiddleware:
         view_kwargs: Any,
     ) -> HttpResponse | None:
         view_class = getattr(view_func, "cls", None)
-        if not (request.GET and isinstance(view_class, type) and issubclass(view_class, APIView)):
+        if not (isinstance(view_class, type) and issubclass(view_class, APIView)):
+            return None
+        try:
+            query = request.GET
+        except SuspiciousOperation as exc:  # more parameters than Django reads
+            return JsonResponse({"detail": suspicious_request_message(exc)}, status=400)
+        if not query:
             return None
         method = "GET" if request.method == "HEAD" else (request.method or "GET")
         if not _handles(view_func, view_class, method):
@@ -125,5 +134,5 @@ class QueryParameterMiddleware:
         declared = declared_query_parameters(view_func, method)
         if declared is None:
             return None
-        errors = query_parameter_errors(request.GET, declared)
+        errors = query_parameter_errors(query, declared)
         return JsonResponse(errors, status=400) if errors else None

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from config.serializers import StrictJSON
 from messaging.models import FailureReason, Message
 
 
-class MessageCreateSerializer(serializers.Serializer[Message]):
+class MessageCreateSerializer(StrictJSON):
     recipient = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     # The service gives the clear message for an empty or too long body (S5).
     body = serializers.CharField(allow_blank=True, trim_whitespace=False)
@@ -18,7 +19,7 @@ class MessageCreateSerializer(serializers.Serializer[Message]):
 COHORT_MAX = 10_000
 
 
-class MessageBulkCreateSerializer(serializers.Serializer[object]):
+class MessageBulkCreateSerializer(StrictJSON):
     recipients = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         allow_empty=False,

@@ -16,7 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ErrorSerializer, IsAdministrator
+from config.api import IsAdministrator
+from config.serializers import ErrorSerializer
 from messaging import idempotency, report, selectors, services
 from messaging.api.serializers_send import (
     MessageBulkCreateSerializer,

@@ -11,7 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import AdminWritesStaffReads, ErrorSerializer, IsAdminOrIntegration, IsStaffMember
+from config.api import AdminWritesStaffReads, IsAdminOrIntegration, IsStaffMember
+from config.serializers import ErrorSerializer
 from people import selectors, services, sis
 from people.api.serializers import (
     PersonSerializer,

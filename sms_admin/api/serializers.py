@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from config.serializers import StrictJSON
 from people.models import PhoneType, Role
 from sms_admin.models import (
     POSITIVE_INT_MAX,
@@ -17,7 +18,7 @@ from sms_admin.models import (
 )
 
 
-class SmsConfigurationSerializer(serializers.ModelSerializer[SmsConfiguration]):
+class SmsConfigurationSerializer(StrictJSON, serializers.ModelSerializer[SmsConfiguration]):
     student_sms_default = serializers.ChoiceField(choices=DefaultStatus.choices)
     staff_sms_default = serializers.ChoiceField(choices=DefaultStatus.choices)
     opt_out_scope = serializers.ChoiceField(choices=OptOutScope.choices)
@@ -95,7 +96,7 @@ class SmsUsageSerializer(serializers.Serializer[object]):
     remaining = serializers.IntegerField()
 
 
-class SenderNumberSerializer(serializers.Serializer[object]):
+class SenderNumberSerializer(StrictJSON):
     id = serializers.IntegerField(read_only=True)
     number = serializers.CharField(max_length=32)
     assigned_to = serializers.IntegerField(read_only=True, allow_null=True)

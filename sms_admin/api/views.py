@@ -12,7 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ErrorSerializer, IsAdministrator, IsAdminOrIntegration
+from config.api import IsAdministrator, IsAdminOrIntegration
+from config.serializers import ErrorSerializer
 from sms_admin import pool, selectors, services
 from sms_admin.api.serializers import (
     PhoneUsageSerializer,
