@@ -6,7 +6,8 @@ false: lenient for form posts, where every value is text, but a JSON client send
 type has a bug the API should name, and the schema says "string", "integer", "boolean". A
 serializer that takes input inherits `StrictJSON`: in a JSON body (a dict, not a form's
 QueryDict) each field's value must have the field's JSON type, or the field gets "Must be a JSON
-string (got number)." Nested serializers check their own fields; nulls are left to `allow_null`.
+string (got number)."; a relation takes null, never "", for none. Nested serializers check their
+own fields; nulls are left to `allow_null`.
 """
 
 from __future__ import annotations
@@ -73,9 +74,15 @@ def _type_error(field: Any, value: Any) -> Any:
     if isinstance(field, serializers.ListField | serializers.ManyRelatedField):
         child = field.child if isinstance(field, serializers.ListField) else field.child_relation
         if not isinstance(value, list):
-            return None  # DRF's own "Expected a list of items" follows
+            # DRF would read an object's keys as the list's items.
+            return [f"Must be a JSON array, a list of items (got {_json_type(value)})."]
         errors = {i: error for i, item in enumerate(value) if (error := _type_error(child, item))}
         return errors or None
+    if value == "" and isinstance(field, serializers.RelatedField):
+        # DRF reads "" as null in a relation (a form's empty choice); JSON has null for that.
+        return [
+            "Must not be empty: use null for none." if field.allow_null else "Must not be empty."
+        ]
     expected = _expected(field)
     if expected is None or _json_type(value) == expected:
         return None

@@ -242,6 +242,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Student and staff defaults share one choice set: name it once in the schema.
     "ENUM_NAME_OVERRIDES": {"DefaultStatusEnum": "sms_admin.models.DefaultStatus"},
+    # Request bodies are documented as JSON, what integrations send; form posts (the browsable
+    # API) are still read, as text, but are not part of the contract.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     # Every operation's error answers (400, 401, 403, 404, 406, 415, 429 as they apply).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -35,6 +35,18 @@ def test_every_serializer_the_schema_takes_as_a_request_body_is_strict(client: C
         assert issubclass(by_name[name], StrictJSON), f"{name} should inherit StrictJSON"
 
 
+def test_request_bodies_are_documented_as_json(client: Client) -> None:
+    """Form posts are read (as text) but are not the contract: the schema names JSON only."""
+    document = client.get("/api/schema/?format=json").json()
+    media = {
+        media_type
+        for operations in document["paths"].values()
+        for operation in operations.values()
+        for media_type in operation.get("requestBody", {}).get("content", {})
+    }
+    assert media == {"application/json"}
+
+
 def test_a_number_for_a_text_is_refused_and_nothing_is_sent(
     advisor_api: APIClient, config: SmsConfiguration
 ) -> None:
@@ -68,6 +80,33 @@ def test_text_for_a_number_is_refused(superuser_api: APIClient, config: SmsConfi
     )
     assert response.status_code == 400
     assert response.json() == {"sms_max_length": ["Must be a JSON number (got string)."]}
+
+
+def test_an_object_for_a_list_is_refused(
+    superuser_api: APIClient, config: SmsConfiguration
+) -> None:
+    """DRF alone read {} as an empty list of permitted roles: nobody could send any more."""
+    response = superuser_api.patch(
+        "/api/v1/sms-configuration/", {"permitted_roles": {}}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "permitted_roles": ["Must be a JSON array, a list of items (got object)."]
+    }
+    assert SmsConfiguration.objects.get().permitted_roles.exists()
+
+
+def test_an_empty_code_for_none_is_refused_in_json(
+    superuser_api: APIClient, config: SmsConfiguration
+) -> None:
+    """DRF alone read "" as null: the default SMS phone type was cleared by an empty string."""
+    url = "/api/v1/sms-configuration/"
+    response = superuser_api.patch(url, {"default_sms_phone_type": ""}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"default_sms_phone_type": ["Must not be empty: use null for none."]}
+    assert SmsConfiguration.objects.get().default_sms_phone_type is not None
+    cleared = superuser_api.patch(url, {"default_sms_phone_type": None}, format="json")
+    assert cleared.status_code == 200
 
 
 def test_nested_lists_are_checked_item_by_item(admin_api: APIClient) -> None:
