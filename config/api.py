@@ -3,6 +3,7 @@ Django errors into JSON a person can act on (never a 500 for bad input)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -10,7 +11,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, permissions
 from rest_framework.request import Request
@@ -116,6 +117,22 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
             {"detail": f"There is no API endpoint at {request.path}. See /api/docs/."}, status=404
         )
     return defaults.page_not_found(request, exception)
+
+
+class ApiNotFoundMiddleware:
+    """With DEBUG on, Django answers an unknown path with its HTML debug page instead of
+    `handler404`; under /api/ a REST client gets the same JSON 404 as in production. Paths that
+    reach a view (an unknown id: the view's own 404) pass through."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        unresolved = getattr(request, "resolver_match", None) is None
+        if response.status_code == 404 and _is_api(request) and unresolved:
+            return page_not_found(request, Http404())
+        return response
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -8,10 +8,13 @@ contract (the README's table) switches one part to production.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import django_stubs_ext
+from celery.schedules import crontab
 
 # Generic admin and DRF classes (ModelAdmin[Person]) are subscriptable at run time too.
 django_stubs_ext.monkeypatch()
@@ -19,16 +22,46 @@ django_stubs_ext.monkeypatch()
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+TRUE_WORDS = ("true", "1", "yes", "on")
+FALSE_WORDS = ("false", "0", "no", "off")
+
+
 def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    """true/1/yes/on or false/0/no/off, any case; unset or empty: `default`. Anything else (a
+    typo such as "ture") stops the start: it must not silently read as false."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"{name}={os.environ[name]!r} is not a yes/no value; use true or false "
+        f"(also accepted: {', '.join(TRUE_WORDS[1:])} / {', '.join(FALSE_WORDS[1:])}, any case)."
+    )
 
 
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name, "")
     return int(value) if value.strip() else default
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request rate such as "1000/min" (per second, minute, hour or day)."""
+    import re
+
+    value = os.environ.get(name, "").strip() or default
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a rate; write requests/period, e.g. 1000/min "
+            "(period: s, min, hour or day)."
+        )
+    return value
 
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
@@ -56,6 +89,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -70,6 +104,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside CommonMiddleware, so /api/v1/people still redirects to /api/v1/people/.
+    "config.api.ApiNotFoundMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -78,6 +114,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # REST API query strings: parameters the OpenAPI schema does not declare are a 400.
     "config.query_parameters.QueryParameterMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into config.throttling's page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -93,6 +131,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "messaging.context_processors.inbox",
             ],
         },
     },
@@ -109,8 +148,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # write lock when it begins (a deferred one that reads, then writes, fails at once when
     # another is writing), and waits up to 20 s for it (a 10,000-person cohort takes about 3 s).
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
-# var/ holds the embedded database, collected static files and file-backend mail.
-(BASE_DIR / "var" / "static").mkdir(parents=True, exist_ok=True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that accepts connections but does not answer must not hang every request:
+    # connecting gives up after DATABASE_CONNECT_TIMEOUT seconds, and the server cancels any
+    # statement running longer than DATABASE_STATEMENT_TIMEOUT (0: no limit, e.g. for a long
+    # migration). Both bounds keep a webhook's answer within Twilio's 15 s. Values given in
+    # DATABASE_URL's query string (?connect_timeout=..., ?options=...) win.
+    _options: dict[str, Any] = DATABASES["default"].setdefault("OPTIONS", {})  # type: ignore[assignment]
+    _options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
+    _statement_timeout = env_int("DATABASE_STATEMENT_TIMEOUT", 10)
+    if _statement_timeout and "statement_timeout" not in str(_options.get("options", "")):
+        _options["options"] = (
+            f"{_options.get('options', '')} -c statement_timeout={_statement_timeout * 1000}"
+        ).strip()
+# var/ holds the embedded database (manage.py makes the directory), collected static files and
+# file-backend mail (collectstatic and the mail backend make theirs). Loading the settings
+# creates nothing.
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -126,10 +179,34 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out username before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login attempts (django-axes): after AXES_FAILURE_LIMIT failed logins for one username, each
+# within AXES_COOLOFF_TIME of the previous, that username is refused (the right password too)
+# until AXES_COOLOFF_TIME after the last failure; attempts while locked do not extend it.
+# Counted in the database (every process sees them); a successful login clears the count;
+# `manage.py axes_reset_username NAME` unlocks.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Only failures are kept (and removed once expired), not a row per successful login.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_LOCKOUT_CALLABLE = "config.throttling.lockout_response"
+# axes.W006 asks to lock by address too: behind the TLS proxy or a campus NAT many people share
+# one address, so ten typos anywhere would lock everyone out. The username is what is guessed.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# Says why a form was refused (e.g. https-only cookies over plain http) and what to do.
+CSRF_FAILURE_VIEW = "config.csrf.csrf_failure"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -142,6 +219,16 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+# With DEBUG off, collectstatic writes hashed, compressed copies and WhiteNoise serves them with
+# a one-year cache header; with DEBUG on the files are served as they are, from the apps.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "config.storage.StaticFilesStorage"
+    },
+}
 
 # Email: console by default; EMAIL_URL (smtp://user:pass@host:port) or Django's own variables.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -187,8 +274,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Celery's Django fixup closes the database connection around every task unless this is set
 # (measured on a 2-core machine: a one-statement task ran at 238/s by default, 825/s with 1000).
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
-# A text left in `sending` this long is reconciled by the sweep (looked up at Twilio).
+# A text left in `sending` this long is reconciled by the sweep (looked up at Twilio); a message
+# back in `queued` after a failed attempt is published again by the sweep after this long too.
 SMS_STUCK_AFTER_SECONDS = env_int("SMS_STUCK_AFTER_SECONDS", 600)
+# The sweep runs this often (beat), and publishes again a message still `queued` with no attempt
+# this long after it was recorded: its task was lost, or never published while the broker was down.
+SWEEP_EVERY_SECONDS = env_int("SWEEP_EVERY_SECONDS", 60)
+SWEEP_QUEUED_AFTER_SECONDS = env_int("SWEEP_QUEUED_AFTER_SECONDS", 60)
 # T3 "retry later" codes (30003, 30008) reported by a status callback: a new attempt after each
 # of these delays (picked up by the sweep), then the email fallback. Empty: email at once.
 SMS_UNREACHABLE_RETRY_SECONDS = tuple(
@@ -197,8 +289,21 @@ SMS_UNREACHABLE_RETRY_SECONDS = tuple(
 # Idempotency keys of API sends are honoured this long, then purged by a daily beat job.
 SEND_REQUEST_KEEP_DAYS = env_int("SEND_REQUEST_KEEP_DAYS", 7)
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stuck-messages": {"task": "twilio_bridge.tasks.sweep_stuck_messages", "schedule": 300.0},
+    "sweep-stuck-messages": {
+        "task": "twilio_bridge.tasks.sweep_stuck_messages",
+        "schedule": float(SWEEP_EVERY_SECONDS),
+    },
+    "sweep-outbox": {
+        "task": "messaging.tasks.sweep_outbox",
+        "schedule": float(SWEEP_EVERY_SECONDS),
+    },
     "purge-send-requests": {"task": "messaging.tasks.purge_send_requests", "schedule": 86400.0},
+    "sweep-usage-alerts": {"task": "sms_admin.tasks.usage_alerts_sweep", "schedule": 300.0},
+    # The unanswered-replies digest (V5), each morning at opening time, institution time zone.
+    "unanswered-digests": {
+        "task": "messaging.tasks.send_unanswered_digests",
+        "schedule": crontab(minute=0, hour=8),
+    },
 }
 
 # Twilio: unset credentials mean the local sandbox (twilio_bridge.sandbox).
@@ -206,6 +311,12 @@ TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")
 TWILIO_SANDBOX = not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)
+# Webhooks fail closed: without real credentials they refuse every request (403), except in the
+# embedded default (DEBUG on, no Twilio credential set), where the sandbox signs with its public
+# token. A production start that forgot the credentials must not trust a token anyone can read.
+TWILIO_WEBHOOKS_OPEN = not TWILIO_SANDBOX or (
+    DEBUG and not (TWILIO_ACCOUNT_SID or TWILIO_AUTH_TOKEN)
+)
 if TWILIO_SANDBOX:
     # The sandbox's well-known test credentials; they only ever talk to 127.0.0.1.
     TWILIO_ACCOUNT_SID = "AC" + "0" * 32
@@ -219,13 +330,25 @@ PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rst
 # Default region for phone numbers typed without a country code.
 PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "US")
 
+# Requests per caller to the REST API (e.g. 1000/min, 50/s, 20000/hour).
+API_THROTTLE_RATE = env_rate("API_THROTTLE_RATE", "1000/min")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "config.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's defaults, with a JSON parser that refuses bodies nested deeper than 64 levels (400).
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Per caller (token or login) at API_THROTTLE_RATE, counted in the default cache: 429 with
+    # Retry-After over it. The webhooks are not DRF views and are never throttled.
+    "DEFAULT_THROTTLE_CLASSES": ["config.throttling.ApiRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
@@ -260,12 +383,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # django-axes logs each failed login at INFO; lockouts are warnings.
+        "axes": {"level": "WARNING"},
         # The SDK logs every request at INFO with recipients' numbers and message bodies.
         "twilio.http_client": {"level": "WARNING"},
     },
 }
 
 if not DEBUG:
+    # Cookies over https only. Served over plain http (a trial without TLS), browsers do not
+    # send them back and every form fails its CSRF check: set DJANGO_SECURE_COOKIES=false there.
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", False)

@@ -1,4 +1,5 @@
-"""Admin view of the message log, and the SMS route on the Person admin page (R6)."""
+"""Admin view of the message log and the outbox of emails to staff, and the SMS route on the
+Person admin page (R6)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
 from messaging import selectors
-from messaging.models import Message, SendRequest
+from messaging.models import Message, OutboxEmail, SendRequest
 from people import admin as people_admin
 from people.models import Person
 
@@ -49,6 +50,32 @@ class SendRequestAdmin(admin.ModelAdmin[SendRequest]):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: SendRequest | None = None) -> bool:
+        return False
+
+
+@admin.register(OutboxEmail)
+class OutboxEmailAdmin(admin.ModelAdmin[OutboxEmail]):
+    """Reply notifications and administrators' alerts, and whether each went out; read-only
+    (workers and the sweep move them on)."""
+
+    list_display = ["created_at", "kind", "key", "status", "attempts", "sent_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["key"]
+    readonly_fields = [
+        "kind",
+        "key",
+        "payload",
+        "status",
+        "attempts",
+        "created_at",
+        "updated_at",
+        "sent_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: OutboxEmail | None = None) -> bool:
         return False
 
 

@@ -2,8 +2,15 @@
 
 Tasks are addressed by their registered names (the names Celery puts on the wire), so messaging
 imports no task module: the SMS send tasks live in twilio_bridge.tasks (they pass the Twilio
-gateway to messaging.sending), the email and notification tasks in messaging.tasks. With no
-broker (the embedded default, tests) Celery runs them in-process once the transaction commits.
+gateway to messaging.sending), the email and outbox tasks in messaging.tasks. With no broker
+(the embedded default, tests) Celery runs them in-process once the transaction commits.
+
+Publishing never fails the caller. What a task would do is already recorded (a `queued` message,
+a `pending` outbox email) when the task is published, so a broker that cannot be reached (Redis
+down) is logged and the work waits for the sweep, which publishes it again; the request that
+recorded it still succeeds. After a failed publish, the next `PAUSE_AFTER_FAILURE` seconds of
+publishes in this process are skipped, so a cohort's hundreds of tasks do not each wait for
+the broker's connection retries (about 0.7 s each).
 
 Tests that want to see what would be published replace these functions (monkeypatch), not the
 services' internals.
@@ -12,7 +19,9 @@ services' internals.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Iterator, Sequence
+from functools import partial
 from typing import Any
 
 from celery import current_app
@@ -27,13 +36,16 @@ SEND_SMS_BATCH = "twilio_bridge.tasks.send_sms_batch"
 DRAIN_SMS = "twilio_bridge.tasks.drain_sms"
 DELIVER_EMAIL = "messaging.tasks.deliver_email"
 DELIVER_EMAILS = "messaging.tasks.deliver_emails"
-NOTIFY_REPLY = "messaging.tasks.notify_reply"
-ALERT_ADMINS = "messaging.tasks.alert_admins"
+SEND_OUTBOX_EMAIL = "messaging.tasks.send_outbox_email"
 
 # A cohort's messages go to the worker this many to a task (send_sms_batch, deliver_emails): one
 # read of the texts, one routing query and one configuration read serve a batch, and the request
 # publishes one task per batch, not per message.
 TASK_BATCH_SIZE = 50
+
+# Seconds during which publishes are skipped after one failed (the sweep publishes them later).
+PAUSE_AFTER_FAILURE = 5.0
+_paused_until = 0.0
 
 
 def _task(name: str) -> Any:
@@ -52,16 +64,36 @@ def batches(ids: Iterable[int], size: int) -> Iterator[list[int]]:
         yield batch
 
 
-def _publish(name: str, after_commit: bool, **kwargs: Any) -> None:
+def _send(name: str, kwargs: dict[str, Any]) -> None:
+    """Hand one task to the broker now; a broker that cannot be reached is logged, not raised."""
+    global _paused_until
     task = _task(name)
+    if task.app.conf.task_always_eager:
+        # In-process (embedded, tests): no broker to lose; a task's own error is a bug to see.
+        task.apply_async(kwargs=kwargs)
+        return
+    if time.monotonic() < _paused_until:
+        logger.warning("Broker unavailable: task %s %s left for the sweep", name, kwargs)
+        return
+    try:
+        task.apply_async(kwargs=kwargs)
+    except Exception:
+        # Kombu's OperationalError (connection refused, timeout) or anything the transport
+        # raises: the work is recorded and the sweep publishes it again.
+        _paused_until = time.monotonic() + PAUSE_AFTER_FAILURE
+        logger.exception("Task %s %s not published; the sweep will publish it", name, kwargs)
+
+
+def _publish(name: str, after_commit: bool, **kwargs: Any) -> None:
     if after_commit:
-        task.delay_on_commit(**kwargs)
+        # `_send` does not raise (outside eager mode), so the transaction's other callbacks run.
+        transaction.on_commit(partial(_send, name, kwargs))
     else:
-        task.delay(**kwargs)
+        _send(name, kwargs)
 
 
 def sms(message_id: int, *, after_commit: bool = True) -> None:
-    """One text to send (a single send, a sweep's re-queue, a retry that came due).
+    """One text to send (a single send, a retry that came due).
     `after_commit=False` publishes at once (the sweep, which records nothing around it).
 
     With a broker, the text joins the waiting list the worker drains in batches
@@ -72,11 +104,13 @@ def sms(message_id: int, *, after_commit: bool = True) -> None:
 
     def queue() -> None:
         try:
-            if send_queue.push(message_id):
-                drain()
+            fresh = send_queue.push(message_id)
         except Exception:
             # Redis is unreachable: the text is recorded and waits in `queued` for the sweep.
             logger.warning("Text %s not queued; the sweep will", message_id, exc_info=True)
+            return
+        if fresh:
+            drain()
 
     if after_commit:
         transaction.on_commit(queue)
@@ -86,26 +120,23 @@ def sms(message_id: int, *, after_commit: bool = True) -> None:
 
 def drain() -> None:
     """Publish a drain of the single texts waiting (messaging.send_queue)."""
-    _task(DRAIN_SMS).delay()
+    _send(DRAIN_SMS, {})
 
 
-def sms_batches(message_ids: Sequence[int]) -> None:
+def sms_batches(message_ids: Sequence[int], *, after_commit: bool = True) -> None:
     for chunk in batches(message_ids, TASK_BATCH_SIZE):
-        _task(SEND_SMS_BATCH).delay_on_commit(message_ids=chunk)
+        _publish(SEND_SMS_BATCH, after_commit, message_ids=chunk)
 
 
 def email(message_id: int, *, after_commit: bool = True) -> None:
     _publish(DELIVER_EMAIL, after_commit, message_id=message_id)
 
 
-def email_batches(message_ids: Sequence[int]) -> None:
+def email_batches(message_ids: Sequence[int], *, after_commit: bool = True) -> None:
     for chunk in batches(message_ids, TASK_BATCH_SIZE):
-        _task(DELIVER_EMAILS).delay_on_commit(message_ids=chunk)
+        _publish(DELIVER_EMAILS, after_commit, message_ids=chunk)
 
 
-def reply_notification(message_id: int) -> None:
-    _task(NOTIFY_REPLY).delay_on_commit(message_id=message_id)
-
-
-def admins_alert(*, code: int | None, reason: str) -> None:
-    _task(ALERT_ADMINS).delay_on_commit(code=code, reason=reason)
+def outbox_email(outbox_id: int, *, after_commit: bool = True) -> None:
+    """A reply notification or administrators' alert to send (messaging.outbox)."""
+    _publish(SEND_OUTBOX_EMAIL, after_commit, outbox_id=outbox_id)

@@ -93,3 +93,14 @@ class MessageReportForm(forms.Form):
             for name, text in exc.errors.items():
                 self.add_error(name, text)
         return cleaned
+
+
+class MessageTemplateForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=100)
+    body = forms.CharField(
+        label="Text",
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="{first_name}, {last_name}, {staff_first_name} and {staff_last_name} are "
+        "replaced for each recipient when the text is sent.",
+    )

@@ -4,9 +4,11 @@ Definitions the rules leave open (docs/DECISIONS.md):
 
 - A keyword is the whole body, trimmed, in any case ("STOP please" is an ordinary text), or
   Twilio's `OptOutType` (Advanced Opt-Out, which also covers custom keywords).
-- A text is a *reply* when an SMS (not failed) went to the texter from the number it was sent to
-  (the staff member's system number) within `reply_window_days` (default 30). Otherwise it is
-  *student-initiated*.
+- Whose conversation a text joins is decided once, when it is recorded, by the pure rule in
+  messaging.attribution (V2), and stored on it (`attributed_to`, `attribution`; `recipient` is
+  the same staff member, or None in the shared inbox). It is a *reply* when a staff member texted
+  the texter from the number it was sent to within `reply_window_days` (default 30); otherwise it
+  is *student-initiated* (T7) and belongs to the number's holder, or to the shared inbox.
 - "That phone" is every active, non-system phone record with the texter's number: a number that
   says STOP or START says it for every record of it (Twilio blocks the number, not the record).
 """
@@ -15,19 +17,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
-from messaging import enqueue, policy, segments
+from messaging import attribution, outbox, policy, segments, selectors
 from messaging.models import AUTOMATIC_ANSWER_KEYWORD, Channel, Direction, Message, Status
 from people import phone_numbers
 from people import services as people_services
-from people.models import SYSTEM_PHONE_TYPE_SRC, Person, PersonPhone, SmsStatus, StatusCause
-from sms_admin import selectors as sms_admin_selectors
+from people.models import SYSTEM_PHONE_TYPE_SRC, PersonPhone, SmsStatus, StatusCause
 from sms_admin import services as sms_admin_services
 from sms_admin.models import SmsConfiguration
 
@@ -90,54 +90,21 @@ def _phones_with_number(number: str | None) -> list[PersonPhone]:
     )
 
 
-def _staff_for(number: str | None) -> Person | None:
-    if number is None:
-        return None
-    assignment = (
-        sms_admin_selectors.sender_assignments_active()
-        .filter(sender_number__number=number)
-        .select_related("person")
-        .first()
-    )
-    return assignment.person if assignment else None
-
-
-def _recent_texts_from(*, staff: Person | None, number: str | None, window_days: int) -> Q | None:
-    """Outbound SMS sent from this conversation's side within the reply window."""
-    by_sender = Q()
-    if staff is not None:
-        by_sender |= Q(sender=staff)
-    if number is not None:
-        by_sender |= Q(from_number=number)
-    if not by_sender:
-        return None
-    cutoff = timezone.now() - timedelta(days=window_days)
-    return (
-        by_sender
-        & Q(direction=Direction.OUTBOUND, channel=Channel.SMS, created_at__gte=cutoff)
-        & ~Q(status__in=[Status.FAILED, Status.UNDELIVERED])
-    )
-
-
 def _conversation_phone(
-    phones: list[PersonPhone], recent: Q | None
-) -> tuple[PersonPhone | None, bool]:
-    """The phone (and so the person) this text comes from, and whether it is a reply.
+    phones: list[PersonPhone], last_text: attribution.TextFacts | None
+) -> PersonPhone | None:
+    """The phone (and so the person) this text comes from.
 
-    With several people on one number, the one this side texted most recently wins.
+    With several people on one number, the one the number last texted wins (the person the
+    reply answers); otherwise the phone with the latest verified date.
     """
     if not phones:
-        return None, False
-    if recent is not None:
-        last = (
-            Message.objects.filter(recent, recipient_id__in={p.person_id for p in phones})
-            .order_by("-created_at", "-id")
-            .values_list("recipient_id", flat=True)
-            .first()
-        )
-        if last is not None:
-            return next(p for p in phones if p.person_id == last), True
-    return phones[0], False
+        return None
+    if last_text is not None:
+        for phone in phones:
+            if phone.person_id == last_text.recipient_id:
+                return phone
+    return phones[0]
 
 
 def _statuses_apply(
@@ -183,8 +150,10 @@ def message_inbound_receive(
 
     A MessageSid already recorded (Twilio's retry, or two deliveries racing) returns the stored
     message and changes nothing: the unique index on `twilio_sid` decides, and the statuses
-    change in the same transaction as the insert. The reply notification (C5) is sent after
-    commit, for ordinary texts to a staff member's number.
+    change in the same transaction as the insert, as does the attribution (V2). The reply
+    notification (C5), for ordinary texts, is written to the outbox in that transaction too and
+    sent by a worker after commit: to the staff member the text is attributed to, or to the
+    administrators when it lands in the shared inbox.
     """
     config = sms_admin_services.configuration_get()
     existing = Message.objects.filter(twilio_sid=message_sid).first()
@@ -197,21 +166,27 @@ def message_inbound_receive(
     sender_number = _normalized(from_number)
     system_number = _normalized(to_number)
     keyword = keyword_classify(body=body, opt_out_type=opt_out_type)
-    staff = _staff_for(system_number)
     phones = _phones_with_number(sender_number)
-    recent = _recent_texts_from(
-        staff=staff, number=system_number, window_days=config.reply_window_days
-    )
-    phone, is_reply = _conversation_phone(phones, recent)
     info = segments.segments_count(body)
     try:
         with transaction.atomic():
+            facts = selectors.inbound_attribution_facts(
+                from_number=sender_number or from_number,
+                to_number=system_number or to_number,
+                at=timezone.now(),
+                reply_window_days=config.reply_window_days,
+            )
+            decision = attribution.attribute(facts)
+            is_reply = decision.is_reply
+            phone = _conversation_phone(phones, facts.last_text)
             message = Message.objects.create(
                 direction=Direction.INBOUND,
                 channel=Channel.SMS,
                 status=Status.RECEIVED,
                 sender=phone.person if phone else None,
-                recipient=staff,
+                recipient_id=decision.staff_id,
+                attributed_to_id=decision.staff_id,
+                attribution=decision.attribution,
                 phone=phone,
                 from_number=sender_number or from_number,
                 destination=system_number or to_number,
@@ -226,9 +201,11 @@ def message_inbound_receive(
             reply = _reply_for(keyword, config, opt_out_type=opt_out_type)
             if reply is not None:
                 _answer_record(message, reply)
-            if staff is not None and not keyword:
-                # By a worker, after commit: no SMTP inside Twilio's webhook request.
-                enqueue.reply_notification(message.pk)
+            # The attributed staff member, or the administrators for the shared inbox; in this
+            # transaction, sent by a worker after commit: no SMTP inside Twilio's webhook
+            # request, and nothing lost if the broker is down (the sweep sends it).
+            if not keyword:
+                outbox.reply_notification_add(message=message)
     except IntegrityError:
         existing = Message.objects.filter(twilio_sid=message_sid).first()
         if existing is None:
@@ -240,6 +217,7 @@ def message_inbound_receive(
         )
     if phone is None:
         logger.info("Inbound text %s from unknown number %s recorded", message_sid, from_number)
+    logger.info("Inbound text %s: %s", message_sid, decision.explanation)
     return InboundResult(message, created=True, reply=reply)
 
 

@@ -20,6 +20,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from people.models import Person, PersonPhone
 
@@ -158,6 +159,19 @@ class Message(models.Model):
             # The inbox: a staff member's conversations and their unread inbound texts.
             models.Index(fields=["attributed_to", "read_at"]),
             models.Index(fields=["recipient", "created_at"]),
+            # Reply attribution: the last text from a sender number to a phone (V2); and the
+            # texts sent from a number lately (the confirmation before releasing it, Q2).
+            models.Index(fields=["from_number", "destination", "created_at"]),
+            # The inbox's live updates: the latest change to a staff member's own messages
+            # (a new send, a status moving on) is one index probe.
+            models.Index(fields=["sender", "updated_at"], name="message_sender_updated"),
+            # The shared inbox's unread texts, without reading every outbound message (whose
+            # attributed_to and read_at are empty too).
+            models.Index(
+                fields=["read_at"],
+                condition=Q(attribution="shared"),
+                name="message_shared_read",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -207,3 +221,126 @@ class SendRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender_id}:{self.key} ({self.status_code or 'in progress'})"
+
+
+class MessageTemplate(models.Model):
+    """A named body administrators keep for staff to start a text or a cohort's text from; its
+    merge fields are replaced per recipient when the text is sent."""
+
+    name = models.CharField(max_length=100, unique=True)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MonthSummary(models.Model):
+    """What staff sent in one settled calendar month (the analytics chart), summed once.
+
+    A month that ended more than `messaging.analytics.SETTLE_DAYS` ago no longer changes, so the
+    12-month chart reads these rows instead of counting every message of the year on each view;
+    the months still moving are counted live. Keyed by the time zone the months were cut in.
+    Deleting rows is safe: they are summed again on the next view.
+    """
+
+    time_zone = models.CharField(max_length=64)
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    sent = models.PositiveIntegerField()
+    delivered = models.PositiveIntegerField()
+    failed = models.PositiveIntegerField()
+    by_email = models.PositiveIntegerField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["time_zone", "year", "month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["time_zone", "year", "month"], name="monthsummary_one_row_per_month"
+            ),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="monthsummary_month_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}-{self.month:02d} ({self.time_zone}): {self.sent} texts"
+
+
+class UnansweredDigest(models.Model):
+    """The daily email listing a staff member's conversations waiting for an answer: one row per
+    staff member and day, inserted before the email is sent, so two beat processes (or a
+    retried task) send it at most once."""
+
+    staff = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="unanswered_digests")
+    day = models.DateField()
+    conversations = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "day"], name="unanswered_digest_once_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} {self.day}: {self.conversations}"
+
+
+class OutboxKind(models.TextChoices):
+    REPLY_NOTIFICATION = "reply_notification", "Reply notification"
+    ADMINS_ALERT = "admins_alert", "Administrators' alert"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    # Nothing to send when its time came (no address, no administrator with an address).
+    SKIPPED = "skipped", "Skipped"
+    FAILED = "failed", "Failed"
+
+
+class OutboxEmail(models.Model):
+    """An email the application owes staff (a reply notification, an administrators' alert),
+    written in the same transaction as what calls for it, so a broker outage loses nothing, and
+    sent by a worker: by the task published on commit, or else by the sweep.
+
+        pending --claim--> sending --> sent | skipped
+           ^                  |
+           \\-- the send raised, or its outcome is unknown (the sweep) --/  ... then failed
+
+    The claim (a conditional UPDATE pending -> sending) lets one worker send it; only a worker
+    dying between the claim and recording the answer can make it go twice (messaging.outbox).
+    """
+
+    kind = models.CharField(max_length=32, choices=OutboxKind.choices)
+    # What makes two rows the same email: the inbound message, or the error code and its hour.
+    key = models.CharField(max_length=100)
+    # What the email is about: {"message_id": ...} or {"code": ..., "reason": ...}.
+    payload = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "updated_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key"], name="outbox_email_once_per_key"),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in OutboxStatus]),
+                name="outbox_email_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} ({self.status})"

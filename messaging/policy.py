@@ -11,12 +11,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core.cache import cache
-from django.core.mail import send_mail
-
-from messaging import enqueue
+from messaging import outbox
 from people import services as people_services
 from people.models import PersonPhone, SmsStatus, StatusCause
 from sms_admin import services as sms_admin_services
@@ -95,45 +90,16 @@ def error_policy_apply(*, code: int | None, phone: PersonPhone | None) -> Policy
     return decision
 
 
-ALERT_EVERY_SECONDS = 3600
-
-
 def admins_alert(*, code: int | None, reason: str) -> None:
     """Tell administrators about a sender-side Twilio error (T3): a log line every time, and an
     email to every administrator with an address at most once an hour per code (a campaign
-    failing on an unregistered number must not send one email per text), sent by a task after
-    commit."""
+    failing on an unregistered number must not send one email per text), written to the outbox
+    in the caller's transaction and sent by a worker after commit."""
     logger.error(
         "Twilio error %s (%s) is on the sender's side: check the messaging service "
         "registration and geo permissions.",
         code,
         reason,
     )
-    # By a worker after commit: no SMTP inside Twilio's webhook request or a rolled-back change.
-    enqueue.admins_alert(code=code, reason=reason)
-
-
-def admins_alert_email(*, code: int | None, reason: str) -> bool:
-    """Email every administrator with an address, at most once an hour per code. Returns
-    whether an email went out."""
-    if not cache.add(f"sms:admin-alert:{code}", True, timeout=ALERT_EVERY_SECONDS):
-        return False
-    recipients = list(
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True)
-        .exclude(email="")
-        .values_list("email", flat=True)
-    )
-    if not recipients:
-        return False
-    subject = f"Texting: Twilio error {code} ({reason}) needs an administrator"
-    body = (
-        f"Twilio refused or failed a text with error {code} ({reason}). This error is on the "
-        "institution's side (sender registration, geographic permissions or carrier "
-        "filtering), so the students' phones were left as they are and the texts went by email.\n\n"
-        "Check the messaging service in the Twilio console. Further errors with this code are "
-        "not emailed for an hour; the Message Report lists every affected text."
-    )
-    return bool(
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=True)
-    )
+    # No SMTP inside Twilio's webhook request; nothing sent for a change that rolls back.
+    outbox.admins_alert_add(code=code, reason=reason)

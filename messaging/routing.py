@@ -53,6 +53,9 @@ class PersonFacts:
     kind: Kind
     email: str
     phones: tuple[PhoneFacts, ...]
+    # Not routing facts: read in the same query for the merge fields of a text's body.
+    first_name: str = ""
+    last_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)

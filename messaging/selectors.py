@@ -1,4 +1,6 @@
-"""Reads that feed the routing rules: facts for one person or a whole cohort, and their routes.
+"""Reads that feed the pure rules: routing facts for one person or a whole cohort, and their
+routes; the facts that attribute an inbound text (V2) and what releasing a number leaves
+behind (Q2).
 
 Query budget (R7): `route_for_person` costs 2 queries (configuration; the person with phones);
 `routes_for_people` costs 2 in all, whatever the cohort: the configuration, then one streamed
@@ -11,14 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from messaging import compiled, routing
+from messaging import attribution, compiled, routing
+from messaging.models import Channel, Direction, Message, Status
 from people.models import SYSTEM_PHONE_TYPE_SRC, Person, RoleKind
 from sms_admin import selectors as sms_admin_selectors
 from sms_admin import services as sms_admin_services
@@ -40,6 +44,8 @@ _ROW_COLUMNS = (
     "phones__verified_at",
     "phones__created_at",
     "phones__phone_type_src_system_id",
+    "first_name",
+    "last_name",
 )
 
 
@@ -213,6 +219,8 @@ def _person_facts(rows: Iterable[tuple[Any, ...]]) -> routing.PersonFacts:
         kind=_kind(has_student and not has_staff),
         email=email,
         phones=tuple(phones),
+        first_name=row[12],
+        last_name=row[13],
     )
 
 
@@ -300,3 +308,131 @@ def routes_for_people(
     config = config or config_facts()
     for facts in route_facts_for_people(queryset, batch_size=batch_size):
         yield facts.id, routing.route(facts, config)
+
+
+# Texts that never reached the phone cannot be answered.
+UNANSWERABLE_STATUSES = (Status.FAILED, Status.UNDELIVERED)
+
+
+def last_texts_from_number(
+    *, sender_number: str, phone_number: str, at: datetime
+) -> QuerySet[Message]:
+    """The SMS staff members sent from `sender_number` to `phone_number` at or before `at`, the
+    last first, not failed or undelivered (the office's automatic answers have no sender and do
+    not count). The last one is one index probe on (from_number, destination, created_at)."""
+    return (
+        Message.objects.filter(
+            direction=Direction.OUTBOUND,
+            channel=Channel.SMS,
+            from_number=sender_number,
+            destination=phone_number,
+            sender__isnull=False,
+            created_at__lte=at,
+        )
+        .exclude(status__in=UNANSWERABLE_STATUSES)
+        .order_by("-created_at", "-id")
+    )
+
+
+def inbound_attribution_facts(
+    *, from_number: str, to_number: str, at: datetime, reply_window_days: int
+) -> attribution.InboundFacts:
+    """What the attribution rule needs for a text from phone `from_number` to sender number
+    `to_number` arriving at `at`: the last text from that number to that phone, with its sender,
+    and the number's holder now. 2 queries."""
+    last = (
+        last_texts_from_number(sender_number=to_number, phone_number=from_number, at=at)
+        .values(
+            "sender_id", "sender__first_name", "sender__last_name", "created_at", "recipient_id"
+        )
+        .first()
+    )
+    holder = (
+        sms_admin_selectors.sender_assignments_active()
+        .filter(sender_number__number=to_number)
+        .values("person_id", "person__first_name", "person__last_name")
+        .first()
+    )
+    return attribution.InboundFacts(
+        from_number=from_number,
+        to_number=to_number,
+        received_at=at,
+        reply_window_days=reply_window_days,
+        last_text=None
+        if last is None
+        else attribution.TextFacts(
+            sender=_staff_facts(
+                last["sender_id"], last["sender__first_name"], last["sender__last_name"]
+            ),
+            # In the institution's zone: the explanation prints the date.
+            sent_at=timezone.localtime(last["created_at"]),
+            recipient_id=last["recipient_id"],
+        ),
+        holder=None
+        if holder is None
+        else _staff_facts(
+            holder["person_id"], holder["person__first_name"], holder["person__last_name"]
+        ),
+    )
+
+
+def _staff_facts(person_id: int, first_name: str, last_name: str) -> attribution.StaffFacts:
+    return attribution.StaffFacts(id=person_id, name=f"{first_name} {last_name}".strip())
+
+
+@dataclass(frozen=True, slots=True)
+class NumberTexter:
+    """A staff member who texted people from a number within the reply window."""
+
+    name: str
+    people: int
+
+
+@dataclass(frozen=True, slots=True)
+class NumberReleaseFacts:
+    """What releasing a sender number leaves behind (Q2): the people texted from it within the
+    reply window, whose replies keep reaching whoever texted them (V2), and until when."""
+
+    number: str
+    reply_window_days: int
+    people: int
+    texters: tuple[NumberTexter, ...]
+    # The last day a reply to one of those texts is still a reply (the last text + the window).
+    replies_until: datetime | None
+
+
+def number_release_facts(
+    *, number: str, reply_window_days: int, at: datetime | None = None
+) -> NumberReleaseFacts:
+    """The texts staff members sent from `number` within the reply window before `at` (default
+    now), that did not fail: how many people, by whom. 2 queries (on the index led by
+    from_number)."""
+    at = at or timezone.now()
+    texts = Message.objects.filter(
+        direction=Direction.OUTBOUND,
+        channel=Channel.SMS,
+        from_number=number,
+        sender__isnull=False,
+        created_at__gte=at - timedelta(days=reply_window_days),
+        created_at__lte=at,
+    ).exclude(status__in=UNANSWERABLE_STATUSES)
+    by_sender = list(
+        texts.values("sender_id", "sender__first_name", "sender__last_name")
+        .annotate(people=Count("recipient", distinct=True), last=Max("created_at"))
+        .order_by("-people", "sender__last_name", "sender__first_name", "sender_id")
+    )
+    people = texts.aggregate(people=Count("recipient", distinct=True))["people"] if by_sender else 0
+    last = max((row["last"] for row in by_sender), default=None)
+    return NumberReleaseFacts(
+        number=number,
+        reply_window_days=reply_window_days,
+        people=people,
+        texters=tuple(
+            NumberTexter(
+                name=f"{row['sender__first_name']} {row['sender__last_name']}".strip(),
+                people=row["people"],
+            )
+            for row in by_sender
+        ),
+        replies_until=None if last is None else last + timedelta(days=reply_window_days),
+    )

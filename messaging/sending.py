@@ -12,9 +12,10 @@ import logging
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from messaging import delivery, enqueue, policy, routing, selectors, send_queue
@@ -244,41 +245,56 @@ def sms_reconcile(*, message_id: int, final: bool, gateway: Gateway) -> str:
     return "failed"
 
 
-def _stuck_after() -> timedelta:
-    return timedelta(seconds=settings.SMS_STUCK_AFTER_SECONDS)
+def _seconds_ago(seconds: int) -> datetime:
+    return timezone.now() - timedelta(seconds=seconds)
 
 
 def messages_sweep(*, gateway: Gateway, limit: int = 500) -> dict[str, int]:
-    """The beat job: re-queue texts and emails left in `queued` (a lost task), reconcile texts
-    left in `sending` (a worker killed mid-send, a lost answer), send again, once, emails left in
-    `sending` (their outcome is unknown; a duplicate email beats a lost one), and enqueue the
-    scheduled retries of texts (`not_before`) whose time has come."""
-    cutoff = timezone.now() - _stuck_after()
-    outbound = Message.objects.filter(direction=Direction.OUTBOUND, updated_at__lt=cutoff)
+    """The beat job (every `SWEEP_EVERY_SECONDS`), oldest first, at most `limit` of each kind:
+
+    - publish again messages still `queued` with no attempt `SWEEP_QUEUED_AFTER_SECONDS` after
+      they were recorded (a lost task, or one never published while the broker was down), and
+      those back in `queued` after a failed attempt for `SMS_STUCK_AFTER_SECONDS` (their own
+      backoff task had that long); texts in batches, as a cohort's are, emails one a task;
+    - enqueue the scheduled retries of texts (`not_before`) whose time has come, never earlier;
+    - reconcile texts left in `sending` (a worker killed mid-send, a lost answer) and send
+      again, once, emails left in `sending` (their outcome is unknown; a duplicate email beats
+      a lost one), both after `SMS_STUCK_AFTER_SECONDS`.
+
+    Publishing twice is harmless: only the task that claims a message (`queued` -> `sending`)
+    sends it."""
+    stuck_cutoff = _seconds_ago(settings.SMS_STUCK_AFTER_SECONDS)
+    fresh_cutoff = _seconds_ago(settings.SWEEP_QUEUED_AFTER_SECONDS)
+    outbound = Message.objects.filter(direction=Direction.OUTBOUND)
     counts = {"requeued": 0, "reconciled": 0}
 
     # Scheduled retries whose time has come (T3 "retry later"; their own backoff, not a countdown).
-    due = Message.objects.filter(
-        direction=Direction.OUTBOUND, status=Status.QUEUED, not_before__lte=timezone.now()
-    )
-    for pk in due.values_list("pk", flat=True)[:limit]:
+    due = outbound.filter(status=Status.QUEUED, not_before__lte=timezone.now())
+    for pk in due.order_by("pk").values_list("pk", flat=True)[:limit]:
         if messaging_services.message_sms_retry_due(message_id=pk):
             enqueue.sms(pk, after_commit=False)
             counts["requeued"] += 1
-    waiting = outbound.filter(status=Status.QUEUED, not_before__isnull=True)
-    for pk, channel in waiting.values_list("pk", "channel")[:limit]:
-        if channel == Channel.SMS:
-            enqueue.sms(pk, after_commit=False)
-        elif channel == Channel.EMAIL:
-            enqueue.email(pk, after_commit=False)
-        counts["requeued"] += 1
-    stuck = outbound.filter(status=Status.SENDING, channel=Channel.SMS).values_list("pk", flat=True)
-    for pk in stuck[:limit]:
+    waiting = outbound.filter(status=Status.QUEUED, not_before__isnull=True).filter(
+        Q(attempts=0, updated_at__lt=fresh_cutoff) | Q(attempts__gt=0, updated_at__lt=stuck_cutoff)
+    )
+    texts = waiting.filter(channel=Channel.SMS).order_by("pk").values_list("pk", flat=True)
+    ids = list(texts[:limit])
+    if ids:
+        enqueue.sms_batches(ids, after_commit=False)
+    # Emails one to a task, as `deliver_email` counts each attempt (a batch whose mail server
+    # cannot be reached claims none and would be retried without end).
+    emails = waiting.filter(channel=Channel.EMAIL).order_by("pk").values_list("pk", flat=True)
+    for pk in emails[:limit]:
+        enqueue.email(pk, after_commit=False)
+        ids.append(pk)
+    counts["requeued"] += len(ids)
+    stuck = outbound.filter(status=Status.SENDING, updated_at__lt=stuck_cutoff)
+    for pk in stuck.filter(channel=Channel.SMS).order_by("pk").values_list("pk", flat=True)[:limit]:
         sms_reconcile(message_id=pk, final=True, gateway=gateway)
         counts["reconciled"] += 1
-    emails = outbound.filter(status=Status.SENDING, channel=Channel.EMAIL)
-    for pk in emails.values_list("pk", flat=True)[:limit]:
-        if messaging_services.message_email_unstick(message_id=pk, cutoff=cutoff):
+    unknown = stuck.filter(channel=Channel.EMAIL).order_by("pk").values_list("pk", flat=True)
+    for pk in unknown[:limit]:
+        if messaging_services.message_email_unstick(message_id=pk, cutoff=stuck_cutoff):
             enqueue.email(pk, after_commit=False)
             counts["requeued"] += 1
         else:

@@ -23,10 +23,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from messaging import delivery, enqueue, routing, segments, selectors
+from messaging import delivery, enqueue, merge, routing, segments, selectors
 from messaging.models import Channel, Direction, FailureReason, Message, Status
 from people.models import Person
-from sms_admin import pool
+from sms_admin import alerts, pool
 
 logger = logging.getLogger(__name__)
 
@@ -98,9 +98,14 @@ def _sender_check(
 
 
 def _body_check(body: str, context: selectors.SendContext) -> str:
+    """Empty, unknown placeholders, too long. With merge fields the length is checked on each
+    merged text (`_merged_bodies`)."""
     if not body or not body.strip():
         raise ValidationError({"body": "Write a message: the text is empty."})
-    if len(body) > context.sms_max_length:
+    refusal = merge.refusal(body)
+    if refusal:
+        raise ValidationError({"body": refusal})
+    if not merge.placeholders(body) and len(body) > context.sms_max_length:
         raise ValidationError(
             {
                 "body": f"The text is {len(body)} characters long; the limit is "
@@ -108,6 +113,43 @@ def _body_check(body: str, context: selectors.SendContext) -> str:
             }
         )
     return body
+
+
+def _merged_bodies(
+    sender: Person,
+    people: Sequence[routing.PersonFacts],
+    body: str,
+    context: selectors.SendContext,
+) -> list[str]:
+    """Each person's text, its merge fields replaced; refused whole (nothing is recorded: the
+    caller's transaction rolls back) when a merged text is empty or over smsMaxLength."""
+    if not merge.placeholders(body):
+        return [body] * len(people)
+    bodies = [
+        merge.merge(
+            body,
+            merge.values_for(
+                first_name=facts.first_name,
+                last_name=facts.last_name,
+                staff_first_name=sender.first_name,
+                staff_last_name=sender.last_name,
+            ),
+        )
+        for facts in people
+    ]
+    for facts, merged in zip(people, bodies, strict=True):
+        who = f"{facts.first_name} {facts.last_name}".strip() or f"person {facts.id}"
+        if not merged.strip():
+            raise ValidationError({"body": f"Merged for {who} (id {facts.id}) the text is empty."})
+        if len(merged) > context.sms_max_length:
+            raise ValidationError(
+                {
+                    "body": f"Merged for {who} (id {facts.id}) the text is {len(merged)} "
+                    f"characters long; the limit is {context.sms_max_length} (smsMaxLength). "
+                    "Shorten it and send again."
+                }
+            )
+    return bodies
 
 
 # --- recording and queuing ------------------------------------------------------------------
@@ -246,27 +288,31 @@ def _record(
     Returns the saved messages, in order; `context.sender_number` is the number the sender held
     when the send began (a batch that assigns one hands it on through the returned messages).
     """
+    bodies = _merged_bodies(sender, people, body, context)
     routes = [routing.route(facts, context.config) for facts in people]
     from_number = context.sender_number
     if not from_number and any(r.channel == "sms" for r in routes):
         assignment = pool.sender_number_ensure(person=sender)
         from_number = assignment.sender_number.number if assignment is not None else ""
+        if assignment is None:
+            # A sender who may text holds a staff role: no number means none is free (C7).
+            alerts.number_limit_alert(person=sender)
     wanted = delivery.texts_wanted(routes, from_number=from_number)
     # The month is that of the reservation; the rows' created_at follow within the same
     # transaction (a boundary falling between them would misplace at most this batch).
-    units = (
-        pool.monthly_usage_reserve_many(count=wanted, limit=context.sms_message_limit)
-        if wanted
-        else 0
-    )
+    units = 0
+    if wanted:
+        taken = pool.monthly_usage_take(count=wanted, limit=context.sms_message_limit)
+        units = taken.granted
+        alerts.usage_alerts_check(taken)
     ways = delivery.plans(
         [(route, facts.email) for route, facts in zip(routes, people, strict=True)],
         from_number=from_number,
         units=units,
     )
     messages = [
-        _message(sender=sender, recipient_id=facts.id, body=body, way=way)
-        for facts, way in zip(people, ways, strict=True)
+        _message(sender=sender, recipient_id=facts.id, body=text, way=way)
+        for facts, way, text in zip(people, ways, bodies, strict=True)
     ]
     return Message.objects.bulk_create(messages)
 
@@ -553,9 +599,11 @@ def message_sms_retry_schedule(*, message_id: int, reason: str) -> Message | Non
             retry_of=text,
             not_before=timezone.now() + timedelta(seconds=delays[earlier]),
         )
-        if not pool.monthly_usage_reserve(at=retry.created_at):
+        taken = pool.monthly_usage_take(count=1, at=retry.created_at)
+        if not taken.granted:
             transaction.set_rollback(True)
             return None
+        alerts.usage_alerts_check(taken)
     return retry
 
 

@@ -1,4 +1,5 @@
-"""Celery tasks of messaging: emails (fallbacks, texts routed to email, reply notifications)."""
+"""Celery tasks of messaging: emails (fallbacks, texts routed to email) and the outbox of emails
+to staff (reply notifications, administrators' alerts)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core import mail
 
-from messaging import enqueue, idempotency, notifications, policy, services
+from messaging import digest, enqueue, idempotency, outbox, services
 
 
 @shared_task(acks_late=True, name=enqueue.DELIVER_EMAIL)
@@ -35,13 +36,21 @@ def purge_send_requests() -> int:
     return idempotency.send_requests_purge(older_than_days=settings.SEND_REQUEST_KEEP_DAYS)
 
 
-@shared_task(acks_late=True, name=enqueue.NOTIFY_REPLY)
-def notify_reply(*, message_id: int) -> bool:
-    """The reply-notification email (C5), sent by a worker so the webhook answers Twilio fast."""
-    return bool(notifications.reply_notification_send(message_id=message_id))
+@shared_task
+def send_unanswered_digests() -> int:
+    """The daily beat job emailing each staff member their conversations waiting too long for
+    an answer (V5); at most once per staff member per day, whoever runs it."""
+    return digest.unanswered_digests_send()
 
 
-@shared_task(acks_late=True, name=enqueue.ALERT_ADMINS)
-def alert_admins(*, code: int | None, reason: str) -> bool:
-    """Email administrators about a sender-side Twilio error (T3), off the webhook path."""
-    return policy.admins_alert_email(code=code, reason=reason)
+@shared_task(acks_late=True, name=enqueue.SEND_OUTBOX_EMAIL)
+def send_outbox_email(*, outbox_id: int) -> str:
+    """A reply notification (C5) or administrators' alert (T3) from the outbox, sent by a worker
+    so no SMTP runs inside Twilio's webhook request."""
+    return outbox.outbox_email_send(outbox_id=outbox_id)
+
+
+@shared_task
+def sweep_outbox() -> dict[str, int]:
+    """The beat job publishing again outbox emails whose task never came (a broker outage)."""
+    return outbox.outbox_sweep()

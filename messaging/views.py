@@ -1,5 +1,6 @@
 """The person page (staff): phones, route, compose box, conversation, status history (P3, P4,
-R6, S1, S5, T10), and the compose form's target; the Message Report and its CSV export (S7)."""
+R6, S1, S5, T10), and the compose form's target; the Message Report and its CSV export (S7);
+the confirmation before a number assignment is deleted (Q2)."""
 
 from __future__ import annotations
 
@@ -11,19 +12,21 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
 from config.api import is_administrator
 from config.pages import administrator_required, paginate, staff_required
-from messaging import conversation, report, segments, selectors
+from messaging import conversation, inbox_services, report, segments, selectors
 from messaging import services as messaging_services
+from messaging.conversation import Owner
 from messaging.forms import ComposeForm, MessageReportForm
 from people import selectors as people_selectors
 from people import services as people_services
 from people.forms import PhoneEditForm
 from people.models import Person, PersonPhone, PhoneStatusChange, SmsStatus
 from sms_admin import services as sms_admin_services
+from sms_admin.models import SenderAssignment
 
 
 def _viewer(request: HttpRequest) -> Person | None:
@@ -84,7 +87,12 @@ def _phone_row(
 
 @staff_required
 def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
-    return _page(request, _person(person_id))
+    person = _person(person_id)
+    viewer = _viewer(request)
+    if viewer is not None:
+        # Opening the conversation marks it read for the viewer (V3), before the page is drawn.
+        inbox_services.conversation_mark_read(owner=Owner(viewer.pk), person_id=person.pk)
+    return _page(request, person)
 
 
 @staff_required
@@ -160,3 +168,30 @@ def message_report_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResp
     response["Content-Disposition"] = f'attachment; filename="message-report-{stamp}.csv"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@administrator_required
+def assignment_delete_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """The question before an assignment is deleted on the Phone Number Usage grid (Q2): how
+    many people were texted from the number within the reply window, and that their replies
+    keep reaching whoever texted them (V2). The answer posts to sms_admin's delete view."""
+    assignment = get_object_or_404(
+        SenderAssignment.objects.select_related("person", "sender_number"), pk=pk
+    )
+    config = sms_admin_services.configuration_get()
+    back = request.GET.get("next", "")
+    # Back to the page that asked (the grid, the reclaim report), never to another site.
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}
+    ):
+        back = reverse("sms-config-twilio") + "#usage"
+    context = {
+        "nav": "config",
+        "assignment": assignment,
+        "facts": selectors.number_release_facts(
+            number=assignment.sender_number.number, reply_window_days=config.reply_window_days
+        ),
+        "quarantine_days": config.number_quarantine_days,
+        "back": back,
+    }
+    return render(request, "messaging/assignment_delete_confirm.html", context)

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -120,11 +121,9 @@ def prospect_upload(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(
-                request,
-                f"Imported {result.people} people and {result.phones} phones, "
-                "marked verified by you.",
-            )
+            people = f"{result.people} {'person' if result.people == 1 else 'people'}"
+            phones = f"{result.phones} phone{pluralize(result.phones)}"
+            messages.success(request, f"Imported {people} and {phones}, marked verified by you.")
             return redirect("prospect-upload")
         context["check"] = prospects.prospect_csv_check(text, default_phone_type=default_type)
         context["confirm"] = ProspectConfirmForm(initial={"csv_text": text})

@@ -18,6 +18,7 @@ from sms_admin.models import (
     MonthlyUsage,
     SenderAssignment,
     SenderNumber,
+    UsageAlert,
 )
 
 
@@ -105,10 +106,17 @@ def release_assignments(
 
 @admin.register(SenderAssignment)
 class SenderAssignmentAdmin(admin.ModelAdmin[SenderAssignment]):
-    list_display = ["sender_number", "person", "assigned_at", "released_at"]
+    list_display = [
+        "sender_number",
+        "person",
+        "assigned_at",
+        "released_at",
+        "assigned_while_resting",
+    ]
     list_filter = [
         HeldByStudentFilter,
         ("released_at", admin.EmptyFieldListFilter),
+        "assigned_while_resting",
         "person__roles",
     ]
     actions = [release_assignments]
@@ -152,3 +160,17 @@ class ErrorCodePolicyAdmin(admin.ModelAdmin[ErrorCodePolicy]):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ErrorCodePolicy]) -> None:
         for policy in queryset:
             services.error_code_policy_delete(policy=policy, actor=request.user)
+
+
+@admin.register(UsageAlert)
+class UsageAlertAdmin(admin.ModelAdmin[UsageAlert]):
+    """The administrators' usage alerts (A2): what was emailed, and when; read-only."""
+
+    list_display = ["year", "month", "kind", "person", "created_at", "emailed_at"]
+    list_filter = ["kind"]
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False

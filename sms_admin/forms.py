@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 
 from people.models import SYSTEM_PHONE_TYPE_CODE, PhoneType, Role, RoleKind
 from sms_admin.models import (
+    MAX_QUARANTINE_DAYS,
     POSITIVE_INT_MAX,
     TWILIO_MAX_BODY,
     DefaultStatus,
@@ -21,20 +23,20 @@ class GeneralSettingsForm(forms.Form):
         label="Student SMS default status",
         choices=DefaultStatus.choices,
         widget=forms.RadioSelect,
-        help_text="Whether students may be texted on an SMS Default phone (C1).",
+        help_text="Whether students may be texted on an SMS Default phone.",
     )
     staff_sms_default = forms.ChoiceField(
         label="Staff SMS default status",
         choices=DefaultStatus.choices,
         widget=forms.RadioSelect,
-        help_text="Whether staff may be texted on an SMS Default phone (C2).",
+        help_text="Whether staff may be texted on an SMS Default phone.",
     )
     default_sms_phone_type = forms.ModelChoiceField(
         label="Default SMS phone type",
         queryset=PhoneType.objects.exclude(code=SYSTEM_PHONE_TYPE_CODE),
         required=False,
         empty_label="(none: only SMS Enabled phones are texted)",
-        help_text="SMS Default phones of this type can receive texts (C3).",
+        help_text="SMS Default phones of this type can receive texts.",
     )
     permitted_roles = forms.ModelMultipleChoiceField(
         label="Roles that can send SMS messages",
@@ -47,7 +49,7 @@ class GeneralSettingsForm(forms.Form):
         label="Opt-out scope",
         choices=OptOutScope.choices,
         widget=forms.RadioSelect,
-        help_text="Which phones a STOP disables (T4).",
+        help_text="Which phones a STOP disables.",
     )
     sms_max_length = forms.IntegerField(
         label="smsMaxLength (characters)",
@@ -55,6 +57,33 @@ class GeneralSettingsForm(forms.Form):
         max_value=TWILIO_MAX_BODY,
         help_text=f"The longest text staff may send; Twilio's maximum is {TWILIO_MAX_BODY}.",
     )
+    # Asked for only when no role is checked: saving that stops every staff member's texts.
+    confirm_no_senders = forms.BooleanField(
+        label="Yes, save with no role: nobody will be able to send texts",
+        required=False,
+    )
+
+    NO_SENDERS = (
+        "No role is checked, so nobody will be able to send texts. Check at least one role, "
+        "or confirm below and save again."
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        roles = cleaned.get("permitted_roles")
+        if roles is not None and not roles and not cleaned.get("confirm_no_senders"):
+            self.add_error(None, forms.ValidationError(self.NO_SENDERS, code="no_senders"))
+        return cleaned
+
+    @property
+    def asks_to_confirm(self) -> bool:
+        """The save was held back because no role is checked: show the confirmation."""
+        return self.has_error(NON_FIELD_ERRORS, "no_senders") or bool(
+            self.is_bound and self.data.get("confirm_no_senders")
+        )
+
+    def changes(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if k != "confirm_no_senders"}
 
     @classmethod
     def initial_from(cls, config: SmsConfiguration) -> dict[str, Any]:
@@ -70,8 +99,9 @@ class GeneralSettingsForm(forms.Form):
 
 class EmailNotificationsForm(forms.Form):
     reply_notification_subject = forms.CharField(label="Subject", max_length=255)
+    # Kept as typed, line breaks and a last empty line included (stored with LF line breaks).
     reply_notification_body = forms.CharField(
-        label="Body", widget=forms.Textarea(attrs={"rows": 9})
+        label="Body", strip=False, widget=forms.Textarea(attrs={"rows": 9})
     )
 
     @classmethod
@@ -110,6 +140,36 @@ class LimitsForm(forms.Form):
             "sms_message_limit": config.sms_message_limit,
             "sms_phone_number_limit": config.sms_phone_number_limit,
         }
+
+
+QUARANTINE_DAYS_ERROR = f"Enter a number of days from 0 to {MAX_QUARANTINE_DAYS}."
+
+
+class NumberReuseForm(forms.Form):
+    """How long a released sender number rests before it is given to someone else."""
+
+    number_quarantine_days = forms.IntegerField(
+        label="Days a released number rests",
+        widget=forms.NumberInput(attrs={"aria-describedby": "id_number_quarantine_days_help"}),
+        min_value=0,
+        max_value=MAX_QUARANTINE_DAYS,
+        error_messages={
+            "min_value": QUARANTINE_DAYS_ERROR,
+            "max_value": QUARANTINE_DAYS_ERROR,
+            "invalid": QUARANTINE_DAYS_ERROR,
+            "required": QUARANTINE_DAYS_ERROR,
+        },
+        help_text=(
+            "When a number is taken from a staff member, students may still answer their "
+            "texts; those answers keep reaching that staff member. The number waits this many "
+            "days before it is given to someone new, unless no other number is free. "
+            "0 gives it out again at once."
+        ),
+    )
+
+    @classmethod
+    def initial_from(cls, config: SmsConfiguration) -> dict[str, Any]:
+        return {"number_quarantine_days": config.number_quarantine_days}
 
 
 class SenderNumberForm(forms.Form):

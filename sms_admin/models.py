@@ -10,6 +10,8 @@ from django.db.models import Q
 from people.models import Person, PersonPhone, PhoneType, Role
 
 TWILIO_MAX_BODY = 1600
+# The longest rest a released sender number can be given (a year).
+MAX_QUARANTINE_DAYS = 365
 # The largest value of a PostgreSQL integer column: limits above it cannot be stored.
 POSITIVE_INT_MAX = 2_147_483_647
 
@@ -144,6 +146,9 @@ class SenderAssignment(models.Model):
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The number was still resting (released less than `number_quarantine_days` ago) when it was
+    # given out, because no other number was free: the pool's one exception, recorded (Q1).
+    assigned_while_resting = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-assigned_at", "-id"]
@@ -235,3 +240,39 @@ class WebhookReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.last_received_at:%Y-%m-%d %H:%M:%S}"
+
+
+class UsageAlertKind(models.TextChoices):
+    MESSAGES_80 = "messages_80", "80% of the month's SMS message limit used"
+    MESSAGES_95 = "messages_95", "95% of the month's SMS message limit used"
+    NUMBER_LIMIT = "number_limit", "A staff member's first text found no sender number"
+
+
+class UsageAlert(models.Model):
+    """One email to administrators about a month's usage (A2), at most one per month and kind.
+
+    The sender whose insert creates the row (ON CONFLICT DO NOTHING on the unique month and
+    kind) publishes the email; racing senders find the row and publish nothing. `emailed_at` is
+    set by the one task that sends it; the sweep publishes rows it never reached.
+    """
+
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=16, choices=UsageAlertKind.choices)
+    # NUMBER_LIMIT: the staff member whose first text found no number.
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-year", "-month", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "month", "kind"], name="usagealert_once_per_month_and_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}-{self.month:02d} {self.kind}"

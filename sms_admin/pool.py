@@ -11,19 +11,24 @@ Patterns (measured on PostgreSQL with racing threads, where the naive ones overs
   number limit (C7) is a count over all assignments, which row locks on free numbers cannot
   guard, so assignments are serialised on the configuration row (they happen once per staff
   member, so the lock costs nothing measurable).
+- Resting numbers (Q1): the free numbers are taken in one order, never used first, then by the
+  time of their last release, oldest first; so a number released less than
+  `number_quarantine_days` ago comes last and is taken only when nothing else is free. That
+  assignment is marked `assigned_while_resting` and logged as a warning.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from people import phone_numbers
@@ -35,12 +40,13 @@ from people.models import (
     Person,
     PersonPhone,
     PhoneType,
-    RoleKind,
 )
 from people.services import Actor
-from sms_admin import selectors
+from sms_admin import forecast, selectors
 from sms_admin import services as sms_admin_services
 from sms_admin.models import MonthlyUsage, SenderAssignment, SenderNumber, SmsConfiguration
+
+logger = logging.getLogger(__name__)
 
 # --- the monthly counter (C6, S3, S4) -------------------------------------------------------
 
@@ -58,52 +64,71 @@ def _month_row_ensure(year: int, month: int) -> None:
     )
 
 
-def monthly_usage_reserve(*, at: datetime | None = None, limit: int | None = None) -> bool:
-    """Take one text from the month of `at`; False when the month's limit is reached (S4).
+class Reservation(NamedTuple):
+    """Units taken from one month's counter: `granted` of those asked for, and the month's
+    count right after them (`sent`, 0 when none was granted), which the usage alerts (A2)
+    compare with the `limit` applied without reading the counter again."""
 
-    One conditional UPDATE in the common case; the row is created on the month's first text.
-    """
-    year, month = month_key(at)
-    if limit is None:
-        limit = sms_admin_services.configuration_get().sms_message_limit
-    if _month_take_one(year, month, limit):
-        return True
-    _month_row_ensure(year, month)
-    return _month_take_one(year, month, limit)
+    year: int
+    month: int
+    granted: int
+    sent: int
+    limit: int
+
+
+def monthly_usage_reserve(*, at: datetime | None = None, limit: int | None = None) -> bool:
+    """Take one text from the month of `at`; False when the month's limit is reached (S4)."""
+    return monthly_usage_take(count=1, at=at, limit=limit).granted == 1
 
 
 _TAKE_ONE = (
     f"UPDATE {MonthlyUsage._meta.db_table} SET sent = sent + 1 "  # noqa: S608 (a table name)
-    "WHERE year = %s AND month = %s AND sent < %s"
+    "WHERE year = %s AND month = %s AND sent < %s RETURNING sent"
 )
 
 
-def _month_take_one(year: int, month: int, limit: int) -> bool:
+def _month_take_one(year: int, month: int, limit: int) -> int | None:
+    """The month's count after taking one text, or None when the limit is reached (or the
+    month has no row yet)."""
     # Every send runs this: written as SQL, it skips the ORM's compilation (a third of its cost).
     with connection.cursor() as cursor:
         cursor.execute(_TAKE_ONE, [year, month, limit])
-        return bool(cursor.rowcount == 1)
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 def monthly_usage_reserve_many(
     *, count: int, at: datetime | None = None, limit: int | None = None
 ) -> int:
     """Take up to `count` texts from the month of `at` at once (bulk send); returns how many."""
-    if count <= 0:
-        return 0
-    if count == 1:
-        # One conditional UPDATE instead of a row lock (a single send).
-        return int(monthly_usage_reserve(at=at, limit=limit))
+    return monthly_usage_take(count=count, at=at, limit=limit).granted
+
+
+def monthly_usage_take(
+    *, count: int, at: datetime | None = None, limit: int | None = None
+) -> Reservation:
+    """Take up to `count` texts from the month of `at` (S4): one conditional UPDATE for a
+    single text (the row is created on the month's first text), a row lock for several."""
     year, month = month_key(at)
     if limit is None:
         limit = sms_admin_services.configuration_get().sms_message_limit
+    if count <= 0:
+        return Reservation(year, month, 0, 0, limit)
+    if count == 1:
+        sent = _month_take_one(year, month, limit)
+        if sent is None:
+            _month_row_ensure(year, month)
+            sent = _month_take_one(year, month, limit)
+        if sent is None:
+            return Reservation(year, month, 0, 0, limit)
+        return Reservation(year, month, 1, sent, limit)
     _month_row_ensure(year, month)
     with transaction.atomic():
         row = MonthlyUsage.objects.select_for_update().get(year=year, month=month)
         granted = max(0, min(count, limit - row.sent))
         if granted:
             MonthlyUsage.objects.filter(pk=row.pk).update(sent=F("sent") + granted)
-    return granted
+    return Reservation(year, month, granted, row.sent + granted if granted else 0, limit)
 
 
 def monthly_usage_release(*, at: datetime) -> None:
@@ -138,6 +163,19 @@ def monthly_usage_summary(
     )
 
 
+def monthly_usage_outlook(
+    at: datetime | None = None, *, limit: int | None = None
+) -> tuple[MonthlyUsageSummary, forecast.Forecast]:
+    """This month's `sent / limit` and its forecast at the current pace (A1), for the moment
+    `at` (default now) in the institution's time zone."""
+    now = at or timezone.now()
+    usage = monthly_usage_summary(now, limit=limit)
+    start, end = forecast.month_bounds(*month_key(now), ZoneInfo(settings.TIME_ZONE))
+    return usage, forecast.month_forecast(
+        sent=usage.sent, now=now, month_start=start, month_end=end, limit=usage.limit
+    )
+
+
 # --- the sender-number pool (C7, S2, S3, S8, S9) --------------------------------------------
 
 
@@ -156,7 +194,9 @@ def sender_number_ensure(*, person: Person) -> SenderAssignment | None:
 
     Returns None when the phone number limit (C7) is reached, no pool number is free, or the
     person is a student (students are never assigned a number). The assignment gives the staff
-    member a system PersonPhone (P4).
+    member a system PersonPhone (P4). A number never used is given first, then the one released
+    longest ago; a number still resting (Q1) only when no other is free, and that is recorded
+    on the assignment (`assigned_while_resting`) and logged.
     """
     existing = sender_assignment_active(person.pk)
     if existing is not None:
@@ -177,12 +217,25 @@ def sender_number_ensure(*, person: Person) -> SenderAssignment | None:
             SenderNumber.objects.filter(
                 ~Exists(selectors.sender_assignments_active().filter(sender_number=OuterRef("pk")))
             )
-            .order_by("id")
+            .annotate(last_released_at=Subquery(_last_release))
+            .order_by(F("last_released_at").asc(nulls_first=True), "id")
             .select_for_update(skip_locked=True)
             .first()
         )
         if free is None:
             return None
+        resting_since = _resting_since(free, days=config.number_quarantine_days)
+        if resting_since is not None:
+            logger.warning(
+                "No rested number was free: %s goes to %s (person %s) although it was released "
+                "on %s, less than %s days ago; replies to its last holder's texts still reach "
+                "them.",
+                free.number,
+                person.full_name,
+                person.pk,
+                resting_since.isoformat(),
+                config.number_quarantine_days,
+            )
         phone_type, _ = PhoneType.objects.get_or_create(
             code=SYSTEM_PHONE_TYPE_CODE, defaults={"name": "System"}
         )
@@ -193,8 +246,29 @@ def sender_number_ensure(*, person: Person) -> SenderAssignment | None:
             src_system_id=f"{free.number}.{SYSTEM_SRC_SUFFIX}",
             phone_type_src_system_id=SYSTEM_PHONE_TYPE_SRC,
         )
-        assignment = SenderAssignment.objects.create(sender_number=free, person=person, phone=phone)
+        assignment = SenderAssignment.objects.create(
+            sender_number=free,
+            person=person,
+            phone=phone,
+            assigned_while_resting=resting_since is not None,
+        )
     return assignment
+
+
+# When each number was last released (the free numbers' assignments are all released).
+_last_release = (
+    SenderAssignment.objects.filter(sender_number=OuterRef("pk"), released_at__isnull=False)
+    .order_by("-released_at")
+    .values("released_at")[:1]
+)
+
+
+def _resting_since(number: SenderNumber, *, days: int) -> datetime | None:
+    """When `number` was released, if that was less than `days` days ago (it is resting)."""
+    released: datetime | None = getattr(number, "last_released_at", None)
+    if released is None or released <= timezone.now() - timedelta(days=days):
+        return None
+    return released
 
 
 def sender_assignment_release(*, assignment_id: int, actor: Actor = None) -> SenderAssignment:
@@ -229,26 +303,15 @@ def sender_assignment_release(*, assignment_id: int, actor: Actor = None) -> Sen
     return assignment
 
 
-def _held_by_student() -> Any:
-    """The holder is a student (P1): the student role and no staff role."""
-    student_roles = Person.roles.through.objects.filter(
-        person_id=OuterRef("person_id"), role__kind=RoleKind.STUDENT
-    )
-    staff_roles = Person.roles.through.objects.filter(
-        person_id=OuterRef("person_id"), role__kind=RoleKind.STAFF
-    )
-    return Exists(student_roles) & ~Exists(staff_roles)
-
-
 def phone_usage_list() -> QuerySet[SenderAssignment]:
     """Active assignments for the Phone Number Usage grid (C7), each with `held_by_student`,
     in one query: the rows of the Twilio tab's grid, in its order (newest first)."""
-    return selectors.sender_assignment_grid().annotate(held_by_student=_held_by_student())
+    return selectors.sender_assignment_grid()
 
 
 def student_held_assignments() -> QuerySet[SenderAssignment]:
     """Active assignments held by students (S9: not allowed since 2021-10-01)."""
-    return phone_usage_list().filter(_held_by_student())
+    return selectors.sender_assignment_grid(students_only=True)
 
 
 def sender_number_remove(

@@ -3,16 +3,20 @@ grid, the Twilio health line and the change history (C6, C7, C9, C10, S8)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from people.models import Person
+from people.models import Person, PhoneType, Role, RoleKind
 from sms_admin.models import (
     ConfigurationChange,
+    DefaultStatus,
+    OptOutScope,
+    PolicyAction,
     SenderAssignment,
     SenderNumber,
     SmsConfiguration,
@@ -29,12 +33,30 @@ def sender_assignments_active_count() -> int:
     return sender_assignments_active().count()
 
 
-def sender_assignment_grid(search: str = "") -> QuerySet[SenderAssignment]:
-    """The Phone Number Usage grid: active assignments with person and number, newest first.
+def held_by_student() -> Q:
+    """For an assignment (or any row with `person_id`): its person is a student (P1), holding
+    the student role and no staff role."""
+    roles = Person.roles.through.objects.filter(person_id=OuterRef("person_id"))
+    return Q(Exists(roles.filter(role__kind=RoleKind.STUDENT))) & ~Q(
+        Exists(roles.filter(role__kind=RoleKind.STAFF))
+    )
+
+
+def sender_assignment_grid(
+    search: str = "", *, students_only: bool = False
+) -> QuerySet[SenderAssignment]:
+    """The Phone Number Usage grid: active assignments with person and number, newest first,
+    each with `held_by_student` (S9: students may not hold one); `students_only` keeps those.
 
     One query per page whatever the number of rows (everything is joined).
     """
-    rows = sender_assignments_active().select_related("person", "sender_number")
+    rows = (
+        sender_assignments_active()
+        .select_related("person", "sender_number")
+        .annotate(held_by_student=held_by_student())
+    )
+    if students_only:
+        rows = rows.filter(held_by_student=True)
     for word in search.split():
         rows = rows.filter(
             Q(person__first_name__icontains=word)
@@ -55,6 +77,101 @@ def sender_pool() -> QuerySet[SenderNumber]:
 
 def configuration_history() -> QuerySet[ConfigurationChange]:
     return ConfigurationChange.objects.select_related("changed_by").order_by("-changed_at", "-id")
+
+
+# The change history's names for what changed (C10), as the tabs call them.
+SETTING_LABELS: dict[str, str] = {
+    "student_sms_default": "Student SMS default status",
+    "staff_sms_default": "Staff SMS default status",
+    "default_sms_phone_type": "Default SMS phone type",
+    "permitted_roles": "Roles that can send SMS messages",
+    "opt_out_scope": "Opt-out scope",
+    "sms_max_length": "Maximum text length (smsMaxLength)",
+    "reply_notification_subject": "Reply-notification email subject",
+    "reply_notification_body": "Reply-notification email body",
+    "sms_message_limit": "SMS message limit per month",
+    "sms_phone_number_limit": "SMS phone number limit",
+    "help_text": "Answer to HELP",
+    "advanced_opt_out": "Twilio Advanced Opt-Out",
+    "reply_window_days": "Reply window (days)",
+    "number_quarantine_days": "Days a released number rests",
+    "unanswered_reply_hours": "Unanswered replies digest after (business hours)",
+    "sender_number": "Sender number pool",
+}
+NO_VALUE = "(none)"
+_CHOICES: dict[str, dict[str, str]] = {
+    "student_sms_default": dict(DefaultStatus.choices),
+    "staff_sms_default": dict(DefaultStatus.choices),
+    "opt_out_scope": dict(OptOutScope.choices),
+}
+_BOOLEANS = {"advanced_opt_out"}
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """One recorded change as the history tab shows it: the setting and values in words."""
+
+    changed_at: datetime
+    changed_by: str
+    setting: str
+    old: str
+    new: str
+
+
+def _setting_label(field: str) -> str:
+    if field in SETTING_LABELS:
+        return SETTING_LABELS[field]
+    if field.startswith("error_code_policy "):
+        return f"Policy for Twilio error {field.removeprefix('error_code_policy ')}"
+    return field.replace("_", " ").capitalize()
+
+
+def _value_in_words(field: str, value: str, names: dict[str, dict[str, str]]) -> str:
+    if value == "":
+        return NO_VALUE
+    if field in _CHOICES:
+        return _CHOICES[field].get(value, value)
+    if field in _BOOLEANS:
+        return {"True": "Yes", "False": "No"}.get(value, value)
+    if field == "permitted_roles":
+        return ", ".join(names["roles"].get(code, code) for code in value.split(", "))
+    if field == "default_sms_phone_type":
+        return names["types"].get(value, value)
+    if field.startswith("error_code_policy "):
+        action, _, rest = value.partition(" / ")
+        return f"{dict(PolicyAction.choices).get(action, action)} / {rest}" if rest else value
+    return value
+
+
+def configuration_history_lines(changes: Iterable[ConfigurationChange]) -> list[HistoryLine]:
+    """`changes` (a page of the history) in words: labels for settings, the choices' labels,
+    role and phone type names for their codes (two queries, whatever the page's size)."""
+    rows = list(changes)
+    codes: dict[str, set[str]] = {"roles": set(), "types": set()}
+    for row in rows:
+        for value in (row.old_value, row.new_value):
+            if row.field == "permitted_roles" and value:
+                codes["roles"].update(value.split(", "))
+            elif row.field == "default_sms_phone_type" and value:
+                codes["types"].add(value)
+    names = {
+        "roles": dict(Role.objects.filter(code__in=codes["roles"]).values_list("code", "name"))
+        if codes["roles"]
+        else {},
+        "types": dict(PhoneType.objects.filter(code__in=codes["types"]).values_list("code", "name"))
+        if codes["types"]
+        else {},
+    }
+    return [
+        HistoryLine(
+            changed_at=row.changed_at,
+            changed_by=row.changed_by.get_username() if row.changed_by else "operator",
+            setting=_setting_label(row.field),
+            old=_value_in_words(row.field, row.old_value, names),
+            new=_value_in_words(row.field, row.new_value, names),
+        )
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from people import phone_numbers
 from people.models import SYSTEM_PHONE_TYPE_CODE, PhoneType, Role, RoleKind
 from sms_admin import notifications
 from sms_admin.models import (
+    MAX_QUARANTINE_DAYS,
     POSITIVE_INT_MAX,
     TWILIO_MAX_BODY,
     ConfigurationChange,
@@ -31,6 +32,15 @@ PROVISIONED_REFUSAL = (
     "The SMS message and phone number limits are provisioned by the operator; "
     "ask a superuser to change them."
 )
+
+
+# Texts of several lines: stored with LF line breaks whatever sent them (a browser's textarea
+# posts CRLF, an API client usually LF), so a save of what is shown changes nothing.
+MULTILINE_FIELDS = frozenset({"reply_notification_body", "help_text"})
+
+
+def line_endings_normalize(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def configuration_get() -> SmsConfiguration:
@@ -77,6 +87,13 @@ def configuration_validate(changes: dict[str, Any]) -> None:
     for name in INTEGER_FIELDS & changes.keys():
         if not 0 <= int(changes[name]) <= POSITIVE_INT_MAX:
             errors[name] = f"Enter a whole number from 0 to {POSITIVE_INT_MAX:,}."
+    if (
+        "number_quarantine_days" in changes
+        and not 0 <= int(changes["number_quarantine_days"]) <= MAX_QUARANTINE_DAYS
+    ):
+        errors["number_quarantine_days"] = (
+            f"Enter a number of days from 0 to {MAX_QUARANTINE_DAYS}."
+        )
     if errors:
         raise ValidationError(errors)
 
@@ -94,6 +111,9 @@ def configuration_update(*, actor: Any, **changes: Any) -> SmsConfiguration:
     for name in PROVISIONED_FIELDS & changes.keys():
         if changes[name] != getattr(config, name) and not is_operator:
             raise PermissionDenied(PROVISIONED_REFUSAL)
+    for name in MULTILINE_FIELDS & changes.keys():
+        if isinstance(changes[name], str):
+            changes[name] = line_endings_normalize(changes[name])
     configuration_validate(changes)
     records = []
     for name, value in changes.items():

@@ -11,14 +11,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from config.pages import administrator_required, paginate
-from sms_admin import notifications, pool, selectors, services
+from sms_admin import forecast, notifications, pool, selectors, services
 from sms_admin.forms import (
     EmailNotificationsForm,
     GeneralSettingsForm,
     LimitsForm,
+    NumberReuseForm,
     SenderNumberForm,
 )
 from sms_admin.models import SenderAssignment
@@ -40,8 +42,9 @@ def _save(request: HttpRequest, form: forms.Form) -> bool:
     """Apply a valid tab form through the service; errors land next to their fields."""
     if not form.is_valid():
         return False
+    changes = form.changes() if isinstance(form, GeneralSettingsForm) else form.cleaned_data
     try:
-        services.configuration_update(actor=request.user, **form.cleaned_data)
+        services.configuration_update(actor=request.user, **changes)
     except ValidationError as exc:
         form.add_error(None, exc)
         return False
@@ -94,17 +97,29 @@ def _preview(template: str) -> str:
 def twilio(request: HttpRequest) -> HttpResponse:
     config = services.configuration_get()
     editable = bool(request.user.is_superuser)
+    # Each section saves on its own; its submit button names it.
+    section = request.POST.get("save", "limits") if request.method == "POST" else ""
     limits = LimitsForm(
-        request.POST if request.method == "POST" else None,
+        request.POST if section == "limits" else None,
         initial=LimitsForm.initial_from(config),
         editable=editable,
     )
-    if request.method == "POST":
+    reuse = NumberReuseForm(
+        request.POST if section == "number-reuse" else None,
+        initial=NumberReuseForm.initial_from(config),
+    )
+    if section == "number-reuse":
+        if _save(request, reuse):
+            return redirect(reverse("sms-config-twilio") + "#number-reuse")
+    elif section:
         if not editable:
             raise PermissionDenied(services.PROVISIONED_REFUSAL)
         if _save(request, limits):
             return redirect("sms-config-twilio")
     search = request.GET.get("q", "").replace("\x00", "").strip()
+    usage, pace = pool.monthly_usage_outlook(limit=config.sms_message_limit)
+    assigned = selectors.sender_assignments_active_count()
+    students_only = request.GET.get("holder") == "students"
     return _render(
         request,
         "twilio",
@@ -112,13 +127,21 @@ def twilio(request: HttpRequest) -> HttpResponse:
         config=config,
         limits=limits,
         limits_editable=editable,
-        sent=pool.monthly_usage_summary(limit=config.sms_message_limit).sent,
-        assigned=selectors.sender_assignments_active_count(),
+        reuse=reuse,
+        sent=usage.sent,
+        forecast=pace,
+        sent_meter=forecast.UsageMeter(usage.sent, config.sms_message_limit),
+        assigned=assigned,
+        assigned_meter=forecast.UsageMeter(assigned, config.sms_phone_number_limit),
         health=selectors.twilio_health(),
         pool=selectors.sender_pool(),
         sender_form=SenderNumberForm(),
         search=search,
-        page=paginate(request, selectors.sender_assignment_grid(search)),
+        students_only=students_only,
+        extra_query="holder=students&" if students_only else "",
+        page=paginate(
+            request, selectors.sender_assignment_grid(search, students_only=students_only)
+        ),
     )
 
 
@@ -155,17 +178,22 @@ def assignment_delete(request: HttpRequest, pk: int) -> HttpResponse:
             f"{assignment.sender_number.number} is no longer assigned to "
             f"{assignment.person.full_name}; it is free for the next new sender.",
         )
+    # Back to the page the release came from (the grid, or the reclaim report), never off-site.
     back = request.POST.get("next", "")
-    if not back.startswith(reverse("sms-config-twilio")):
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         back = reverse("sms-config-twilio")
     return redirect(back)
 
 
 @administrator_required
 def history(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, selectors.configuration_history(), per_page=50)
     return _render(
         request,
         "history",
         "history.html",
-        page=paginate(request, selectors.configuration_history(), per_page=50),
+        page=page,
+        lines=selectors.configuration_history_lines(page),
     )

@@ -134,3 +134,26 @@ def webhook_receipts_unthrottled() -> None:
     from sms_admin import services as sms_admin_services
 
     sms_admin_services._receipts_written.clear()
+
+
+@pytest.fixture(autouse=True)
+def api_throttle_history_per_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no API request history: user ids repeat across tests (SQLite
+    reuses them) and the default cache outlives a test, so counts would add up across the
+    suite. The throttle tests prove the shared cache separately."""
+    import uuid
+
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from config.throttling import ApiRateThrottle
+
+    monkeypatch.setattr(ApiRateThrottle, "cache", LocMemCache(uuid.uuid4().hex, {}))
+
+
+@pytest.fixture(autouse=True)
+def usage_alerts_forgotten() -> None:
+    """Each test starts as a fresh process: the usage alerts a previous test recorded are not
+    remembered as sent (A2)."""
+    from sms_admin import alerts
+
+    alerts._known.clear()

@@ -3,7 +3,9 @@ students with phones, and the T3 policy rows (re-seeded: transactional tests flu
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -60,3 +62,31 @@ def student_with_phone(
         sms_status=sms_status,
     )
     return person, phone
+
+
+@contextlib.contextmanager
+def broker_down() -> Iterator[None]:
+    """Celery as in production (not eager), its broker a Redis port nobody listens on: every
+    publish fails as it does while Redis is down (kombu's OperationalError, after Celery's own
+    connection retries). Afterwards tasks run in-process again, as if the broker were back."""
+    from config.celery import app
+    from messaging import enqueue
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    saved = (app.conf.broker_url, app.conf.task_always_eager)
+    # The producer pools are made on first use from broker_url and kept: start without them.
+    pools = (app._pool, app.amqp._producer_pool)
+    app._pool = app.amqp._producer_pool = None
+    app.conf.broker_url = f"redis://127.0.0.1:{port}/0"
+    app.conf.task_always_eager = False
+    try:
+        yield
+    finally:
+        for made in (app._pool, app.amqp._producer_pool):
+            if made is not None:
+                made.force_close_all()
+        app._pool, app.amqp._producer_pool = pools
+        app.conf.broker_url, app.conf.task_always_eager = saved
+        enqueue._paused_until = 0.0

@@ -55,10 +55,21 @@ def _forbidden(detail: str) -> JsonResponse:
 
 
 def twilio_signature_required(view: View) -> View:
-    """Answer 403 (and run nothing) unless the request carries Twilio's valid signature."""
+    """Answer 403 (and run nothing) unless the request carries Twilio's valid signature, and
+    always while the webhooks are closed (no real credentials outside the embedded default)."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not settings.TWILIO_WEBHOOKS_OPEN:
+            logger.warning(
+                "Twilio webhook %s refused: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set",
+                request.path,
+            )
+            return _forbidden(
+                "Twilio webhooks are closed: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (the "
+                "local sandbox's token is accepted only in the embedded default, DJANGO_DEBUG on "
+                "and no Twilio credentials)."
+            )
         signature = request.headers.get(SIGNATURE_HEADER, "")
         if not signature:
             logger.warning("Twilio webhook %s without %s", request.path, SIGNATURE_HEADER)

@@ -10,6 +10,7 @@ from rest_framework import serializers
 from config.serializers import StrictJSON
 from people.models import PhoneType, Role
 from sms_admin.models import (
+    MAX_QUARANTINE_DAYS,
     POSITIVE_INT_MAX,
     TWILIO_MAX_BODY,
     DefaultStatus,
@@ -41,6 +42,12 @@ class SmsConfigurationSerializer(StrictJSON, serializers.ModelSerializer[SmsConf
     reply_window_days = serializers.IntegerField(
         min_value=0, max_value=POSITIVE_INT_MAX, required=False
     )
+    number_quarantine_days = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_QUARANTINE_DAYS,
+        required=False,
+        help_text="Days a released sender number rests before it is assigned again (0: none).",
+    )
 
     class Meta:
         model = SmsConfiguration
@@ -58,6 +65,7 @@ class SmsConfigurationSerializer(StrictJSON, serializers.ModelSerializer[SmsConf
             "help_text",
             "advanced_opt_out",
             "reply_window_days",
+            "number_quarantine_days",
             "updated_at",
         ]
         read_only_fields = ["updated_at"]
@@ -94,6 +102,14 @@ class SmsUsageSerializer(serializers.Serializer[object]):
     limit = serializers.IntegerField()
     sent = serializers.IntegerField()
     remaining = serializers.IntegerField()
+    forecast_month_end = serializers.IntegerField(
+        help_text="Texts by the month's end at the month's pace so far (at least a day counted)."
+    )
+    limit_reached_on = serializers.DateField(
+        allow_null=True,
+        help_text="The day (institution's time zone) the limit is or, at this pace, would be "
+        "reached; null when not before the month ends.",
+    )
 
 
 class SenderNumberSerializer(StrictJSON):

@@ -70,13 +70,14 @@ class PhoneUsageDetailView(APIView):
 
 
 class SmsUsageView(APIView):
-    """This month's SMS count against the limit (C6), in the institution's time zone."""
+    """This month's SMS count against the limit (C6), in the institution's time zone, with the
+    forecast at the current pace (A1)."""
 
     permission_classes = [IsAdminOrIntegration]
 
     @extend_schema(responses=SmsUsageSerializer)
     def get(self, request: Request) -> Response:
-        usage = pool.monthly_usage_summary()
+        usage, forecast = pool.monthly_usage_outlook()
         return Response(
             SmsUsageSerializer(
                 {
@@ -84,6 +85,8 @@ class SmsUsageView(APIView):
                     "limit": usage.limit,
                     "sent": usage.sent,
                     "remaining": usage.remaining,
+                    "forecast_month_end": forecast.month_end,
+                    "limit_reached_on": forecast.limit_reached_on,
                 }
             ).data
         )

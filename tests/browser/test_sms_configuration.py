@@ -1,5 +1,6 @@
 """The SMS Configuration page in Chromium: each tab saves on its own, the live preview, the
-negative-limit error, and deleting a number from the Phone Number Usage grid (C1-C10, S8)."""
+negative-limit error, and deleting a number from the Phone Number Usage grid after a page that
+says where the replies to its texts will go (C1-C10, S8, Q1, Q2)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from messaging.models import Channel, Direction, Message, Status
 from sms_admin.models import ConfigurationChange, MonthlyUsage, SenderAssignment, SmsConfiguration
 from sms_admin.pool import month_key as institution_month
 from tests import factories
+from tests.browser.axe import axe_violations
 from tests.browser.conftest import Session
 from tests.factories import assignments
 
@@ -34,8 +37,10 @@ def test_general_settings_save_on_their_own_and_appear_in_the_history(
     assert config.student_sms_default == "opted_out"
     assert set(config.permitted_roles.values_list("code", flat=True)) == {"advisor", "faculty"}
     page.get_by_role("link", name="Change history").click()
-    expect(page.locator("#history")).to_contain_text("student_sms_default")
-    expect(page.locator("#history")).to_contain_text("opted_out")
+    expect(page.locator("#history")).to_contain_text("Student SMS default status")
+    expect(page.locator("#history")).to_contain_text("Opted out")
+    expect(page.locator("#history")).not_to_contain_text("student_sms_default")
+    assert axe_violations(page) == []
     assert ConfigurationChange.objects.filter(changed_by=admin_user).count() == 2
     session.screenshot("sms-configuration-history")
 
@@ -84,30 +89,65 @@ def test_deleting_a_number_from_the_usage_grid_asks_first_and_then_frees_it(
 ) -> None:
     kept = assignments.assignment(factories.staff(first_name="Kim", last_name="Keeps"))
     doomed = assignments.assignment(factories.staff(first_name="Dana", last_name="Leaves"))
+    lena = factories.student(first_name="Lena", last_name="Cho")
+    Message.objects.create(
+        direction=Direction.OUTBOUND, channel=Channel.SMS, status=Status.DELIVERED,
+        sender=doomed.person, recipient=lena, from_number=doomed.sender_number.number,
+        destination="+12025550100", body="Can we meet on Tuesday?",
+    )  # fmt: skip
     session.login("admin")
     session.open("/sms-configuration/twilio/?q=Dana")
     page = session.page
     grid = page.locator("#usage-grid")
     expect(grid).to_contain_text("Dana Leaves")
     expect(grid).not_to_contain_text("Kim Keeps")
-    trash = page.get_by_role("button", name=f"Delete the assignment of {doomed.sender_number}")
+    trash = page.get_by_role("link", name=f"Delete the assignment of {doomed.sender_number}")
 
-    questions: list[str] = []
-
-    def dismiss(dialog: Any) -> None:
-        questions.append(dialog.message)
-        dialog.dismiss()
-
-    page.once("dialog", dismiss)
+    # The question first, on its own page: nothing is deleted by opening it, or by cancelling.
     trash.click()
-    assert questions and "Delete the assignment of" in questions[0]
+    question = page.locator("#delete-confirm")
+    expect(question).to_contain_text(
+        f"Delete the assignment of {doomed.sender_number} to Dana Leaves?"
+    )
+    expect(question).to_contain_text(
+        f"1 person was texted from {doomed.sender_number} in the last 30 days."
+    )
+    expect(question).to_contain_text("Their replies will keep reaching the staff member")
+    expect(question).to_contain_text("Dana Leaves: 1 person")
+    assert axe_violations(page) == []
+    session.screenshot("sms-assignment-delete-confirm")
+    page.get_by_role("link", name="Cancel").click()
+    expect(grid).to_contain_text("Dana Leaves")
     assert SenderAssignment.objects.get(pk=doomed.pk).released_at is None
 
-    page.once("dialog", lambda dialog: dialog.accept())
     trash.click()
+    page.get_by_role("button", name="Delete the assignment").click()
     expect(page.get_by_role("status").first).to_contain_text("is no longer assigned to Dana")
+    # Back on the grid page it came from (the search kept).
+    expect(page.get_by_label("Search person or number")).to_have_value("Dana")
     expect(grid).not_to_contain_text("Dana Leaves")
     expect(page.locator("#assigned-figures")).to_have_text("1 / 5")
     doomed.refresh_from_db()
     assert doomed.released_at is not None and doomed.phone.deleted
     assert SenderAssignment.objects.get(pk=kept.pk).released_at is None
+
+
+def test_the_rest_of_a_released_number_is_set_on_the_twilio_tab(
+    session: Session, admin_user: Any, config: SmsConfiguration
+) -> None:
+    session.login("admin")
+    session.open("/sms-configuration/twilio/")
+    page = session.page
+    days = page.get_by_label("Days a released number rests")
+    expect(days).to_have_value("30")
+    days.fill("400")
+    page.get_by_role("button", name="Save number reuse").click()
+    expect(page.locator("#field-number_quarantine_days .errorlist")).to_have_text(
+        "Enter a number of days from 0 to 365."
+    )
+    page.get_by_label("Days a released number rests").fill("14")
+    page.get_by_role("button", name="Save number reuse").click()
+    expect(page.get_by_role("status").first).to_contain_text("Saved.")
+    config.refresh_from_db()
+    assert config.number_quarantine_days == 14
+    assert axe_violations(page, "#number-reuse") == []

@@ -126,3 +126,63 @@ def test_an_unexpected_api_error_is_a_json_500() -> None:
     assert response.status_code == 500
     assert response["Content-Type"] == "application/json"
     assert json.loads(response.content)["detail"]
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_an_unknown_api_path_is_a_json_404_with_debug_on_too(
+    admin_api: APIClient, settings: Any, debug: bool
+) -> None:
+    """With DEBUG on (`make run`) Django would answer its HTML debug page."""
+    settings.DEBUG = debug
+
+    response = admin_api.get("/api/v1/no-such-thing/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "detail": "There is no API endpoint at /api/v1/no-such-thing/. See /api/docs/."
+    }
+
+
+def test_with_debug_on_an_unknown_page_outside_the_api_stays_html(
+    client: Client, settings: Any
+) -> None:
+    settings.DEBUG = True
+
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_with_debug_on_the_apis_own_404_keeps_its_message(
+    admin_api: APIClient, settings: Any
+) -> None:
+    settings.DEBUG = True
+
+    response = admin_api.get("/api/v1/people/999999/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No Person matches the given query."}
+
+
+def test_an_api_path_without_its_slash_still_redirects(admin_api: APIClient, settings: Any) -> None:
+    settings.DEBUG = True
+
+    response = admin_api.get("/api/v1/people")
+
+    assert response.status_code == 301
+    assert response["Location"] == "/api/v1/people/"
+
+
+def test_with_debug_on_the_browsable_apis_own_404_is_left_alone(
+    admin_user: Any, settings: Any
+) -> None:
+    settings.DEBUG = True
+    client = Client()
+    client.force_login(admin_user)
+
+    response = client.get("/api/v1/people/999999/", HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 404
+    assert "No Person matches the given query." in response.content.decode()

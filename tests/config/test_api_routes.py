@@ -30,9 +30,20 @@ ROUTES: list[tuple[str, dict[str, Any], str, str]] = [
     ("messages", {}, "/api/v1/messages/", "messaging"),
     ("messages-bulk", {}, "/api/v1/messages/bulk/", "messaging"),
     ("message-detail", {"pk": 7}, "/api/v1/messages/7/", "messaging"),
+    ("conversations", {}, "/api/v1/conversations/", "messaging"),
+    (
+        "conversation-messages",
+        {"person_id": 7},
+        "/api/v1/conversations/7/messages/",
+        "messaging",
+    ),
+    ("conversation-read", {"person_id": 7}, "/api/v1/conversations/7/read/", "messaging"),
 ]
 
 OPERATION_IDS = {
+    ("get", "/api/v1/conversations/"): "v1_conversations_list",
+    ("get", "/api/v1/conversations/{person_id}/messages/"): "v1_conversations_messages_list",
+    ("post", "/api/v1/conversations/{person_id}/read/"): "v1_conversations_read_create",
     ("get", "/api/v1/messages/"): "v1_messages_list",
     ("post", "/api/v1/messages/"): "v1_messages_create",
     ("get", "/api/v1/messages/{id}/"): "v1_messages_retrieve",

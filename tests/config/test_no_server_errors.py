@@ -74,6 +74,7 @@ FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "help_text": field("Reply STOP to stop."),
     "advanced_opt_out": field(True, False, "yes"),
     "reply_window_days": field(30, 0, 2**40),
+    "number_quarantine_days": field(30, 0, 365, 366, -1, 2**40, "ten"),
     "updated_at": field("2026-01-01T00:00:00Z"),
     # roles/, phone-types/
     "code": field("coach", "cell", "advisor", "SYSTEM", "two words", "x" * 65),
@@ -112,6 +113,7 @@ CONFIG_FIELDS = [
     "help_text",
     "advanced_opt_out",
     "reply_window_days",
+    "number_quarantine_days",
     "updated_at",
 ]
 PERSON_FIELDS = [

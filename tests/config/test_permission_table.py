@@ -18,7 +18,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from messaging.models import Channel, Direction, Message, Status
+from messaging.models import Channel, Direction, Message, MessageTemplate, Status
 from people import services as people_services
 from people.models import Person, PersonPhone, PhoneType, SmsStatus, StatusCause
 from sms_admin.models import SenderNumber, SmsConfiguration
@@ -41,6 +41,7 @@ STAFF = frozenset({"staff_not_permitted", "permitted_staff"}) | ADMIN
 ADMIN_OR_INTEGRATION = ADMIN | {"integration"}
 STAFF_OR_INTEGRATION = STAFF | {"integration"}
 PERMITTED_STAFF = frozenset({"permitted_staff"})
+LINKED_STAFF = frozenset({"staff_not_permitted", "permitted_staff"})  # staff with a person
 
 
 class World:
@@ -87,6 +88,9 @@ class World:
             phone=self.phone, status=SmsStatus.DISABLED, cause=StatusCause.OPT_OUT
         )
         return self.phone
+
+    def template(self) -> MessageTemplate:
+        return MessageTemplate.objects.get_or_create(name="Reminder", defaults={"body": "Hi"})[0]
 
     def free_number(self) -> SenderNumber:
         return factories.SenderNumberFactory(number="+12015550177")
@@ -207,6 +211,10 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/sms-usage/"): Row(
         ADMIN_OR_INTEGRATION, lambda w: ("/api/v1/sms-usage/", None), 200
     ),
+    # Analytics per month and staff member: administrators.
+    ("GET", "/api/v1/analytics/messages/"): Row(
+        ADMIN, lambda w: ("/api/v1/analytics/messages/", None), 200
+    ),
     ("GET", "/api/v1/sender-numbers/"): Row(
         ADMIN, lambda w: ("/api/v1/sender-numbers/", None), 200
     ),
@@ -219,11 +227,41 @@ TABLE: dict[tuple[str, str], Row] = {
     ("DELETE", "/api/v1/sender-numbers/{id}/"): Row(
         ADMIN, lambda w: (f"/api/v1/sender-numbers/{w.free_number().pk}/", None), 204
     ),
+    # The inbox: staff linked to a person read their own conversations (the administrators here
+    # have no person: they read the shared inbox, a variant below is the staff's own).
+    ("GET", "/api/v1/conversations/"): Row(
+        ADMIN, lambda w: ("/api/v1/conversations/?unassigned=true", None), 200
+    ),
+    ("GET", "/api/v1/conversations/{person_id}/messages/"): Row(
+        LINKED_STAFF, _person("/api/v1/conversations/{person}/messages/"), 200
+    ),
+    ("POST", "/api/v1/conversations/{person_id}/read/"): Row(
+        LINKED_STAFF, _person("/api/v1/conversations/{person}/read/"), 204
+    ),
+    # Message templates: administrators keep them; staff who may send texts read them.
+    ("GET", "/api/v1/templates/"): Row(
+        ADMIN | PERMITTED_STAFF, lambda w: ("/api/v1/templates/", None), 200
+    ),
+    ("GET", "/api/v1/templates/{id}/"): Row(
+        ADMIN | PERMITTED_STAFF, lambda w: (f"/api/v1/templates/{w.template().pk}/", None), 200
+    ),
+    ("POST", "/api/v1/templates/"): Row(
+        ADMIN, lambda w: ("/api/v1/templates/", {"name": "Welcome", "body": "Hi"}), 201
+    ),
+    ("PATCH", "/api/v1/templates/{id}/"): Row(
+        ADMIN, lambda w: (f"/api/v1/templates/{w.template().pk}/", {"body": "Hello"}), 200
+    ),
+    ("DELETE", "/api/v1/templates/{id}/"): Row(
+        ADMIN, lambda w: (f"/api/v1/templates/{w.template().pk}/", None), 204
+    ),
 }
 
 
 # Requests to the same operations that only some of its callers may make.
 VARIANTS: dict[tuple[str, str, str], Row] = {
+    ("GET", "/api/v1/conversations/", "the caller's own inbox"): Row(
+        LINKED_STAFF, lambda w: ("/api/v1/conversations/", None), 200
+    ),
     ("POST", "/api/v1/people/", "with a login and a permitted role"): Row(
         ADMIN,
         lambda w: (

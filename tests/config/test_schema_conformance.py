@@ -127,3 +127,30 @@ def test_send_responses_and_the_idempotency_header_match_the_schema(
         assert_conforms(openapi, template, "POST", response)
         parameters = openapi["paths"][template]["post"]["parameters"]
         assert {"name": "Idempotency-Key", "in": "header"}.items() <= parameters[0].items()
+
+
+def test_analytics_responses_match_the_schema(
+    openapi: dict[str, Any], admin_api: APIClient, advisor: Any
+) -> None:
+    from messaging.models import Channel, Direction, Message, Status
+
+    Message.objects.create(
+        direction=Direction.OUTBOUND,
+        channel=Channel.SMS,
+        status=Status.DELIVERED,
+        sender=advisor,
+        recipient=factories.student(),
+        body="Hi",
+    )
+    template = "/api/v1/analytics/messages/"
+    response = admin_api.get(template)
+    assert response.json()["results"]
+    assert_conforms(openapi, template, "GET", response)
+    row = _resolve(
+        openapi["paths"][template]["get"]["responses"]["200"]["content"]["application/json"][
+            "schema"
+        ],
+        openapi,
+    )["properties"]["results"]["items"]
+    contract = {"staff", "sent", "delivered", "failed", "by_email", "replies", "opt_outs"}
+    assert contract <= set(row["required"])

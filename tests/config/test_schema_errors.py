@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from messaging.models import MessageTemplate
 from people.models import PhoneType
 from sms_admin.models import SmsConfiguration
 from tests import factories
@@ -54,11 +55,24 @@ def _url(template: str, ids: dict[str, int]) -> str:
 
 
 @pytest.fixture
-def existing(config: SmsConfiguration, cell: PhoneType) -> dict[str, int]:
-    """Ids that exist for every path parameter (the 415 requests must reach the body)."""
+def superuser_api(superuser: Any) -> APIClient:
+    """A superuser who is also a staff member (the conversations API reads the caller's own)."""
+    factories.staff(user=superuser)
+    return client_for(superuser)
+
+
+@pytest.fixture
+def existing(config: SmsConfiguration, cell: PhoneType) -> dict[str, dict[str, int]]:
+    """Per resource (the path's first segment), ids that exist: the 415 requests must reach
+    the body. A new resource that takes a body by id needs a line here."""
     person = factories.student()
     phone = factories.PhoneFactory(person=person, phone_type=cell)
-    return {"id": phone.pk, "person_id": person.pk}
+    template = MessageTemplate.objects.create(name="Welcome", body="Welcome!")
+    return {
+        "people": {"id": person.pk, "person_id": person.pk},
+        "phones": {"id": phone.pk},
+        "templates": {"id": template.pk},
+    }
 
 
 def test_anonymous_callers_get_a_documented_401(openapi: dict[str, Any]) -> None:
@@ -114,18 +128,30 @@ def test_ids_that_do_not_exist_get_a_documented_404(
 
 
 def test_a_body_that_is_not_json_gets_a_documented_415(
-    openapi: dict[str, Any], superuser_api: APIClient, existing: dict[str, int]
+    openapi: dict[str, Any], superuser_api: APIClient, existing: dict[str, dict[str, int]]
 ) -> None:
     checked = 0
     for template, method in _operations(openapi):
         if "requestBody" not in openapi["paths"][template][method]:
             continue
-        url = _url(template, existing)
+        resource = template.removeprefix("/api/v1/").split("/")[0]
+        url = _url(template, existing.get(resource, {}))
         response = superuser_api.generic(method.upper(), url, "x", content_type="text/plain")
         assert response.status_code == 415, (method, template, response.content[:200])
         assert_documented(openapi, template, method, response)
         checked += 1
     assert checked >= 10
+
+
+def test_a_throttled_caller_gets_a_documented_429(
+    openapi: dict[str, Any], superuser_api: APIClient, settings: Any
+) -> None:
+    settings.API_THROTTLE_RATE = "1/min"
+    assert superuser_api.get("/api/v1/roles/").status_code == 200
+    response = superuser_api.get("/api/v1/roles/")
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert_documented(openapi, "/api/v1/roles/", "get", response)
 
 
 def test_every_operation_documents_throttling(openapi: dict[str, Any]) -> None:

@@ -172,3 +172,29 @@ def test_django_variables_switch_debug_hosts_and_time_zone() -> None:
 def test_public_base_url_loses_its_trailing_slash() -> None:
     values = settings_of(["PUBLIC_BASE_URL"], PUBLIC_BASE_URL="https://sms.example.edu/")
     assert values["PUBLIC_BASE_URL"] == "https://sms.example.edu"
+
+
+def test_yes_no_variables_accept_the_usual_words_in_any_case() -> None:
+    for word, expected in [("FALSE", False), (" no ", False), ("0", False), ("Off", False)]:
+        assert settings_of(["DEBUG"], DJANGO_DEBUG=word) == {"DEBUG": expected}, word
+    for word in ("True", "1", "YES", "on"):
+        assert settings_of(["DEBUG"], DJANGO_DEBUG=word) == {"DEBUG": True}, word
+    assert settings_of(["DEBUG"], DJANGO_DEBUG="") == {"DEBUG": True}  # empty: the default
+
+
+def test_a_yes_no_variable_with_a_typo_stops_the_start_naming_it_and_the_accepted_values() -> None:
+    result = run(
+        [
+            "-c",
+            "import os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; "
+            "import django; django.setup()",
+        ],
+        DJANGO_DEBUG="false",
+        DJANGO_SECURE_COOKIES="ture",
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DJANGO_SECURE_COOKIES='ture' is not a yes/no value" in (
+        result.stderr
+    )
+    assert "use true or false (also accepted: 1, yes, on / 0, no, off, any case)" in result.stderr

@@ -579,7 +579,7 @@ def test_the_sweep_requeues_a_text_whose_task_was_lost(
     student, _ = student_with_phone()
     with django_capture_on_commit_callbacks(execute=False):
         text = services.message_send(sender=advisor, recipient_id=student.pk, body="Hi")
-    settings.SMS_STUCK_AFTER_SECONDS = 0
+    settings.SWEEP_QUEUED_AFTER_SECONDS = 0
 
     assert sending.messages_sweep(gateway=gateway.from_settings())["requeued"] == 1
 

@@ -276,7 +276,10 @@ def test_sms_usage_shows_this_month_sent_limit_and_remaining(admin_api: APIClien
     assert pool.monthly_usage_reserve()
     year, month = pool.month_key()
 
-    assert admin_api.get("/api/v1/sms-usage/").json() == {
+    body = admin_api.get("/api/v1/sms-usage/").json()
+
+    # The forecast fields (A1) depend on the clock: tests/sms_admin/test_forecast_pages.py.
+    assert {k: body[k] for k in ("month", "limit", "sent", "remaining")} == {
         "month": f"{year}-{month:02d}",
         "limit": 10,
         "sent": 2,

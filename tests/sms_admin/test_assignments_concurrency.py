@@ -1,5 +1,6 @@
 """Racing releases of one assignment (S8) on PostgreSQL: the conditional UPDATE lets exactly one
-through; the others are told it was already un-assigned and change nothing."""
+through; the others are told it was already un-assigned and change nothing. Racing first sends
+take rested numbers before resting ones (Q1)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from people.models import PersonPhone, PhoneStatusChange
 from sms_admin import pool
-from sms_admin.models import SenderAssignment
+from sms_admin.models import SenderAssignment, SenderNumber, SmsConfiguration
 from tests import factories
 from tests.factories import assignments
 from tests.parallel import postgres_only, run_at_once
@@ -60,3 +61,24 @@ def test_releases_racing_new_assignments_never_give_one_number_to_two_people(
     numbers = list(active.values_list("sender_number_id", flat=True))
     assert len(numbers) == len(set(numbers))
     assert active.count() <= config.sms_phone_number_limit
+
+
+def test_racing_first_sends_take_rested_numbers_before_resting_ones(config: Any) -> None:
+    SmsConfiguration.objects.filter(pk=1).update(sms_phone_number_limit=RACERS + 2)
+    for i in range(3):
+        SenderNumber.objects.create(number=f"+1201555020{i}")
+        held = assignments.assignment(number=f"+1201555030{i}")
+        pool.sender_assignment_release(assignment_id=held.pk)
+    newcomers = [factories.staff() for _ in range(RACERS)]
+
+    got = run_at_once(lambda i: pool.sender_number_ensure(person=newcomers[i]) is not None, RACERS)
+
+    assert sorted(got) == [False] * (RACERS - 6) + [True] * 6
+    active = SenderAssignment.objects.filter(released_at__isnull=True)
+    numbers = list(active.values_list("sender_number__number", flat=True))
+    assert len(numbers) == len(set(numbers)) == 6
+    # Only the three numbers released a moment ago were given while resting.
+    resting = active.filter(assigned_while_resting=True)
+    assert sorted(resting.values_list("sender_number__number", flat=True)) == [
+        f"+1201555030{i}" for i in range(3)
+    ]

@@ -56,9 +56,10 @@ class Prism:
         deadline = time.monotonic() + 60
         while True:
             try:
-                requests.get(self.url, timeout=1)
+                requests.get(self.url, timeout=5)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
+                # Not listening yet, or listening while it still loads the spec (a busy machine).
                 if time.monotonic() > deadline or self.proc.poll() is not None:
                     self.stop()
                     raise RuntimeError("Prism did not start") from None

@@ -94,13 +94,11 @@ def test_a_cohort_goes_to_the_worker_a_batch_of_messages_per_task(
     for task in (tasks.send_sms_batch, messaging_tasks.deliver_emails):
         monkeypatch.setattr(
             task,
-            "delay_on_commit",
-            lambda message_ids, t=task: published.append((t.name, message_ids)),
+            "apply_async",
+            lambda kwargs, t=task: published.append((t.name, kwargs["message_ids"])),
         )
     for task in (tasks.send_sms, messaging_tasks.deliver_email):
-        monkeypatch.setattr(
-            task, "delay_on_commit", lambda **kw: pytest.fail("one task per message")
-        )
+        monkeypatch.setattr(task, "apply_async", lambda **kw: pytest.fail("one task per message"))
 
     with django_capture_on_commit_callbacks(execute=True):
         result = services.message_send_bulk(

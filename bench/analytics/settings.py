@@ -1,0 +1,10 @@
+"""Bench-only settings: the product's settings plus a URL map with the bare reference view."""
+
+from __future__ import annotations
+
+from config.settings import *  # noqa: F403
+from config.settings import LOGGING
+
+DEBUG = False
+ROOT_URLCONF = "bench.analytics.urls"
+LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "WARNING"}}
