@@ -102,5 +102,12 @@ class StrictJSON(serializers.Serializer[Any]):
                 and (error := _type_error(field, data[name])) is not None
             }
             if errors:
+                # The other fields' errors too, so a client hears of every field at once.
+                rest = {name: value for name, value in data.items() if name not in errors}
+                try:
+                    super().to_internal_value(rest)
+                except serializers.ValidationError as exc:
+                    if isinstance(exc.detail, Mapping):
+                        errors = {**exc.detail, **errors}
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)

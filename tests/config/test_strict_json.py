@@ -74,6 +74,17 @@ def test_text_for_a_boolean_is_refused_in_json_and_read_in_a_form(
     assert phone.verified_at is not None
 
 
+def test_the_other_fields_errors_come_with_the_type_errors(
+    advisor_api: APIClient, config: SmsConfiguration
+) -> None:
+    response = advisor_api.post("/api/v1/messages/", {"recipient": "7"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "recipient": ["Must be a JSON number (got string)."],
+        "body": ["This field is required."],
+    }
+
+
 def test_text_for_a_number_is_refused(superuser_api: APIClient, config: SmsConfiguration) -> None:
     response = superuser_api.patch(
         "/api/v1/sms-configuration/", {"sms_max_length": "160"}, format="json"
