@@ -116,6 +116,7 @@ def test_every_answer_of_the_api_matches_its_schema(
     )
     output = result.stdout + result.stderr
     summary = output[-8000:]
+    print(*re.findall(r"^ *(\d+ generated.*)$", output, re.M))  # shown with pytest -rP
     assert result.returncode == 0, summary
     report = junit.read_text()
     assert 'failures="0"' in report and 'errors="0"' in report, summary
