@@ -7,7 +7,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -78,6 +80,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError(detail)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, SuspiciousOperation):
+        # Django's own limits on a request (too many form fields, too large a form body).
+        exc = exceptions.ParseError(suspicious_request_message(exc))
     elif isinstance(exc, IntegrityError):
         exc = exceptions.ValidationError(
             {
@@ -86,6 +91,20 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             }
         )
     return drf_exception_handler(exc, context)
+
+
+def suspicious_request_message(exc: SuspiciousOperation) -> str:
+    if isinstance(exc, TooManyFieldsSent):
+        return (
+            f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields or "
+            "query parameters; send a long list as a JSON body."
+        )
+    if isinstance(exc, RequestDataTooBig):
+        return (
+            f"The form body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes; "
+            "send it as JSON or in smaller requests."
+        )
+    return "The request was refused as malformed."
 
 
 def _is_api(request: HttpRequest) -> bool:

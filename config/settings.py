@@ -112,6 +112,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # REST API query strings: parameters the OpenAPI schema does not declare are a 400.
+    "config.query_parameters.QueryParameterMiddleware",
     # Last, as django-axes requires: turns a locked-out login into config.throttling's page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -352,7 +354,7 @@ REST_FRAMEWORK = {
     # Per caller (token or login) at API_THROTTLE_RATE, counted in the default cache: 429 with
     # Retry-After over it. The webhooks are not DRF views and are never throttled.
     "DEFAULT_THROTTLE_CLASSES": ["config.throttling.ApiRateThrottle"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
 }
@@ -368,6 +370,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Student and staff defaults share one choice set: name it once in the schema.
     "ENUM_NAME_OVERRIDES": {"DefaultStatusEnum": "sms_admin.models.DefaultStatus"},
+    # Request bodies are documented as JSON, what integrations send; form posts (the browsable
+    # API) are still read, as text, but are not part of the contract.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
+    # Every operation's error answers (400, 401, 403, 404, 406, 415, 429 as they apply).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.openapi.error_responses",
+    ],
 }
 
 LOGGING = {

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.utils import timezone
 from rest_framework import serializers
 
+from config.serializers import StrictJSON
 from messaging import quiet_hours
 from messaging.models import FailureReason, Message, Status
 
 
-class MessageCreateSerializer(serializers.Serializer[Message]):
+class MessageCreateSerializer(StrictJSON):
     recipient = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     # The service gives the clear message for an empty or too long body (S5).
     body = serializers.CharField(allow_blank=True, trim_whitespace=False)
@@ -27,7 +28,7 @@ class MessageCreateSerializer(serializers.Serializer[Message]):
 COHORT_MAX = 10_000
 
 
-class MessageBulkCreateSerializer(serializers.Serializer[object]):
+class MessageBulkCreateSerializer(StrictJSON):
     recipients = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         allow_empty=False,
@@ -80,9 +81,13 @@ class MessageBulkResultSerializer(serializers.Serializer[object]):
 class MessageSerializer(serializers.ModelSerializer[Message]):
     """One row of the Message Report."""
 
-    # Empty for most messages: the schema must allow "" besides the reasons.
+    # Declared: a read-only model field loses `allow_blank`, and the schema would then leave out
+    # the "" that every message without a failure carries.
     failure_reason = serializers.ChoiceField(
-        choices=FailureReason.choices, allow_blank=True, read_only=True
+        choices=FailureReason.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text='Why the text did not go by SMS or failed; "" when nothing went wrong.',
     )
     when = serializers.SerializerMethodField(
         help_text="When a scheduled text (or one held by quiet hours) goes, in words in the "

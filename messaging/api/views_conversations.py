@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import IsStaffMember, is_administrator
+from config.serializers import ErrorSerializer
 from messaging import inbox, inbox_services
 from messaging.api.serializers_conversations import ConversationSerializer
 from messaging.api.serializers_send import MessageSerializer
@@ -95,7 +96,13 @@ class ConversationListView(generics.ListAPIView[Any]):
     permission_classes = [IsStaffMember]
     serializer_class = ConversationSerializer
 
-    @extend_schema(parameters=FILTER_PARAMETERS + OWNER_PARAMETERS)
+    @extend_schema(
+        parameters=FILTER_PARAMETERS + OWNER_PARAMETERS,
+        responses={
+            200: ConversationSerializer(many=True),
+            404: OpenApiResponse(ErrorSerializer, description="`staff` names no person."),
+        },
+    )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         owner = _owner(request)
         filters = [

@@ -12,13 +12,14 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import IsAdministrator, is_administrator
+from config.serializers import ErrorSerializer
 from messaging import idempotency, quiet_hours, report, selectors, services
 from messaging.api.serializers_send import (
     MessageBulkCreateSerializer,
@@ -32,7 +33,8 @@ from people.models import Person
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     idempotency.HEADER,
-    str,
+    # What idempotency.key_check takes: 1 to 255 visible ASCII characters.
+    {"type": "string", "pattern": f"^[!-~]{{1,{idempotency.KEY_MAX_LENGTH}}}$"},
     OpenApiParameter.HEADER,
     required=False,
     description="Optional. Repeating the request with the same key returns the first answer "
@@ -41,10 +43,20 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "with another request.",
 )
 
+PERSON_ID = {"type": "integer", "minimum": 1, "maximum": report.MAX_ID}
+IDEMPOTENCY_ERRORS = {
+    409: OpenApiResponse(
+        ErrorSerializer, description="The Idempotency-Key's first request is still running."
+    ),
+    422: OpenApiResponse(
+        ErrorSerializer, description="The Idempotency-Key came before with another request."
+    ),
+}
+
 REPORT_FILTERS = [
     OpenApiParameter("direction", str, enum=Direction.values),
-    OpenApiParameter("sender", int),
-    OpenApiParameter("recipient", int),
+    OpenApiParameter("sender", PERSON_ID, description="A person id."),
+    OpenApiParameter("recipient", PERSON_ID, description="A person id."),
     OpenApiParameter("channel", str, enum=Channel.values),
     OpenApiParameter("status", str, enum=Status.values),
     OpenApiParameter("failure_reason", str, enum=FailureReason.values),
@@ -87,7 +99,7 @@ class MessageListCreateView(generics.ListCreateAPIView[Message]):
     @extend_schema(
         request=MessageCreateSerializer,
         parameters=[IDEMPOTENCY_KEY],
-        responses={201: MessageSerializer},
+        responses={201: MessageSerializer, **IDEMPOTENCY_ERRORS},
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         sender = getattr(request.user, "person", None)
@@ -114,7 +126,7 @@ class MessageBulkCreateView(APIView):
     @extend_schema(
         request=MessageBulkCreateSerializer,
         parameters=[IDEMPOTENCY_KEY],
-        responses={201: MessageBulkResultSerializer},
+        responses={201: MessageBulkResultSerializer, **IDEMPOTENCY_ERRORS},
     )
     def post(self, request: Request) -> Response:
         sender = getattr(request.user, "person", None)

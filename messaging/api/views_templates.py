@@ -11,11 +11,12 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from config.api import is_administrator
+from config.serializers import StrictJSON
 from messaging import message_templates, selectors
 from messaging.models import MessageTemplate
 
 
-class MessageTemplateSerializer(serializers.ModelSerializer[MessageTemplate]):
+class MessageTemplateSerializer(StrictJSON, serializers.ModelSerializer[MessageTemplate]):
     body = serializers.CharField(
         trim_whitespace=False,
         help_text="The text; {first_name}, {last_name}, {staff_first_name} and "

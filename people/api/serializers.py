@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
+from config.serializers import StrictJSON
 from people import phone_numbers, services, sis
 from people.models import (
     SYSTEM_PHONE_TYPE_CODE,
@@ -23,7 +24,7 @@ from people.models import (
 )
 
 
-class RoleSerializer(serializers.ModelSerializer[Role]):
+class RoleSerializer(StrictJSON, serializers.ModelSerializer[Role]):
     kind = serializers.ChoiceField(choices=RoleKind.choices)
 
     class Meta:
@@ -31,13 +32,13 @@ class RoleSerializer(serializers.ModelSerializer[Role]):
         fields = ["code", "name", "kind"]
 
 
-class PhoneTypeSerializer(serializers.ModelSerializer[PhoneType]):
+class PhoneTypeSerializer(StrictJSON, serializers.ModelSerializer[PhoneType]):
     class Meta:
         model = PhoneType
         fields = ["code", "name"]
 
 
-class PersonSerializer(serializers.ModelSerializer[Person]):
+class PersonSerializer(StrictJSON, serializers.ModelSerializer[Person]):
     roles = serializers.SlugRelatedField(
         slug_field="code",
         many=True,
@@ -47,13 +48,16 @@ class PersonSerializer(serializers.ModelSerializer[Person]):
     )
     is_student = serializers.BooleanField(read_only=True)
     # The limits and characters of Django's own username, so a bad one is a 400, never a 500.
+    # "" is null (a form post cannot send null: DRF reads its empty value as null).
     username = serializers.CharField(
         source="user.username",
         required=False,
         allow_null=True,
+        allow_blank=True,
         max_length=150,
         validators=[UnicodeUsernameValidator()],
-        help_text="Creates or links the Django login user of a staff member.",
+        help_text='Creates or links the Django login user of a staff member; null or "" '
+        "unlinks it.",
     )
     src_system_id = serializers.CharField(
         required=False, allow_null=True, allow_blank=True, max_length=128
@@ -98,7 +102,7 @@ class PersonSerializer(serializers.ModelSerializer[Person]):
         return attrs
 
 
-class PhoneSerializer(serializers.ModelSerializer[PersonPhone]):
+class PhoneSerializer(StrictJSON, serializers.ModelSerializer[PersonPhone]):
     phone_type = serializers.SlugRelatedField(
         slug_field="code",
         queryset=PhoneType.objects.all(),
@@ -206,7 +210,7 @@ READ_ONLY_PHONE_FIELDS = {
 SIS_IMPORT_MAX_PEOPLE = 5000
 
 
-class SisPhoneImportSerializer(serializers.Serializer[Any]):
+class SisPhoneImportSerializer(StrictJSON):
     """One phone of a person in the SIS feed; the import checks the values row by row."""
 
     src_system_id = serializers.CharField(allow_blank=True, default="")
@@ -215,7 +219,7 @@ class SisPhoneImportSerializer(serializers.Serializer[Any]):
     phone_type_src_system_id = serializers.CharField(allow_blank=True, default="")
 
 
-class SisPersonImportSerializer(serializers.Serializer[Any]):
+class SisPersonImportSerializer(StrictJSON):
     """One person of the SIS feed with all of their phones."""
 
     src_system_id = serializers.CharField(allow_blank=True, default="")
@@ -226,7 +230,7 @@ class SisPersonImportSerializer(serializers.Serializer[Any]):
     phones = SisPhoneImportSerializer(many=True, default=list)
 
 
-class SisImportSerializer(serializers.Serializer[Any]):
+class SisImportSerializer(StrictJSON):
     people = SisPersonImportSerializer(many=True, allow_empty=False)
 
     def validate_people(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import AdminWritesStaffReads, IsAdminOrIntegration, IsStaffMember
+from config.serializers import ErrorSerializer
 from people import selectors, services, sis
 from people.api.serializers import (
     PersonSerializer,
@@ -114,6 +115,15 @@ class PhoneDetailView(generics.RetrieveUpdateDestroyAPIView[PersonPhone]):
     permission_classes = [IsStaffMember]
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
+    @extend_schema(
+        responses={
+            200: PhoneUpdateSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="The phone was deleted."),
+        }
+    )
+    def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().patch(request, *args, **kwargs)
+
     def perform_update(self, serializer: Any) -> None:
         try:
             serializer.instance = services.phone_update(
@@ -133,7 +143,14 @@ class PersonImportView(APIView):
 
     @extend_schema(
         request=SisImportSerializer,
-        responses={200: SisImportResultSerializer, 400: SisImportErrorsSerializer},
+        responses={
+            200: SisImportResultSerializer,
+            400: OpenApiResponse(
+                SisImportErrorsSerializer,
+                description="Nothing was imported: the feed's rows with their errors, or (a "
+                "malformed request) a message per field.",
+            ),
+        },
     )
     def post(self, request: Request) -> Response:
         serializer = SisImportSerializer(data=request.data)

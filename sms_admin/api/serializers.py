@@ -8,6 +8,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from config.serializers import StrictJSON
 from people.models import PhoneType, Role
 from sms_admin.models import (
     MAX_QUARANTINE_DAYS,
@@ -19,7 +20,7 @@ from sms_admin.models import (
 )
 
 
-class SmsConfigurationSerializer(serializers.ModelSerializer[SmsConfiguration]):
+class SmsConfigurationSerializer(StrictJSON, serializers.ModelSerializer[SmsConfiguration]):
     student_sms_default = serializers.ChoiceField(choices=DefaultStatus.choices)
     staff_sms_default = serializers.ChoiceField(choices=DefaultStatus.choices)
     opt_out_scope = serializers.ChoiceField(choices=OptOutScope.choices)
@@ -147,7 +148,7 @@ class SmsUsageSerializer(serializers.Serializer[object]):
     )
 
 
-class SenderNumberSerializer(serializers.Serializer[object]):
+class SenderNumberSerializer(StrictJSON):
     id = serializers.IntegerField(read_only=True)
     number = serializers.CharField(max_length=32)
     assigned_to = serializers.IntegerField(read_only=True, allow_null=True)

@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import IsAdministrator, IsAdminOrIntegration
+from config.serializers import ErrorSerializer
 from sms_admin import pool, selectors, services
 from sms_admin.api.serializers import (
     PhoneUsageSerializer,
@@ -130,7 +131,18 @@ class SenderNumberListView(APIView):
 
     @extend_schema(
         request=SenderNumberSerializer,
-        responses={204: None},
+        parameters=[
+            OpenApiParameter(
+                "number",
+                str,
+                description="The number to remove, when the body does not name it.",
+            )
+        ],
+        responses={
+            204: None,
+            404: OpenApiResponse(ErrorSerializer, description="The number is not in the pool."),
+            415: OpenApiResponse(ErrorSerializer, description="The body is not JSON or a form."),
+        },
         operation_id="v1_sender_numbers_destroy_by_number",
     )
     def delete(self, request: Request) -> Response:

@@ -87,7 +87,7 @@ def test_an_administrator_without_a_person_cannot_send(admin_api: APIClient) -> 
         ({"body": ""}, "body", "empty"),
         ({"body": "x" * 1001}, "body", "limit is 1000"),
         ({"recipient": 999999, "body": "Hi"}, "recipient", "no person"),
-        ({"recipient": "abc", "body": "Hi"}, "recipient", "valid integer"),
+        ({"recipient": "abc", "body": "Hi"}, "recipient", "json number"),
         ({"body": "Hi", "recipient": None}, "recipient", "null"),
     ],
 )

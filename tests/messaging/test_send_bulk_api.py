@@ -72,7 +72,7 @@ def test_an_anonymous_request_gets_401(anon_api: APIClient) -> None:
     [
         ({"recipients": [], "body": "Hi"}, "recipients", "empty"),
         ({"recipients": "all", "body": "Hi"}, "recipients", "list"),
-        ({"recipients": ["x"], "body": "Hi"}, "recipients", "integer"),
+        ({"recipients": ["x"], "body": "Hi"}, "recipients", "JSON number"),
         ({"recipients": [0], "body": "Hi"}, "recipients", "greater than or equal to 1"),
         ({"body": "Hi"}, "recipients", "required"),
         ({"recipients": "SELF", "body": ""}, "body", "empty"),
