@@ -6,12 +6,14 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Min
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, permissions, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import IsStaffMember
+from config.serializers import ErrorSerializer
 from messaging import cohorts, services
 from messaging.api.serializers_send import CohortCancelSerializer, CohortSerializer
 from messaging.models import Cohort, Message, Status
@@ -27,7 +29,7 @@ def _cohort(request: Request, pk: int) -> Cohort:
 
 
 class CohortDetailView(APIView):
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [IsStaffMember]
 
     @extend_schema(responses={200: CohortSerializer})
     def get(self, request: Request, pk: int) -> Response:
@@ -51,9 +53,15 @@ class CohortCancelView(APIView):
     """POST `cohorts/{id}/cancel/`: its texts still scheduled will not go (its sender or an
     administrator); 409 when none is scheduled any more."""
 
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [IsStaffMember]
 
-    @extend_schema(request=None, responses={200: CohortCancelSerializer})
+    @extend_schema(
+        request=None,
+        responses={
+            200: CohortCancelSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="None of its texts is scheduled."),
+        },
+    )
     def post(self, request: Request, pk: int) -> Response:
         cohort = _cohort(request, pk)
         try:

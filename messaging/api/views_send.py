@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import IsAdministrator, is_administrator
+from config.api import IsAdministrator, IsStaffMember, is_administrator
 from config.serializers import ErrorSerializer
 from messaging import idempotency, quiet_hours, report, selectors, services
 from messaging.api.serializers_send import (
@@ -257,9 +257,15 @@ class MessageCancelView(APIView):
     """POST `messages/{id}/cancel/`: a scheduled text will not go (its sender or an
     administrator); 409 once it is no longer scheduled."""
 
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [IsStaffMember]
 
-    @extend_schema(request=None, responses={200: MessageSerializer})
+    @extend_schema(
+        request=None,
+        responses={
+            200: MessageSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="The text is no longer scheduled."),
+        },
+    )
     def post(self, request: Request, pk: int) -> Response:
         try:
             message = services.message_cancel(

@@ -18,7 +18,7 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 REPORT_FILTERS = (
-    "channel, created_after, created_before, direction, failure_reason, page, recipient, "
+    "channel, cohort, created_after, created_before, direction, failure_reason, page, recipient, "
     "sender, status"
 )
 
