@@ -173,8 +173,20 @@ _cache_url = REDIS_URL or (
     if os.environ.get("CELERY_BROKER_URL", "").startswith(("redis://", "rediss://"))
     else ""
 )
+# Every Redis call (the broker's publish, the cache, the single-send list) gives up after this
+# many seconds, so a Redis that accepts connections but never answers fails a call instead of
+# hanging a web request or a worker; what was not published waits in the database for the sweep.
+REDIS_SOCKET_TIMEOUT_SECONDS = float(env_int("REDIS_SOCKET_TIMEOUT_SECONDS", 5))
+_redis_timeouts = {
+    "socket_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+    "socket_connect_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+}
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": _cache_url,
+        "OPTIONS": _redis_timeouts,
+    }
     if _cache_url
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
@@ -269,7 +281,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, **_redis_timeouts}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Celery's Django fixup closes the database connection around every task unless this is set
 # (measured on a 2-core machine: a one-statement task ran at 238/s by default, 825/s with 1000).

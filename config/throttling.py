@@ -10,6 +10,7 @@ throttled.
 
 from __future__ import annotations
 
+import logging
 import math
 from datetime import timedelta
 from typing import Any
@@ -22,6 +23,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from rest_framework.throttling import UserRateThrottle
+
+logger = logging.getLogger(__name__)
 
 
 class ApiRateThrottle(UserRateThrottle):
@@ -51,7 +54,15 @@ class ApiRateThrottle(UserRateThrottle):
         now = float(self.timer())
         window = int(now // duration)
         self.retry_after = (window + 1) * duration - now
-        return self._count(f"{ident}:{window}", duration + 1) <= limit
+        try:
+            count = self._count(f"{ident}:{window}", duration + 1)
+        except Exception:
+            # The count lives in Redis: while Redis is unreachable or silent (each call gives
+            # up after REDIS_SOCKET_TIMEOUT_SECONDS), requests go through uncounted rather than
+            # failing; sends are recorded and published by the sweep once Redis is back.
+            logger.warning("Request not counted: the cache is unreachable", exc_info=True)
+            return True
+        return count <= limit
 
     def _count(self, key: str, timeout: int) -> int:
         """This request's number in its window."""

@@ -37,10 +37,11 @@ _local = threading.local()
 
 
 def _redis() -> Any:
-    url = settings.CELERY_BROKER_URL
+    url, timeout = settings.CELERY_BROKER_URL, settings.REDIS_SOCKET_TIMEOUT_SECONDS
     cached = getattr(_local, "client", None)
-    if cached is None or cached[0] != url:
-        cached = (url, redis.Redis.from_url(url))
+    if cached is None or cached[0] != (url, timeout):
+        client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        cached = ((url, timeout), client)
         _local.client = cached
     return cached[1]
 
