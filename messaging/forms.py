@@ -27,12 +27,30 @@ def send_at_bounds(now: datetime) -> tuple[str, str]:
     return earliest.strftime(SEND_AT_FORMAT), latest.strftime(SEND_AT_FORMAT)
 
 
+class LocalDateTimeField(forms.DateTimeField):
+    """A date and time read on the institution's wall clock; one that clocks skip or repeat (a
+    daylight-saving night) is refused in words, naming the field."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        try:
+            return super().to_python(value)
+        except forms.ValidationError as exc:
+            if exc.code != "ambiguous_timezone":
+                raise
+            zone = timezone.get_current_timezone_name()
+            raise forms.ValidationError(
+                f"Send at: {str(value).replace('T', ' ')} does not exist or happens twice in "
+                f"{zone} (the clocks change that night); choose another time.",
+                code="ambiguous_timezone",
+            ) from None
+
+
 class ScheduleForm(forms.Form):
     """The optional "Send at" of a text or a cohort (K5): empty sends now; otherwise a date and
     time in the institution's time zone (the browser's zone plays no part), to the minute, at
     least one minute and at most 90 days ahead; the bounds are the sending service's."""
 
-    send_at = forms.DateTimeField(
+    send_at = LocalDateTimeField(
         label="Send at",
         required=False,
         input_formats=[SEND_AT_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],

@@ -178,9 +178,7 @@ def _announce(
     `send_at`, `asked`, or quiet hours), when it will go, never as a success."""
     if message.status == Status.SCHEDULED and message.send_at is not None:
         send = selectors.send_context(viewer.pk if viewer is not None else None)
-        messages.info(
-            request, scheduled_announcement(message.send_at, asked=asked, context=send)
-        )
+        messages.info(request, scheduled_announcement(message.send_at, asked=asked, context=send))
     elif message.channel == Channel.SMS:
         # Its status moves on (queued, sent, delivered): the conversation shows the current one.
         messages.success(request, f"Message recorded: SMS to {message.destination}.")
