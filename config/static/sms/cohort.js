@@ -63,6 +63,9 @@
             state.textContent = "Everything has left; delivery reports may still arrive.";
             // Delivery reports still move sent to delivered: look again, less often.
             setTimeout(poll, 5000);
+          } else if (data.scheduled && !data.queued) {
+            // Only texts waiting for their time (maybe days): look every 15 s.
+            setTimeout(poll, 15000);
           } else {
             setTimeout(poll, 2000);
           }
