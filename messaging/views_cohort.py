@@ -110,10 +110,16 @@ def cohort_compose(request: HttpRequest) -> HttpResponse:
                     sender=viewer, recipient_ids=selection.ids, body=body, send_at=send_at
                 )
                 if result.scheduled and result.send_at is not None:
-                    messages.info(
-                        request,
-                        scheduled_announcement(result.send_at, asked=send_at, context=context),
-                    )
+                    said = scheduled_announcement(result.send_at, asked=send_at, context=context)
+                    gone = len(result.message_ids) - result.scheduled
+                    if gone:
+                        # Quiet hours hold a cohort sent now, except replies (K6).
+                        said = (
+                            f"{result.scheduled} of {len(result.message_ids)} texts: {said} "
+                            f"The other {gone} went at once: those people texted in the "
+                            "last 2 hours."
+                        )
+                    messages.info(request, said)
                 return redirect("cohort-progress", cohort_id=result.cohort_id)
             else:
                 preview = _preview_rows(

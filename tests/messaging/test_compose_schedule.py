@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,7 @@ from django.test import Client
 from django.urls import reverse
 
 from messaging import enqueue
-from messaging.models import Cohort, Message, MessageTemplate, Status
+from messaging.models import Channel, Cohort, Direction, Message, MessageTemplate, Status
 from people.models import Person
 from sms_admin import services as sms_admin_services
 from tests import factories
@@ -368,3 +368,32 @@ def test_only_the_sender_and_administrators_cancel_a_cohort(
     assert set(Message.objects.values_list("status", flat=True)) == {Status.SCHEDULED}
     login(admin_user).post(cancel)
     assert set(Message.objects.values_list("status", flat=True)) == {Status.CANCELED}
+
+
+def test_a_cohort_sent_during_quiet_hours_says_who_waits_and_who_got_it_at_once(
+    advisor: Person, cohort_people: list[Person], published: list[int]
+) -> None:
+    sms_admin_services.configuration_update(
+        actor=None, quiet_hours_start=time(14, 0), quiet_hours_end=time(16, 0)
+    )
+    replied = Message.objects.create(
+        direction=Direction.INBOUND,
+        sender=cohort_people[0],
+        channel=Channel.SMS,
+        body="Are you there?",
+        status=Status.RECEIVED,
+    )
+    Message.objects.filter(pk=replied.pk).update(created_at=NOW - timedelta(minutes=30))
+    client = login(advisor.user)
+
+    response = cohort_post(client, cohort_people, action="send")
+
+    page = client.get(response["Location"]).content.decode()
+    assert (
+        "1 of 2 texts: Scheduled for 2026-12-01 16:00 (America/New_York time), when quiet hours "
+        "(14:00-16:00) end. Until then it can be cancelled. The other 1 went at once: those "
+        "people texted in the last 2 hours." in page
+    )
+    outbound = Message.objects.filter(direction=Direction.OUTBOUND)
+    assert outbound.get(recipient=cohort_people[0]).status == Status.QUEUED
+    assert outbound.get(recipient=cohort_people[1]).status == Status.SCHEDULED
