@@ -10,10 +10,11 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, Min
 from django.db.models.functions import Length
 from django.http import Http404
 
@@ -57,26 +58,35 @@ class Progress:
     by_email: int
     nowhere: int
     email_waiting: int
+    # Texts waiting for their `send_at` (K5, K6), the first of those times, and the cancelled.
+    scheduled: int = 0
+    send_at: datetime | None = None
+    canceled: int = 0
 
     @property
     def finished(self) -> bool:
-        """Nothing is left for the worker: no text and no email waiting or being sent."""
-        return self.queued == 0 and self.email_waiting == 0
+        """Nothing is left for the worker: no text and no email waiting, scheduled or being
+        sent."""
+        return self.queued == 0 and self.email_waiting == 0 and self.scheduled == 0
 
 
 def cohort_progress(cohort_id: int) -> Progress:
-    """The counts of a cohort's messages by status and channel: one aggregate query."""
+    """The counts of a cohort's messages by status and channel, and the first time a scheduled
+    one waits for: one aggregate query."""
     rows = (
         Message.objects.filter(cohort_id=cohort_id)
         .order_by()
         .values_list("channel", "status")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("id"), first=Min("send_at"))
     )
     statuses: Counter[str] = Counter()
     channels: Counter[str] = Counter()
     sms: Counter[str] = Counter()
     email_waiting = 0
-    for channel, status, n in rows:
+    waiting_until: datetime | None = None
+    for channel, status, n, first in rows:
+        if status == Status.SCHEDULED and first is not None:
+            waiting_until = first if waiting_until is None else min(waiting_until, first)
         statuses[status] += n
         channels[channel] += n
         if channel == Channel.SMS:
@@ -93,6 +103,9 @@ def cohort_progress(cohort_id: int) -> Progress:
         by_email=channels[Channel.EMAIL],
         nowhere=channels[Channel.NONE],
         email_waiting=email_waiting,
+        scheduled=statuses[Status.SCHEDULED],
+        send_at=waiting_until,
+        canceled=statuses[Status.CANCELED],
     )
 
 

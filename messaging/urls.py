@@ -19,6 +19,11 @@ urlpatterns = [
     path("messages/cohort/", views_cohort.cohort_compose, name="cohort-compose"),
     path("messages/cohorts/<int:cohort_id>/", views_cohort.cohort_progress, name="cohort-progress"),
     path(
+        "messages/cohorts/<int:cohort_id>/cancel/",
+        views_cohort.cohort_cancel,
+        name="cohort-cancel",
+    ),
+    path(
         "messages/cohorts/<int:cohort_id>/progress/",
         views_cohort.cohort_progress_json,
         name="cohort-progress-json",

@@ -4,10 +4,11 @@ the confirmation before a number assignment is deleted (Q2)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,7 +21,9 @@ from config.pages import administrator_required, paginate, staff_required
 from messaging import (
     conversation,
     delivery,
+    forms,
     inbox_services,
+    merge,
     quiet_hours,
     report,
     segments,
@@ -29,6 +32,7 @@ from messaging import (
 from messaging import services as messaging_services
 from messaging.conversation import Owner
 from messaging.forms import ComposeForm, MessageReportForm
+from messaging.message_templates import templates_list
 from messaging.models import Channel, FailureReason, Message, Status
 from people import selectors as people_selectors
 from people import services as people_services
@@ -58,6 +62,7 @@ def _page(
         p.pk for p in phones if p.sms_status == SmsStatus.DISABLED
     )
     may_lift = is_administrator(request.user)
+    earliest, latest = forms.send_at_bounds(timezone.now())
     context: dict[str, Any] = {
         "nav": "people",
         "person": person,
@@ -78,6 +83,20 @@ def _page(
         "compose": compose or ComposeForm(max_length=send.sms_max_length),
         "max_length": send.sms_max_length,
         "gsm7_tables": segments.gsm7_tables(),
+        # Templates are offered only to staff who may send (K4).
+        "templates": list(templates_list()) if not refusal else [],
+        "merge_fields": ["{" + name + "}" for name in merge.FIELDS],
+        # The counter measures the text as this person will get it (K3).
+        "merge_names": merge.values_for(
+            first_name=person.first_name,
+            last_name=person.last_name,
+            staff_first_name=viewer.first_name if viewer is not None else "",
+            staff_last_name=viewer.last_name if viewer is not None else "",
+        ),
+        "time_zone": timezone.get_current_timezone_name(),
+        "send_at_min": earliest,
+        "send_at_max": latest,
+        "quiet_window": quiet_hours.window_words(send.quiet_hours_start, send.quiet_hours_end),
     }
     return render(request, "messaging/person_detail.html", context, status=status)
 
@@ -127,17 +146,39 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     return _page(request, person)
 
 
+def scheduled_announcement(
+    send_at: datetime, *, asked: datetime | None, context: selectors.SendContext
+) -> str:
+    """What a page says of a text (or a cohort) recorded `scheduled` for `send_at`: the date and
+    time in the institution's zone and, when quiet hours moved it, why (K5, K6)."""
+    zone = timezone.get_current_timezone()
+    local = timezone.localtime(send_at, zone)
+    said = f"Scheduled for {local:%Y-%m-%d %H:%M} ({zone.key} time)"
+    window = quiet_hours.window_words(context.quiet_hours_start, context.quiet_hours_end)
+    if asked is None:
+        return f"{said}, when quiet hours ({window}) end. Until then it can be cancelled."
+    if asked != send_at:
+        return (
+            f"{said}: {timezone.localtime(asked, zone):%H:%M} is inside quiet hours ({window}), "
+            "so it waits for their end. Until then it can be cancelled."
+        )
+    return f"{said}. Until then it can be cancelled."
+
+
 def _announce(
-    request: HttpRequest, message: Message, *, person: Person, viewer: Person | None
+    request: HttpRequest,
+    message: Message,
+    *,
+    person: Person,
+    viewer: Person | None,
+    asked: datetime | None = None,
 ) -> None:
     """Say where the text went: success only for a text; a warning when it went by email instead,
-    an error when nothing was delivered, each with the reason in words; when it waits, when it
-    will go."""
+    an error when nothing was delivered, each with the reason in words; when it waits (its own
+    `send_at`, `asked`, or quiet hours), when it will go, never as a success."""
     if message.status == Status.SCHEDULED and message.send_at is not None:
-        when = quiet_hours.scheduled_words(
-            message.send_at, timezone.now(), timezone.get_current_timezone()
-        )
-        messages.info(request, f"Not sent yet: it {when}.")
+        send = selectors.send_context(viewer.pk if viewer is not None else None)
+        messages.info(request, scheduled_announcement(message.send_at, asked=asked, context=send))
     elif message.channel == Channel.SMS:
         # Its status moves on (queued, sent, delivered): the conversation shows the current one.
         messages.success(request, f"Message recorded: SMS to {message.destination}.")
@@ -195,15 +236,28 @@ def person_send(request: HttpRequest, person_id: int) -> HttpResponse:
     viewer = _viewer(request)
     config = sms_admin_services.configuration_get()
     form = ComposeForm(request.POST, max_length=config.sms_max_length)
+    form.is_valid()
+    if form.has_error("send_at"):
+        # A "Send at" that is not a time a text may wait for records nothing; the refusal of a
+        # sender who may not send still comes first.
+        refusal = selectors.send_refusal(viewer, recipient_id=person.pk)
+        if refusal:
+            raise PermissionDenied(refusal)
+        return _page(request, person, compose=form, status=400)
+    send_at = form.cleaned_data.get("send_at")
     try:
         message = messaging_services.message_send(
-            sender=viewer, recipient_id=person.pk, body=form.data.get("body", "")
+            sender=viewer, recipient_id=person.pk, body=form.data.get("body", ""), send_at=send_at
         )
     except ValidationError as exc:
-        if form.is_valid():
+        for name, texts in (exc.message_dict if hasattr(exc, "error_dict") else {}).items():
+            field = "send_at" if name == "send_at" else "body"
+            if not form.has_error(field):
+                form.add_error(field, " ".join(texts))
+        if not hasattr(exc, "error_dict") and not form.has_error("body"):
             form.add_error("body", " ".join(exc.messages))
         return _page(request, person, compose=form, status=400)
-    _announce(request, message, person=person, viewer=viewer)
+    _announce(request, message, person=person, viewer=viewer, asked=send_at)
     return redirect(reverse("person-detail", args=[person.pk]) + f"#message-{message.pk}")
 
 

@@ -5,23 +5,27 @@ cohort's progress.
 The page keeps its selection in the form it posts to itself (ticked ids, the People list's
 filters, the pasted text) and resolves it on every request (messaging.cohorts); the preview and
 the send are the services' (`message_send_preview`, `message_send_bulk`), never re-implemented.
-A "send at" field will join the form when texts can be scheduled.
+"Send at" (K5) is the person page's field (`ScheduleForm`): empty sends now.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from config.pages import staff_required
-from messaging import cohorts, delivery, merge, segments, selectors, services
+from messaging import cohorts, delivery, forms, merge, quiet_hours, segments, selectors, services
 from messaging.api.serializers_send import COHORT_MAX
 from messaging.message_templates import templates_list
 from messaging.models import Channel
+from messaging.views import scheduled_announcement
 from people.models import Person, Role
 
 MAX_ID = 2**63 - 1
@@ -58,6 +62,8 @@ def _preview_rows(preview: services.Preview) -> dict[str, Any]:
         "total_segments": preview.total_segments,
         "monthly_remaining_after": preview.monthly_remaining_after,
         "estimated_cost": preview.estimated_cost,
+        # When the texts would leave, in the institution's time (None: now).
+        "leaves_at": timezone.localtime(preview.send_at) if preview.send_at else None,
     }
 
 
@@ -91,25 +97,51 @@ def cohort_compose(request: HttpRequest) -> HttpResponse:
         )
     preview = None
     action = data.get("action", "") if request.method == "POST" else ""
+    schedule = forms.ScheduleForm(data if request.method == "POST" else None)
     status = 200
     if action in ("preview", "send") and not refusal and not selection.too_many:
+        send_at = schedule.cleaned_data.get("send_at") if schedule.is_valid() else None
         try:
-            if action == "send":
+            if not schedule.is_valid():
+                # Nothing is previewed or recorded for a time a text may not wait for.
+                status = 400
+            elif action == "send":
                 result = services.message_send_bulk(
-                    sender=viewer, recipient_ids=selection.ids, body=body
+                    sender=viewer, recipient_ids=selection.ids, body=body, send_at=send_at
                 )
+                if result.scheduled and result.send_at is not None:
+                    said = scheduled_announcement(result.send_at, asked=send_at, context=context)
+                    gone = len(result.message_ids) - result.scheduled
+                    if gone:
+                        # Quiet hours hold a cohort sent now, except replies (K6).
+                        said = (
+                            f"{result.scheduled} of {len(result.message_ids)} texts: {said} "
+                            f"The other {gone} went at once: those people texted in the "
+                            "last 2 hours."
+                        )
+                    messages.info(request, said)
                 return redirect("cohort-progress", cohort_id=result.cohort_id)
-            preview = _preview_rows(
-                services.message_send_preview(sender=viewer, recipient_ids=selection.ids, body=body)
-            )
+            else:
+                preview = _preview_rows(
+                    services.message_send_preview(
+                        sender=viewer, recipient_ids=selection.ids, body=body, send_at=send_at
+                    )
+                )
         except ValidationError as exc:
-            errors += exc.messages
+            for name, texts in (exc.message_dict if hasattr(exc, "error_dict") else {}).items():
+                if name == "send_at":
+                    schedule.add_error("send_at", " ".join(texts))
+                else:
+                    errors += texts
+            if not hasattr(exc, "error_dict"):
+                errors += exc.messages
             status = 400
         except PermissionDenied as exc:
             errors.append(str(exc))
             status = 403
     elif action in ("preview", "send") and selection.too_many:
         status = 400
+    earliest, latest = forms.send_at_bounds(timezone.now())
     first, last = cohorts.longest_names(selection.ids) if selection.ids else ("", "")
     return render(
         request,
@@ -129,7 +161,14 @@ def cohort_compose(request: HttpRequest) -> HttpResponse:
             "body": body,
             "errors": errors,
             "preview": preview,
-            "templates": templates_list(),
+            "templates": templates_list() if not refusal else [],
+            "schedule": schedule,
+            "time_zone": timezone.get_current_timezone_name(),
+            "send_at_min": earliest,
+            "send_at_max": latest,
+            "quiet_window": quiet_hours.window_words(
+                context.quiet_hours_start, context.quiet_hours_end
+            ),
             "merge_fields": ["{" + name + "}" for name in merge.FIELDS],
             "max_length": context.sms_max_length,
             "gsm7_tables": segments.gsm7_tables(),
@@ -154,6 +193,7 @@ def cohort_progress(request: HttpRequest, cohort_id: int) -> HttpResponse:
             "nav": "people",
             "cohort": cohort,
             "progress": cohorts.cohort_progress(cohort.pk),
+            "time_zone": timezone.get_current_timezone_name(),
             "report_url": reverse("message-report") + f"?cohort={cohort.pk}",
         },
     )
@@ -173,6 +213,27 @@ def cohort_progress_json(request: HttpRequest, cohort_id: int) -> JsonResponse:
             "failed": progress.failed,
             "by_email": progress.by_email,
             "nowhere": progress.nowhere,
+            "scheduled": progress.scheduled,
+            "canceled": progress.canceled,
             "finished": progress.finished,
         }
     )
+
+
+@staff_required
+@require_POST
+def cohort_cancel(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    """The progress page's Cancel: the cohort's texts still scheduled will not go (its sender or
+    an administrator, as `cohorts/{id}/cancel/`)."""
+    cohort = cohorts.cohort_for_viewer(cohort_id, request.user)
+    try:
+        canceled = services.cohort_cancel(cohort_id=cohort.pk)
+    except services.NothingScheduled as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            f"Cancelled: {canceled} scheduled {'text' if canceled == 1 else 'texts'} will not "
+            "be sent.",
+        )
+    return redirect("cohort-progress", cohort_id=cohort.pk)

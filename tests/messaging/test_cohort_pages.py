@@ -217,6 +217,8 @@ def test_the_progress_json_counts_by_status_and_channel(
         "failed": 0,
         "by_email": 1,
         "nowhere": 0,
+        "scheduled": 0,
+        "canceled": 0,
         "finished": False,
     }
     texts = Message.objects.filter(cohort=cohort, channel=Channel.SMS).order_by("pk")

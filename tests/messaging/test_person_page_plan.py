@@ -270,7 +270,10 @@ def test_the_send_button_is_enabled_when_the_text_can_go_by_email(
 
     page = client.get(reverse("person-detail", args=[person.pk])).content.decode()
 
-    assert '<button type="submit">Send</button>' in page
+    assert (
+        '<button type="submit" data-send-label="Send" data-schedule-label="Schedule">Send</button>'
+        in page
+    )
     assert "send-blocked" not in page
 
 

@@ -237,7 +237,11 @@ def test_the_person_page_says_when_a_text_sent_now_will_go(
         reverse("person-send", args=[student.pk]), {"body": "Hello"}, follow=True
     )
     page = response.content.decode()
-    assert "Not sent yet: it will go tomorrow at 08:00." in page
+    assert (
+        "Scheduled for 2026-12-02 08:00 (America/New_York time), when quiet hours (21:00-08:00) "
+        "end." in page
+    )
+    assert "Message recorded" not in page
     assert "will go at 2026-12-02 08:00" in page
 
 

@@ -1,4 +1,4 @@
-// The cohort page: the template picker, the live counter on the longest merged text, and the
+// The cohort page: the live counter on the longest merged text, and the
 // progress page's counts, polled every 2 s until everything has left.
 "use strict";
 (function () {
@@ -30,16 +30,7 @@
     }
     area.addEventListener("input", update);
     update();
-    var picker = document.getElementById("cohort-template");
-    if (picker) {
-      picker.addEventListener("change", function () {
-        var option = picker.options[picker.selectedIndex];
-        if (option && option.getAttribute("data-body") !== null) {
-          area.value = option.getAttribute("data-body");
-          update();
-        }
-      });
-    }
+    // The template picker is compose.js's: it fills the textarea and fires "input".
     var form = area.form;
     form.setAttribute("data-ready", "");
     form.addEventListener("submit", function (event) {
@@ -64,11 +55,17 @@
             var cell = card.querySelector("[data-progress=" + key + "]");
             if (cell) { cell.textContent = data[key]; }
           });
+          // Nothing left to cancel once every scheduled text has left.
+          var waiting = card.querySelector("[data-while-scheduled]");
+          if (waiting && !data.scheduled) { waiting.hidden = true; }
           if (data.finished) {
             card.setAttribute("data-finished", "true");
             state.textContent = "Everything has left; delivery reports may still arrive.";
             // Delivery reports still move sent to delivered: look again, less often.
             setTimeout(poll, 5000);
+          } else if (data.scheduled && !data.queued) {
+            // Only texts waiting for their time (maybe days): look every 15 s.
+            setTimeout(poll, 15000);
           } else {
             setTimeout(poll, 2000);
           }

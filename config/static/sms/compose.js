@@ -26,6 +26,15 @@
   }
   window.smsMeasure = measure;
 
+  // Merge fields (K3) replaced by this person's and the sender's names (#merge-names, from the
+  // server) before measuring: the count is of the text the person gets.
+  var FIELD = /\{(first_name|last_name|staff_first_name|staff_last_name)\}/g;
+  var NAMES = null;
+  function merged(text) {
+    if (!NAMES) { return text; }
+    return text.replace(FIELD, function (_, name) { return NAMES[name] || ""; });
+  }
+
   function wire(box) {
     var area = box.querySelector("textarea");
     var max = parseInt(box.getAttribute("data-max-length"), 10);
@@ -38,7 +47,7 @@
     var button = box.querySelector("button[type=submit]");
     var undeliverable = button.hasAttribute("data-undeliverable");
     function update() {
-      var m = measure(area.value);
+      var m = measure(merged(area.value));
       out.chars.textContent = m.characters + " / " + max + " characters";
       out.enc.textContent = m.encoding;
       out.seg.textContent = m.segments + (m.segments === 1 ? " segment" : " segments");
@@ -55,10 +64,46 @@
     area.addEventListener("input", update);
     update();
   }
+  // A template picker (K4) puts the chosen template's text in its textarea; the "input" event
+  // lets that box's counter measure it.
+  function wirePicker(picker) {
+    var area = document.getElementById(picker.getAttribute("data-template-for"));
+    picker.addEventListener("change", function () {
+      var option = picker.options[picker.selectedIndex];
+      if (area && option && option.getAttribute("data-body") !== null) {
+        area.value = option.getAttribute("data-body");
+        area.dispatchEvent(new Event("input", { bubbles: true }));
+      }
+    });
+  }
+
+  // "Send at" (K5): with a time chosen, the button says Schedule and the note about a text
+  // sent now (quiet hours) steps aside; the field's own help says what quiet hours do to it.
+  function wireSendAt(field) {
+    var input = field.querySelector("input");
+    var buttons = input.form ? input.form.querySelectorAll("button[data-schedule-label]") : [];
+    function update() {
+      var later = input.value !== "";
+      buttons.forEach(function (b) {
+        b.textContent = b.getAttribute(later ? "data-schedule-label" : "data-send-label");
+      });
+      document.querySelectorAll("[data-when-now]").forEach(function (note) {
+        note.hidden = later;
+      });
+    }
+    input.addEventListener("input", update);
+    input.addEventListener("change", update);
+    update();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var tables = JSON.parse(document.getElementById("gsm7-tables").textContent);
     GSM_BASIC = tables.basic;
     GSM_EXTENDED = tables.extension;
+    var names = document.getElementById("merge-names");
+    if (names) { NAMES = JSON.parse(names.textContent); }
     document.querySelectorAll("[data-compose]").forEach(wire);
+    document.querySelectorAll("select[data-template-for]").forEach(wirePicker);
+    document.querySelectorAll("[data-send-at]").forEach(wireSendAt);
   });
 })();
