@@ -10,10 +10,11 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.db.models.functions import Length
 from django.http import Http404
 
@@ -57,6 +58,8 @@ class Progress:
     by_email: int
     nowhere: int
     email_waiting: int
+    # When the last of its texts waiting for their number's pace (K7) leaves; None: none waits.
+    last_leaves_at: datetime | None = None
 
     @property
     def finished(self) -> bool:
@@ -70,13 +73,16 @@ def cohort_progress(cohort_id: int) -> Progress:
         Message.objects.filter(cohort_id=cohort_id)
         .order_by()
         .values_list("channel", "status")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("id"), last=Max("leaves_at"))
     )
     statuses: Counter[str] = Counter()
     channels: Counter[str] = Counter()
     sms: Counter[str] = Counter()
     email_waiting = 0
-    for channel, status, n in rows:
+    last_leaves_at: datetime | None = None
+    for channel, status, n, last in rows:
+        if last is not None and (last_leaves_at is None or last > last_leaves_at):
+            last_leaves_at = last
         statuses[status] += n
         channels[channel] += n
         if channel == Channel.SMS:
@@ -93,6 +99,27 @@ def cohort_progress(cohort_id: int) -> Progress:
         by_email=channels[Channel.EMAIL],
         nowhere=channels[Channel.NONE],
         email_waiting=email_waiting,
+        last_leaves_at=last_leaves_at,
+    )
+
+
+def pace_words(progress: Progress, now: datetime, zone: Any) -> str:
+    """While texts wait for their number's pace (K7), when the last leaves, institution time:
+    "The last text leaves about 14:32 ..."; "" when none waits."""
+    last = progress.last_leaves_at
+    if last is None or not progress.queued:
+        return ""
+    local, today = last.astimezone(zone), now.astimezone(zone).date()
+    day = (
+        ""
+        if local.date() == today
+        else "tomorrow "
+        if local.date() == today + timedelta(days=1)
+        else f"on {local:%Y-%m-%d} "
+    )
+    return (
+        f"The last text leaves {day}about {local:%H:%M}: texts leave each sender number a few a "
+        "second, so the phone company takes them all."
     )
 
 

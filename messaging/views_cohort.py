@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
 from config.pages import staff_required
 from messaging import cohorts, delivery, merge, segments, selectors, services
@@ -147,13 +148,15 @@ def cohort_compose(request: HttpRequest) -> HttpResponse:
 @staff_required
 def cohort_progress(request: HttpRequest, cohort_id: int) -> HttpResponse:
     cohort = cohorts.cohort_for_viewer(cohort_id, request.user)
+    progress = cohorts.cohort_progress(cohort.pk)
     return render(
         request,
         "messaging/cohort_progress.html",
         {
             "nav": "people",
             "cohort": cohort,
-            "progress": cohorts.cohort_progress(cohort.pk),
+            "progress": progress,
+            "pace": cohorts.pace_words(progress, timezone.now(), timezone.get_current_timezone()),
             "report_url": reverse("message-report") + f"?cohort={cohort.pk}",
         },
     )
@@ -174,5 +177,6 @@ def cohort_progress_json(request: HttpRequest, cohort_id: int) -> JsonResponse:
             "by_email": progress.by_email,
             "nowhere": progress.nowhere,
             "finished": progress.finished,
+            "pace": cohorts.pace_words(progress, timezone.now(), timezone.get_current_timezone()),
         }
     )
