@@ -69,14 +69,22 @@ def rescale(slot: int, old_rate: int, new_rate: int) -> int:
     return -(-slot * new_rate // old_rate)
 
 
-def plan(planned_slot: int, now_slot: int, sizes: Sequence[int]) -> tuple[list[int], int]:
+def plan(
+    planned_slot: int, now_slot: int, rate: int, sizes: Sequence[int]
+) -> tuple[list[int], int]:
     """The slot of each text of `sizes` (segments) after the number's last planned one, not
-    before now; and the number's next free slot."""
+    before now; and the number's next free slot. The same rule as `admit`, so a pacer on time
+    admits each text in the second of its slot: a text that would not fit in the rest of a
+    second, or is longer than the rate, starts at the next second."""
     at = max(planned_slot, now_slot)
     slots = []
     for size in sizes:
+        size = max(1, size)
+        offset = at % rate
+        if offset and (size > rate or offset + size > rate):
+            at += rate - offset
         slots.append(at)
-        at += max(1, size)
+        at += size
     return slots, at
 
 
@@ -156,7 +164,7 @@ def messages_plan(messages: Sequence[Message], *, rate: int, now: datetime) -> d
         texts = by_number[number]
         pace = _pace_locked(number, rate)
         sizes = [m.segments for m in texts]
-        slots, pace.planned_slot = plan(pace.planned_slot, slot_of(now, rate), sizes)
+        slots, pace.planned_slot = plan(pace.planned_slot, slot_of(now, rate), rate, sizes)
         # Texts planned within this second may leave now, as far as its budget goes.
         this_second = [
             size for size, slot in zip(sizes, slots, strict=True) if slot < end(second, rate)
@@ -275,12 +283,12 @@ def messages_pace(*, rate: int | None = None) -> PaceRun:
 
 
 def last_leaves_at(
-    *, number: str, rate: int, start: datetime, total_segments: int, last_segments: int
+    *, number: str, rate: int, start: datetime, sizes: Sequence[int]
 ) -> datetime | None:
-    """When the last of texts of `total_segments` in all (the last one `last_segments`) from
-    `number` would leave if recorded at `start`, after what the number already has planned;
-    None when pacing is off or no text goes. 1 query (none for a number not known yet)."""
-    if rate <= 0 or total_segments <= 0:
+    """When the last of texts of `sizes` (segments, in order) from `number` would leave if
+    recorded at `start`, after what the number already has planned; None when pacing is off or
+    no text goes. 1 query (none for a number not known yet)."""
+    if rate <= 0 or not sizes:
         return None
     row = (
         SenderPace.objects.filter(number=number).values_list("rate", "planned_slot").first()
@@ -288,5 +296,5 @@ def last_leaves_at(
         else None
     )
     planned = rescale(row[1], row[0], rate) if row else 0
-    first = max(planned, slot_of(start, rate))
-    return time_of(first + total_segments - max(1, last_segments), rate)
+    slots, _ = plan(planned, slot_of(start, rate), rate, sizes)
+    return time_of(slots[-1], rate)

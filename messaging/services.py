@@ -448,7 +448,9 @@ def message_send_preview(
     units = month.remaining
     channels: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
-    most = total = count = last = 0
+    most = total = count = 0
+    # Each text's segments, in order, for when the last would leave (K7).
+    sizes: list[int] = []
     for batch in enqueue.batches(ids, batch_size):
         people = list(
             selectors.route_facts_for_people(Person.objects.filter(pk__in=batch), stream=False)
@@ -466,7 +468,8 @@ def message_send_preview(
             if way.by_sms:
                 units -= 1
                 parts = segments.segments_count(text).segments
-                most, total, last = max(most, parts), total + parts, parts
+                most, total = max(most, parts), total + parts
+                sizes.append(parts)
             else:
                 reasons[way.why_not_sms] += 1
     price = sms_admin_services.configuration_get().price_per_segment
@@ -483,8 +486,7 @@ def message_send_preview(
             number=context.sender_number,
             rate=context.sender_segments_per_second,
             start=leaves_at or now,
-            total_segments=total,
-            last_segments=last,
+            sizes=sizes,
         ),
     )
 
