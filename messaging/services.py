@@ -427,7 +427,7 @@ def message_send_preview(
     and the same delivery plan, without recording, reserving or assigning anything: per channel
     and per reason, the segments of each merged text, what the month has left after it, and the
     estimated cost at the configured price per segment, and when the last text would leave its
-    number's pace (K7). Queries: 4 + 2 per batch.
+    number's pace (K7). Queries: 3 + 2 per batch, and 1 more when texts are paced.
 
     :raises PermissionDenied: when the sender may not send (S1).
     :raises ValidationError: as `message_send_bulk` would, naming what is wrong.

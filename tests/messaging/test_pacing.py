@@ -457,3 +457,74 @@ def test_the_progress_page_says_when_the_last_text_leaves_while_texts_wait(
         steps.run()
     progress = client.get(reverse("cohort-progress-json", args=[result.cohort_id])).json()
     assert (progress["sent"], progress["pace"]) == (300, "")
+
+
+# --- queries ----------------------------------------------------------------------------------
+
+
+def _count(call: Any, capture: Any) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with capture(execute=False), CaptureQueriesContext(connection) as ctx:
+        call()
+    return len(
+        [
+            q
+            for q in ctx.captured_queries
+            if not q["sql"].upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO"))
+        ]
+    )
+
+
+def test_pacing_costs_two_queries_per_batch_and_number_whatever_the_batch_size(
+    advisor: Person, clock: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    _rate(1)
+    pool_numbers(1)
+    people = _students(35)
+
+    def send(part: list[Person]) -> Any:
+        return lambda: services.message_send_bulk(
+            sender=advisor, recipient_ids=[p.pk for p in part], body="Hi"
+        )
+
+    _count(send(people[:1]), django_capture_on_commit_callbacks)  # assigns the number
+    small = _count(send(people[1:6]), django_capture_on_commit_callbacks)
+    large = _count(send(people[6:]), django_capture_on_commit_callbacks)
+    _rate(0)
+    unpaced = _count(send(people[:5]), django_capture_on_commit_callbacks)
+
+    # The number's pace row locked (made if new) and written once.
+    assert small == large == unpaced + 2
+
+
+def test_a_pacer_run_costs_the_same_queries_for_2_and_for_20_texts_admitted(
+    advisor: Person, clock: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    pool_numbers(1)
+    people = _students(44)
+    runs: list[int] = []
+
+    def pace() -> None:
+        runs.append(pacing.messages_pace().admitted)
+
+    _rate(2)
+    with django_capture_on_commit_callbacks(execute=False):
+        services.message_send_bulk(
+            sender=advisor, recipient_ids=[p.pk for p in people[:4]], body="Hi"
+        )
+    clock.shift(timedelta(seconds=1))
+    two = _count(pace, django_capture_on_commit_callbacks)
+    _rate(20)
+    with django_capture_on_commit_callbacks(execute=False):
+        services.message_send_bulk(
+            sender=advisor, recipient_ids=[p.pk for p in people[4:]], body="Hi"
+        )
+    clock.shift(timedelta(seconds=1))
+    twenty = _count(pace, django_capture_on_commit_callbacks)
+
+    assert runs == [2, 20]
+    # The configuration, the numbers with texts due, per number: its row locked, its due
+    # texts, their release, its row written; then the next wake.
+    assert two == twenty == 7
