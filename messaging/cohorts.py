@@ -10,11 +10,11 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Min
+from django.db.models import Count, Max, Min
 from django.db.models.functions import Length
 from django.http import Http404
 
@@ -62,6 +62,8 @@ class Progress:
     scheduled: int = 0
     send_at: datetime | None = None
     canceled: int = 0
+    # When the last of its texts waiting for their number's pace (K7) leaves; None: none waits.
+    last_leaves_at: datetime | None = None
 
     @property
     def finished(self) -> bool:
@@ -77,16 +79,19 @@ def cohort_progress(cohort_id: int) -> Progress:
         Message.objects.filter(cohort_id=cohort_id)
         .order_by()
         .values_list("channel", "status")
-        .annotate(n=Count("id"), first=Min("send_at"))
+        .annotate(n=Count("id"), first=Min("send_at"), last=Max("leaves_at"))
     )
     statuses: Counter[str] = Counter()
     channels: Counter[str] = Counter()
     sms: Counter[str] = Counter()
     email_waiting = 0
     waiting_until: datetime | None = None
-    for channel, status, n, first in rows:
+    last_leaves_at: datetime | None = None
+    for channel, status, n, first, last in rows:
         if status == Status.SCHEDULED and first is not None:
             waiting_until = first if waiting_until is None else min(waiting_until, first)
+        if last is not None and (last_leaves_at is None or last > last_leaves_at):
+            last_leaves_at = last
         statuses[status] += n
         channels[channel] += n
         if channel == Channel.SMS:
@@ -106,6 +111,27 @@ def cohort_progress(cohort_id: int) -> Progress:
         scheduled=statuses[Status.SCHEDULED],
         send_at=waiting_until,
         canceled=statuses[Status.CANCELED],
+        last_leaves_at=last_leaves_at,
+    )
+
+
+def pace_words(progress: Progress, now: datetime, zone: Any) -> str:
+    """While texts wait for their number's pace (K7), when the last leaves, institution time:
+    "The last text leaves about 14:32 ..."; "" when none waits."""
+    last = progress.last_leaves_at
+    if last is None or not progress.queued:
+        return ""
+    local, today = last.astimezone(zone), now.astimezone(zone).date()
+    day = (
+        ""
+        if local.date() == today
+        else "tomorrow "
+        if local.date() == today + timedelta(days=1)
+        else f"on {local:%Y-%m-%d} "
+    )
+    return (
+        f"The last text leaves {day}about {local:%H:%M}: texts leave each sender number a few a "
+        "second, so the phone company takes them all."
     )
 
 

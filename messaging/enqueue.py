@@ -21,11 +21,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 from celery import current_app
 from django.db import transaction
+from django.utils import timezone
 
 from messaging import send_queue
 
@@ -37,6 +39,7 @@ DRAIN_SMS = "twilio_bridge.tasks.drain_sms"
 DELIVER_EMAIL = "messaging.tasks.deliver_email"
 DELIVER_EMAILS = "messaging.tasks.deliver_emails"
 SEND_OUTBOX_EMAIL = "messaging.tasks.send_outbox_email"
+PACE_SENDERS = "messaging.tasks.pace_senders"
 
 # A cohort's messages go to the worker this many to a task (send_sms_batch, deliver_emails): one
 # read of the texts, one routing query and one configuration read serve a batch, and the request
@@ -64,7 +67,7 @@ def batches(ids: Iterable[int], size: int) -> Iterator[list[int]]:
         yield batch
 
 
-def _send(name: str, kwargs: dict[str, Any]) -> None:
+def _send(name: str, kwargs: dict[str, Any], countdown: float | None = None) -> None:
     """Hand one task to the broker now; a broker that cannot be reached is logged, not raised."""
     global _paused_until
     task = _task(name)
@@ -76,7 +79,7 @@ def _send(name: str, kwargs: dict[str, Any]) -> None:
         logger.warning("Broker unavailable: task %s %s left for the sweep", name, kwargs)
         return
     try:
-        task.apply_async(kwargs=kwargs)
+        task.apply_async(kwargs=kwargs, countdown=countdown)
     except Exception:
         # Kombu's OperationalError (connection refused, timeout) or anything the transport
         # raises: the work is recorded and the sweep publishes it again.
@@ -140,3 +143,33 @@ def email_batches(message_ids: Sequence[int], *, after_commit: bool = True) -> N
 def outbox_email(outbox_id: int, *, after_commit: bool = True) -> None:
     """A reply notification or administrators' alert to send (messaging.outbox)."""
     _publish(SEND_OUTBOX_EMAIL, after_commit, outbox_id=outbox_id)
+
+
+# The pacer's countdown is kept short (far below the broker's visibility timeout): it runs again
+# at least this often while texts wait, whatever their slots.
+PACE_MAX_COUNTDOWN = 5.0
+
+
+def pace(at: datetime, *, after_commit: bool = True) -> None:
+    """Wake the pacer (messaging.pacing) at `at` (at most `PACE_MAX_COUNTDOWN` seconds ahead),
+    unless a wake is pending already (one chain, however many sends ask). In-process (the
+    embedded default, tests) nothing is published: a countdown cannot be held there, and the
+    release loop (or the test) runs the pacer instead."""
+    if current_app.conf.task_always_eager:
+        return
+
+    def wake() -> None:
+        delay = min(PACE_MAX_COUNTDOWN, max(0.0, (at - timezone.now()).total_seconds()))
+        try:
+            fresh = send_queue.pace_wake_claim(delay)
+        except Exception:
+            # Redis is unreachable: the minute beat job runs the pacer.
+            logger.warning("Pacer not woken; the beat job will run it", exc_info=True)
+            return
+        if fresh:
+            _send(PACE_SENDERS, {}, countdown=delay)
+
+    if after_commit:
+        transaction.on_commit(wake)
+    else:
+        wake()

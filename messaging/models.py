@@ -159,6 +159,9 @@ class Message(models.Model):
     # A scheduled text (K5) or one held by quiet hours (K6): released (routed, given its number
     # and its unit of the month) when this time comes. Stays as the time asked for.
     send_at = models.DateTimeField(null=True, blank=True)
+    # A queued text waiting for its sender number's pace (K7): its planned departure. Not sent
+    # (not even published) until the pacer admits it and clears this (messaging.pacing).
+    leaves_at = models.DateTimeField(null=True, blank=True)
     # Our own id for Twilio's status callback URL, so a callback that overtakes the stored SID
     # still finds its message (T2).
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -208,6 +211,12 @@ class Message(models.Model):
                 fields=["send_at"],
                 condition=Q(status="scheduled"),
                 name="message_scheduled_due",
+            ),
+            # The pacer's work: texts waiting for their number's pace, by number and slot.
+            models.Index(
+                fields=["from_number", "leaves_at"],
+                condition=Q(status="queued", leaves_at__isnull=False),
+                name="message_paced_waiting",
             ),
             # The shared inbox's unread texts, without reading every outbound message (whose
             # attributed_to and read_at are empty too).
@@ -453,3 +462,21 @@ class OutboxEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key} ({self.status})"
+
+
+class SenderPace(models.Model):
+    """The pace of one sender number (K7), one row a number, made on its first paced text.
+
+    Counted in slots of 1/`rate` second since the epoch (integers, so the per-second budget is
+    exact): `planned_slot` is where the next text recorded for the number is planned
+    (`Message.leaves_at`); `admitted_slot` is how far the texts handed to the worker have used
+    the number's time. Written only under this row's lock (messaging.pacing).
+    """
+
+    number = models.CharField(max_length=20, unique=True)
+    rate = models.PositiveIntegerField()
+    planned_slot = models.BigIntegerField(default=0)
+    admitted_slot = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"pace of {self.number}"

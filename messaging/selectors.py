@@ -64,6 +64,8 @@ class SendContext:
     # Quiet hours (K6), None when off.
     quiet_hours_start: time | None = None
     quiet_hours_end: time | None = None
+    # Pacing (K7): segments a second per sender number; 0: none.
+    sender_segments_per_second: int = 0
 
 
 _CONTEXT_FIELDS = (
@@ -76,6 +78,7 @@ _CONTEXT_FIELDS = (
     "sender_number",
     "quiet_hours_start",
     "quiet_hours_end",
+    "sender_segments_per_second",
 )
 
 
@@ -138,6 +141,7 @@ def send_context(sender_id: int | None) -> SendContext:
         sender_number=row["sender_number"] or "",
         quiet_hours_start=row["quiet_hours_start"],
         quiet_hours_end=row["quiet_hours_end"],
+        sender_segments_per_second=row["sender_segments_per_second"],
     )
 
 

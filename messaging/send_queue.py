@@ -97,3 +97,21 @@ def done(*, holder: str) -> None:
 
 def waiting() -> int:
     return int(_redis().llen(PENDING))
+
+
+# The pacer's wake (messaging.enqueue.pace): set with NX while a pacer task is pending, so sends
+# and the pacer's own re-publishing make one chain, not one per send. It expires shortly after
+# the countdown, so a lost task blocks no wake for long (the beat job runs the pacer anyway).
+PACE_FLAG = "sms:pacer:wake-pending"
+PACE_FLAG_GRACE_SECONDS = 10
+
+
+def pace_wake_claim(delay: float) -> bool:
+    """True when no pacer task is pending: the caller publishes one. One round trip."""
+    seconds = int(delay) + PACE_FLAG_GRACE_SECONDS
+    return bool(_redis().set(PACE_FLAG, 1, nx=True, ex=seconds))
+
+
+def pace_started() -> None:
+    """A pacer task is running: the next wake publishes another."""
+    _redis().delete(PACE_FLAG)

@@ -255,7 +255,8 @@ def messages_sweep(*, gateway: Gateway, limit: int = 500) -> dict[str, int]:
     - publish again messages still `queued` with no attempt `SWEEP_QUEUED_AFTER_SECONDS` after
       they were recorded (a lost task, or one never published while the broker was down), and
       those back in `queued` after a failed attempt for `SMS_STUCK_AFTER_SECONDS` (their own
-      backoff task had that long); texts in batches, as a cohort's are, emails one a task;
+      backoff task had that long); texts in batches, as a cohort's are, emails one a task; a
+      text waiting for its sender number's pace (`leaves_at`) is left to the pacer;
     - enqueue the scheduled retries of texts (`not_before`) whose time has come, never earlier;
     - reconcile texts left in `sending` (a worker killed mid-send, a lost answer) and send
       again, once, emails left in `sending` (their outcome is unknown; a duplicate email beats
@@ -274,7 +275,10 @@ def messages_sweep(*, gateway: Gateway, limit: int = 500) -> dict[str, int]:
         if messaging_services.message_sms_retry_due(message_id=pk):
             enqueue.sms(pk, after_commit=False)
             counts["requeued"] += 1
-    waiting = outbound.filter(status=Status.QUEUED, not_before__isnull=True).filter(
+    # A text waiting for its number's pace (K7, `leaves_at`) is the pacer's, not stuck.
+    waiting = outbound.filter(
+        status=Status.QUEUED, not_before__isnull=True, leaves_at__isnull=True
+    ).filter(
         Q(attempts=0, updated_at__lt=fresh_cutoff) | Q(attempts__gt=0, updated_at__lt=stuck_cutoff)
     )
     texts = waiting.filter(channel=Channel.SMS).order_by("pk").values_list("pk", flat=True)

@@ -29,6 +29,7 @@ from messaging import (
     enqueue,
     inbox_services,
     merge,
+    pacing,
     quiet_hours,
     routing,
     segments,
@@ -406,6 +407,8 @@ class Preview:
     # When the texts would go when not now: the `send_at` asked for, or the end of quiet hours
     # (K6; a person who texted in the last 2 hours would still get theirs at once).
     send_at: datetime | None = None
+    # When the last text would leave its sender number's pace (K7); None: not paced.
+    last_leaves_at: datetime | None = None
 
 
 # The number a first send would be given, for the plan (its digits are not known in advance).
@@ -423,7 +426,8 @@ def message_send_preview(
     """What `message_send_bulk` would do with the same request now, through the same checks
     and the same delivery plan, without recording, reserving or assigning anything: per channel
     and per reason, the segments of each merged text, what the month has left after it, and the
-    estimated cost at the configured price per segment. Queries: 3 + 2 per batch.
+    estimated cost at the configured price per segment, and when the last text would leave its
+    number's pace (K7). Queries: 3 + 2 per batch, and 1 more when texts are paced.
 
     :raises PermissionDenied: when the sender may not send (S1).
     :raises ValidationError: as `message_send_bulk` would, naming what is wrong.
@@ -445,6 +449,8 @@ def message_send_preview(
     channels: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     most = total = count = 0
+    # Each text's segments, in order, for when the last would leave (K7).
+    sizes: list[int] = []
     for batch in enqueue.batches(ids, batch_size):
         people = list(
             selectors.route_facts_for_people(Person.objects.filter(pk__in=batch), stream=False)
@@ -463,6 +469,7 @@ def message_send_preview(
                 units -= 1
                 parts = segments.segments_count(text).segments
                 most, total = max(most, parts), total + parts
+                sizes.append(parts)
             else:
                 reasons[way.why_not_sms] += 1
     price = sms_admin_services.configuration_get().price_per_segment
@@ -475,6 +482,12 @@ def message_send_preview(
         monthly_remaining_after=units,
         estimated_cost=(price * total).quantize(Decimal("0.01")),
         send_at=leaves_at,
+        last_leaves_at=pacing.last_leaves_at(
+            number=context.sender_number,
+            rate=context.sender_segments_per_second,
+            start=leaves_at or now,
+            sizes=sizes,
+        ),
     )
 
 
@@ -564,6 +577,8 @@ def _record(
         )
         for facts, text in zip(people, bodies, strict=True)
     ]
+    # Pacing (K7): the texts beyond what their number may send now wait for their slot.
+    pacing.messages_plan(messages, rate=context.sender_segments_per_second, now=timezone.now())
     saved = Message.objects.bulk_create(messages)
     # The inbox's conversations: one statement for the batch.
     inbox_services.conversations_record(saved)
@@ -573,8 +588,13 @@ def _record(
 def _enqueue(messages: Sequence[Message], *, single: bool = False) -> None:
     """Publish the queued messages on commit: a single send's as one task, a cohort's in
     batches."""
-    texts = [m.pk for m in messages if m.channel == Channel.SMS and m.status == Status.QUEUED]
-    emails = [m.pk for m in messages if m.channel == Channel.EMAIL and m.status == Status.QUEUED]
+    queued = [m for m in messages if m.status == Status.QUEUED]
+    # A text waiting for its number's pace (K7) is published by the pacer, which is woken.
+    paced = [m.leaves_at for m in queued if m.leaves_at is not None]
+    if paced:
+        enqueue.pace(min(paced))
+    texts = [m.pk for m in queued if m.channel == Channel.SMS and m.leaves_at is None]
+    emails = [m.pk for m in queued if m.channel == Channel.EMAIL]
     if single:
         for pk in texts:
             enqueue.sms(pk)
@@ -645,6 +665,7 @@ def _cohort_record(
 # The fields a release decides (the rest was decided when the text was recorded).
 _RELEASED_FIELDS = [
     "status",
+    "leaves_at",
     "channel",
     "destination",
     "from_number",
@@ -691,7 +712,9 @@ def messages_release_due(*, batch_size: int = RELEASE_BATCH_SIZE) -> int:
             Message.objects.select_for_update(skip_locked=True)
             .filter(status=Status.SCHEDULED, send_at__lte=now)
             .order_by("send_at", "pk")
-            .only("pk", "sender_id", "recipient_id", "body", "send_at", "created_at")[:batch_size]
+            .only("pk", "sender_id", "recipient_id", "body", "send_at", "created_at", "leaves_at")[
+                :batch_size
+            ]
         )
         if not due:
             return 0
@@ -732,6 +755,8 @@ def messages_release_due(*, batch_size: int = RELEASE_BATCH_SIZE) -> int:
                     )
                     for name in _DECIDED_ATTRIBUTES:
                         setattr(message, name, getattr(decided, name))
+                # Paced like a send (K7): a due cohort of 10,000 is spread over time too.
+                pacing.messages_plan(going, rate=context.sender_segments_per_second, now=now)
                 released += going
         for message in due:
             message.created_at = message.updated_at = now
@@ -867,10 +892,13 @@ def message_email_unstick(*, message_id: int, cutoff: datetime) -> bool:
 
 
 def message_sms_claim(*, message_id: int) -> Message | None:
-    """queued -> sending, by a conditional UPDATE: only one worker ever holds a text."""
+    """queued -> sending, by a conditional UPDATE: only one worker ever holds a text, and never
+    one still waiting for its number's pace (K7)."""
     now = timezone.now()
     claimed = (
-        Message.objects.filter(pk=message_id, channel=Channel.SMS, status=Status.QUEUED)
+        Message.objects.filter(
+            pk=message_id, channel=Channel.SMS, status=Status.QUEUED, leaves_at__isnull=True
+        )
         .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
         .update(status=Status.SENDING, attempts=F("attempts") + 1, updated_at=now)
     )
@@ -887,7 +915,9 @@ def message_sms_queued(*, message_ids: Sequence[int]) -> list[Message]:
     now = timezone.now()
     return list(
         Message.objects.select_related("sender")
-        .filter(pk__in=message_ids, channel=Channel.SMS, status=Status.QUEUED)
+        .filter(
+            pk__in=message_ids, channel=Channel.SMS, status=Status.QUEUED, leaves_at__isnull=True
+        )
         .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
         .order_by("pk")
     )
@@ -898,7 +928,7 @@ def message_sms_queued(*, message_ids: Sequence[int]) -> list[Message]:
 _CLAIM_LOADED = (
     f"UPDATE {Message._meta.db_table} SET status = %s, attempts = %s, updated_at = %s "  # noqa: S608
     "WHERE id = %s AND status = %s AND attempts = %s "
-    "AND (not_before IS NULL OR not_before <= %s)"
+    "AND (not_before IS NULL OR not_before <= %s) AND leaves_at IS NULL"
 )
 _ACCEPTED = (
     f"UPDATE {Message._meta.db_table} SET status = %s, twilio_sid = %s, sent_at = %s, "  # noqa: S608

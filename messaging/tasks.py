@@ -9,7 +9,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core import mail
 
-from messaging import digest, enqueue, idempotency, outbox, services
+from messaging import digest, enqueue, idempotency, outbox, pacing, send_queue, services
 
 
 @shared_task(acks_late=True, name=enqueue.DELIVER_EMAIL)
@@ -34,7 +34,23 @@ def deliver_emails(*, message_ids: list[int]) -> dict[str, int]:
 def release_scheduled_messages() -> int:
     """The beat job (every minute) releasing the scheduled texts whose time has come (K5, K6);
     two beat processes release each text once (messaging.services.messages_release_due)."""
-    return services.messages_release_all_due()
+    released = services.messages_release_all_due()
+    # The safety net of the pacer's chain (K7): a lost pacer task is replaced within a minute.
+    run = pacing.messages_pace()
+    if run.next_at is not None:
+        enqueue.pace(run.next_at, after_commit=False)
+    return released
+
+
+@shared_task(name=enqueue.PACE_SENDERS)
+def pace_senders() -> int:
+    """The pacer (K7): admit what each sender number may send this second, then run again with
+    a short countdown while texts wait (messaging.pacing)."""
+    send_queue.pace_started()
+    run = pacing.messages_pace()
+    if run.next_at is not None:
+        enqueue.pace(run.next_at, after_commit=False)
+    return run.admitted
 
 
 @shared_task

@@ -186,14 +186,16 @@ def cohort_compose(request: HttpRequest) -> HttpResponse:
 @staff_required
 def cohort_progress(request: HttpRequest, cohort_id: int) -> HttpResponse:
     cohort = cohorts.cohort_for_viewer(cohort_id, request.user)
+    progress = cohorts.cohort_progress(cohort.pk)
     return render(
         request,
         "messaging/cohort_progress.html",
         {
             "nav": "people",
             "cohort": cohort,
-            "progress": cohorts.cohort_progress(cohort.pk),
+            "progress": progress,
             "time_zone": timezone.get_current_timezone_name(),
+            "pace": cohorts.pace_words(progress, timezone.now(), timezone.get_current_timezone()),
             "report_url": reverse("message-report") + f"?cohort={cohort.pk}",
         },
     )
@@ -216,6 +218,7 @@ def cohort_progress_json(request: HttpRequest, cohort_id: int) -> JsonResponse:
             "scheduled": progress.scheduled,
             "canceled": progress.canceled,
             "finished": progress.finished,
+            "pace": cohorts.pace_words(progress, timezone.now(), timezone.get_current_timezone()),
         }
     )
 

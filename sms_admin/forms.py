@@ -10,7 +10,9 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from people.models import SYSTEM_PHONE_TYPE_CODE, PhoneType, Role, RoleKind
 from sms_admin.models import (
     MAX_QUARANTINE_DAYS,
+    MAX_SEGMENTS_PER_SECOND,
     POSITIVE_INT_MAX,
+    SEGMENTS_PER_SECOND_ERROR,
     TWILIO_MAX_BODY,
     DefaultStatus,
     OptOutScope,
@@ -188,6 +190,35 @@ class NumberReuseForm(forms.Form):
     @classmethod
     def initial_from(cls, config: SmsConfiguration) -> dict[str, Any]:
         return {"number_quarantine_days": config.number_quarantine_days}
+
+
+class PacingForm(forms.Form):
+    """How fast each sender number's texts leave (pacing)."""
+
+    sender_segments_per_second = forms.IntegerField(
+        label="Segments a second per sender number",
+        widget=forms.NumberInput(attrs={"aria-describedby": "id_sender_segments_per_second_help"}),
+        min_value=0,
+        max_value=MAX_SEGMENTS_PER_SECOND,
+        error_messages={
+            "min_value": SEGMENTS_PER_SECOND_ERROR,
+            "max_value": SEGMENTS_PER_SECOND_ERROR,
+            "invalid": SEGMENTS_PER_SECOND_ERROR,
+            "required": SEGMENTS_PER_SECOND_ERROR,
+        },
+        help_text=(
+            "Twilio sends from a staff member's number about 1 segment a second (a text of up "
+            "to 160 plain characters is 1 segment) and gives up on texts still waiting after "
+            "about 4 hours. So a large cohort leaves a little at a time, never faster than this; "
+            "at 1, a cohort of 3,600 one-segment texts takes an hour. Keep 1 for ordinary "
+            "numbers; enter 0 only if Twilio paces the texts itself (a Messaging Service or "
+            "short code)."
+        ),
+    )
+
+    @classmethod
+    def initial_from(cls, config: SmsConfiguration) -> dict[str, Any]:
+        return {"sender_segments_per_second": config.sender_segments_per_second}
 
 
 class SenderNumberForm(forms.Form):

@@ -17,6 +17,13 @@ TWILIO_MAX_BODY = 1600
 MAX_QUARANTINE_DAYS = 365
 # The largest value of a PostgreSQL integer column: limits above it cannot be stored.
 POSITIVE_INT_MAX = 2_147_483_647
+# The fastest pace a sender number can be given (segments per second): far above any Twilio
+# sender's (a long code takes 1, a toll-free number 3 by default, a short code 100).
+MAX_SEGMENTS_PER_SECOND = 1000
+SEGMENTS_PER_SECOND_ERROR = (
+    f"Enter a whole number of segments a second from 0 to {MAX_SEGMENTS_PER_SECOND} "
+    "(1 for a long code; 0 for no pacing)."
+)
 
 
 class DefaultStatus(models.TextChoices):
@@ -86,6 +93,10 @@ class SmsConfiguration(models.Model):
     # Either end empty: off.
     quiet_hours_start = models.TimeField(null=True, blank=True, default=time(21, 0))
     quiet_hours_end = models.TimeField(null=True, blank=True, default=time(8, 0))
+    # Pacing: the texts of one sender number leave no faster than this many segments a second
+    # (a long code's rate, so Twilio's queue of about 4 hours per number never overflows, 30001);
+    # 0: no pacing (a Messaging Service or short code that paces itself).
+    sender_segments_per_second = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -146,6 +146,7 @@ SETTING_LABELS: dict[str, str] = {
     "unanswered_reply_hours": "Unanswered replies digest after (business hours)",
     "quiet_hours_start": "Quiet hours start",
     "quiet_hours_end": "Quiet hours end",
+    "sender_segments_per_second": "Segments a second per sender number",
     "sender_number": "Sender number pool",
 }
 NO_VALUE = "(none)"

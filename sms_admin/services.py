@@ -15,7 +15,9 @@ from people.models import SYSTEM_PHONE_TYPE_CODE, PhoneType, Role, RoleKind
 from sms_admin import notifications
 from sms_admin.models import (
     MAX_QUARANTINE_DAYS,
+    MAX_SEGMENTS_PER_SECOND,
     POSITIVE_INT_MAX,
+    SEGMENTS_PER_SECOND_ERROR,
     TWILIO_MAX_BODY,
     ConfigurationChange,
     ErrorCodePolicy,
@@ -99,6 +101,10 @@ def configuration_validate(changes: dict[str, Any]) -> None:
         errors["number_quarantine_days"] = (
             f"Enter a number of days from 0 to {MAX_QUARANTINE_DAYS}."
         )
+    if "sender_segments_per_second" in changes and not (
+        0 <= int(changes["sender_segments_per_second"]) <= MAX_SEGMENTS_PER_SECOND
+    ):
+        errors["sender_segments_per_second"] = SEGMENTS_PER_SECOND_ERROR
     if errors:
         raise ValidationError(errors)
 

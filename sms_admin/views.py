@@ -21,6 +21,7 @@ from sms_admin.forms import (
     GeneralSettingsForm,
     LimitsForm,
     NumberReuseForm,
+    PacingForm,
     SenderNumberForm,
 )
 from sms_admin.models import SenderAssignment
@@ -108,9 +109,16 @@ def twilio(request: HttpRequest) -> HttpResponse:
         request.POST if section == "number-reuse" else None,
         initial=NumberReuseForm.initial_from(config),
     )
+    pacing = PacingForm(
+        request.POST if section == "pacing" else None,
+        initial=PacingForm.initial_from(config),
+    )
     if section == "number-reuse":
         if _save(request, reuse):
             return redirect(reverse("sms-config-twilio") + "#number-reuse")
+    elif section == "pacing":
+        if _save(request, pacing):
+            return redirect(reverse("sms-config-twilio") + "#pacing")
     elif section:
         if not editable:
             raise PermissionDenied(services.PROVISIONED_REFUSAL)
@@ -128,6 +136,7 @@ def twilio(request: HttpRequest) -> HttpResponse:
         limits=limits,
         limits_editable=editable,
         reuse=reuse,
+        pacing=pacing,
         sent=usage.sent,
         forecast=pace,
         sent_meter=forecast.UsageMeter(usage.sent, config.sms_message_limit),

@@ -25,7 +25,8 @@ def cell(db: Any) -> PhoneType:
 def config(db: Any, cell: PhoneType) -> SmsConfiguration:
     """Cell is the default SMS type; advisors may send; both kinds opted in (the defaults).
     No quiet hours, so a text goes at once whenever the suite runs (tests of quiet hours set
-    them and fix the clock)."""
+    them and fix the clock). No pacing, so a cohort is sent at once (tests of pacing set a rate
+    and fix the clock)."""
     advisor = factories.RoleFactory(code="advisor")
     return sms_admin_services.configuration_update(
         actor=None,
@@ -33,6 +34,7 @@ def config(db: Any, cell: PhoneType) -> SmsConfiguration:
         permitted_roles=[advisor],
         quiet_hours_start=None,
         quiet_hours_end=None,
+        sender_segments_per_second=0,
     )
 
 

@@ -155,8 +155,9 @@ class MessageBulkPreviewSerializer(serializers.Serializer[object]):
     )
     last_leaves_at = serializers.DateTimeField(
         allow_null=True,
-        help_text="When the last text would leave when texts are paced; null: texts are not "
-        "paced, they leave as fast as the worker sends them.",
+        help_text="When the last text would leave its sender number, at the configured pace "
+        "(sender_segments_per_second) after what the number already has waiting; null: pacing "
+        "is off or no text goes by SMS.",
     )
     send_at = serializers.DateTimeField(
         allow_null=True,

@@ -193,7 +193,7 @@ class MessageBulkPreviewView(APIView):
             "total_segments": preview.total_segments,
             "monthly_remaining_after": preview.monthly_remaining_after,
             "estimated_cost": preview.estimated_cost,
-            "last_leaves_at": None,
+            "last_leaves_at": preview.last_leaves_at,
             "send_at": preview.send_at,
             "when": quiet_hours.scheduled_words(
                 preview.send_at, timezone.now(), timezone.get_current_timezone()

@@ -12,7 +12,9 @@ from config.serializers import StrictJSON
 from people.models import PhoneType, Role
 from sms_admin.models import (
     MAX_QUARANTINE_DAYS,
+    MAX_SEGMENTS_PER_SECOND,
     POSITIVE_INT_MAX,
+    SEGMENTS_PER_SECOND_ERROR,
     TWILIO_MAX_BODY,
     DefaultStatus,
     OptOutScope,
@@ -80,6 +82,20 @@ class SmsConfigurationSerializer(StrictJSON, serializers.ModelSerializer[SmsConf
         help_text='Quiet hours end, "HH:MM" (default "08:00"); may be earlier than the start '
         "(a window across midnight). null: no quiet hours.",
     )
+    sender_segments_per_second = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_SEGMENTS_PER_SECOND,
+        required=False,
+        error_messages={
+            "min_value": SEGMENTS_PER_SECOND_ERROR,
+            "max_value": SEGMENTS_PER_SECOND_ERROR,
+            "invalid": SEGMENTS_PER_SECOND_ERROR,
+        },
+        help_text="How many SMS segments a second each sender number sends at most (default 1, "
+        "a long code's rate): a large cohort is spread over time so Twilio's queue of about 4 "
+        "hours per number never overflows. 0: no pacing (a Messaging Service or short code "
+        "that paces itself).",
+    )
 
     class Meta:
         model = SmsConfiguration
@@ -102,6 +118,7 @@ class SmsConfigurationSerializer(StrictJSON, serializers.ModelSerializer[SmsConf
             "price_per_segment",
             "quiet_hours_start",
             "quiet_hours_end",
+            "sender_segments_per_second",
             "updated_at",
         ]
         read_only_fields = ["updated_at"]

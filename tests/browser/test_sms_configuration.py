@@ -151,3 +151,29 @@ def test_the_rest_of_a_released_number_is_set_on_the_twilio_tab(
     config.refresh_from_db()
     assert config.number_quarantine_days == 14
     assert axe_violations(page, "#number-reuse") == []
+
+
+def test_the_sending_pace_is_explained_and_set_on_the_twilio_tab(
+    session: Session, admin_user: Any, config: SmsConfiguration
+) -> None:
+    session.login("admin")
+    session.open("/sms-configuration/twilio/")
+    page = session.page
+    pace = page.get_by_label("Segments a second per sender number")
+    expect(pace).to_have_value("0")
+    expect(page.locator("#pacing")).to_contain_text("gives up on texts still waiting")
+    pace.fill("1001")
+    page.get_by_role("button", name="Save sending pace").click()
+    expect(page.locator("#field-sender_segments_per_second .errorlist")).to_have_text(
+        "Enter a whole number of segments a second from 0 to 1000 (1 for a long code; 0 for "
+        "no pacing)."
+    )
+    assert axe_violations(page, "#pacing") == []
+    page.get_by_label("Segments a second per sender number").fill("1")
+    page.get_by_role("button", name="Save sending pace").click()
+    expect(page.get_by_role("status").first).to_contain_text("Saved.")
+    expect(page.get_by_label("Segments a second per sender number")).to_have_value("1")
+    config.refresh_from_db()
+    assert config.sender_segments_per_second == 1
+    page.locator("#pacing").scroll_into_view_if_needed()
+    session.screenshot("sms-configuration-twilio-pacing")

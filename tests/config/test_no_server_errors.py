@@ -75,6 +75,7 @@ FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "advanced_opt_out": field(True, False, "yes"),
     "reply_window_days": field(30, 0, 2**40),
     "number_quarantine_days": field(30, 0, 365, 366, -1, 2**40, "ten"),
+    "sender_segments_per_second": field(1, 0, 1000, 1001, -1, 2**40, "ten"),
     "updated_at": field("2026-01-01T00:00:00Z"),
     # roles/, phone-types/
     "code": field("coach", "cell", "advisor", "SYSTEM", "two words", "x" * 65),
@@ -114,6 +115,7 @@ CONFIG_FIELDS = [
     "advanced_opt_out",
     "reply_window_days",
     "number_quarantine_days",
+    "sender_segments_per_second",
     "updated_at",
 ]
 PERSON_FIELDS = [

@@ -220,6 +220,7 @@ def test_the_progress_json_counts_by_status_and_channel(
         "scheduled": 0,
         "canceled": 0,
         "finished": False,
+        "pace": "",
     }
     texts = Message.objects.filter(cohort=cohort, channel=Channel.SMS).order_by("pk")
     Message.objects.filter(pk=texts[0].pk).update(status=Status.SENT)
