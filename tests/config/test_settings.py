@@ -49,6 +49,7 @@ def test_redis_url_runs_tasks_on_a_broker_and_caches_in_redis() -> None:
     assert values["CACHES"]["default"] == {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": "redis://cache.internal:6379/3",
+        "OPTIONS": {"socket_timeout": 5.0, "socket_connect_timeout": 5.0},
     }
     assert values["DATABASES"]["default"]["ENGINE"].endswith("sqlite3")
 
