@@ -51,7 +51,11 @@ def main() -> None:
         code="bench-advisor", defaults={"name": "Advisor", "kind": RoleKind.STAFF}
     )
     sms_admin_services.configuration_update(
-        actor=None, permitted_roles=[role], sms_message_limit=10_000_000
+        actor=None,
+        permitted_roles=[role],
+        sms_message_limit=10_000_000,
+        # The bench measures recording and queuing, not the sending pace: no pacing.
+        sender_segments_per_second=0,
     )
     sender, _ = Person.objects.get_or_create(
         src_system_id="BENCH-ADVISOR", defaults={"first_name": "Bench", "last_name": "Advisor"}
