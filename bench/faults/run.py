@@ -677,6 +677,8 @@ def seed() -> tuple[dict[str, Any], str]:
         default_sms_phone_type=cell,
         permitted_roles=[advisor_role],
         sms_message_limit=1_000_000,
+        # The bench measures the pipeline under faults, not the sending pace: no pacing.
+        sender_segments_per_second=0,
     )
     user = factories.UserFactory(username="faults-advisor")
     advisor = factories.staff(user=user, email=ADVISOR_EMAIL)

@@ -90,6 +90,8 @@ def main() -> None:
             default_sms_phone_type=cell,
             permitted_roles=[role],
             sms_message_limit=10_000_000,
+            # The bench measures the request, not the sending pace: no pacing.
+            sender_segments_per_second=0,
         )
         user = factories.UserFactory(username="bench-advisor")
         factories.staff(user=user)

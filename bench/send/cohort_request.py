@@ -5,6 +5,9 @@ broker (the tasks are published, no worker takes them; the Redis database is emp
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/h_routing_bench \\
         .venv/bin/python bench/send/cohort_request.py --redis-db 14
 
+`--rates 0,1,0,1` runs each size at those paces in turn (sender_segments_per_second; 0: none):
+with pacing the texts beyond the first second wait for the pacer and are not published.
+
 Uses the routing benchmark's database and cohort (bench/routing/generate.py: 100,000 students,
 250,396 phones); generates it when missing. Prints a Markdown row per size.
 """
@@ -26,6 +29,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--redis-db", type=int, default=14)
     parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument(
+        "--rates",
+        default="0",
+        help="sender_segments_per_second values, comma-separated; each size is run once at each, "
+        "alternating (0: no pacing)",
+    )
     args = parser.parse_args()
     redis_url = f"redis://127.0.0.1:6379/{args.redis_db}"
     os.environ["REDIS_URL"] = os.environ["CELERY_BROKER_URL"] = redis_url
@@ -51,7 +60,9 @@ def main() -> None:
         code="bench-advisor", defaults={"name": "Advisor", "kind": RoleKind.STAFF}
     )
     sms_admin_services.configuration_update(
-        actor=None, permitted_roles=[role], sms_message_limit=10_000_000
+        actor=None,
+        permitted_roles=[role],
+        sms_message_limit=10_000_000,
     )
     sender, _ = Person.objects.get_or_create(
         src_system_id="BENCH-ADVISOR", defaults={"first_name": "Bench", "last_name": "Advisor"}
@@ -70,9 +81,12 @@ def main() -> None:
         queries[0] += 1
         return execute(sql, params, many, context)
 
-    print("| cohort | recorded and queued in | per recipient | queries | tasks published |")
-    print("|---|---|---|---|---|")
-    for size in sizes:
+    print("| cohort | pace | recorded and queued in | per recipient | queries | tasks published |")
+    print("|---|---|---|---|---|---|")
+    runs = [(size, int(rate)) for size in sizes for rate in args.rates.split(",")]
+    for size, rate in runs:
+        # Pacing off by default: the bench measures recording and queuing, not the pace.
+        sms_admin_services.configuration_update(actor=None, sender_segments_per_second=rate)
         Message.objects.all().delete()
         subprocess.run(["redis-cli", "-n", str(args.redis_db), "flushdb"], capture_output=True)
         queries[0] = 0
@@ -91,7 +105,7 @@ def main() -> None:
             check=True,
         ).stdout.strip()
         print(
-            f"| {size:,} | {took:.2f} s | {took / size * 1e6:.0f} µs "
+            f"| {size:,} | {rate} | {took:.2f} s | {took / size * 1e6:.0f} µs "
             f"| {queries[0]} | {published} |",
             flush=True,
         )

@@ -94,6 +94,13 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
         'institution\'s time zone ("will go at 08:00"); "" for any other message.'
     )
 
+    leaves_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When a text waiting for its sender number's pace (sender_segments_per_second) "
+        "is planned to leave; null when it is not waiting (handed to the worker, or not paced).",
+    )
+
     def get_when(self, message: Message) -> str:
         if message.status != Status.SCHEDULED or message.send_at is None:
             return ""
@@ -123,6 +130,7 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
             "not_before",
             "send_at",
             "when",
+            "leaves_at",
             "attempts",
             "created_at",
             "updated_at",

@@ -346,6 +346,24 @@ def test_a_single_send_waits_its_turn_behind_a_cohort_of_its_number(
     assert steps.by_number()["+12015550100"] == {T0 + s: 1 for s in range(4)}
 
 
+def test_the_send_api_answers_when_a_paced_text_will_leave(
+    advisor: Person, advisor_api: Any, steps: Steps
+) -> None:
+    _rate(1)
+    pool_numbers(1)
+    people = _students(3)
+    first = advisor_api.post(
+        "/api/v1/messages/", {"recipient": people[0].pk, "body": "Hi"}, format="json"
+    )
+    second = advisor_api.post(
+        "/api/v1/messages/", {"recipient": people[1].pk, "body": "Hi"}, format="json"
+    )
+
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json()["leaves_at"] is None
+    assert second.json()["leaves_at"] == "2026-12-01T15:00:01Z"
+
+
 def test_a_due_scheduled_cohort_is_paced_when_released(advisor: Person, steps: Steps) -> None:
     _rate(1)
     pool_numbers(1)
