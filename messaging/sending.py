@@ -35,6 +35,8 @@ MAX_ATTEMPTS = 6
 class SendOutcome:
     kind: str  # skipped | sent | failed | retry | review
     retry_in: float | None = None
+    # Twilio's SID of a text sent whose acceptance the caller writes (`sms_send_batch`).
+    sid: str | None = None
 
 
 def backoff_seconds(attempt: int) -> float:
@@ -72,7 +74,9 @@ def sms_send_batch(
     context per sender; then each text is claimed on its own right before its request
     (a duplicate or redelivered batch finds it claimed and skips it; a worker killed mid-batch
     leaves at most the text in flight in `sending`, the rest queued for the redelivered task),
-    decided again with those facts, sent, and its outcome written.
+    decided again with those facts, sent, and its outcome written. Twilio's acceptance of a
+    text is written by the statement that claims the next one (the last by its own), so a batch
+    of texts all sent costs 3 + 1 per text + 1 queries.
 
     A text the provider could not take now is handed to `on_retry(message_id, seconds)` at
     once, so its backoff starts then, whatever happens to the rest of the batch.
@@ -89,18 +93,32 @@ def sms_send_batch(
     }
     contexts: dict[int | None, selectors.SendContext] = {}
     outcomes: dict[int, SendOutcome] = {}
-    for message in messages:
-        if not messaging_services.message_sms_claim_loaded(message=message):
-            continue
-        if message.sender_id not in contexts:
-            contexts[message.sender_id] = selectors.send_context(message.sender_id)
-        facts_of = facts.get(message.recipient_id) if message.recipient_id is not None else None
-        outcome, context = _sms_deliver(message, facts_of, contexts[message.sender_id], gateway)
-        # A number assigned for this text serves the rest of the sender's batch.
-        contexts[message.sender_id] = context
-        if outcome.retry_in is not None and on_retry is not None:
-            on_retry(message.pk, outcome.retry_in)
-        outcomes[message.pk] = outcome
+    # The text Twilio took last, (id, SID): written with the next claim, or alone at the end.
+    accepted: tuple[int, str] | None = None
+    try:
+        for message in messages:
+            claimed = messaging_services.message_sms_claim_loaded(
+                message=message, accepted=accepted
+            )
+            accepted = None
+            if not claimed:
+                continue
+            if message.sender_id not in contexts:
+                contexts[message.sender_id] = selectors.send_context(message.sender_id)
+            facts_of = facts.get(message.recipient_id) if message.recipient_id is not None else None
+            outcome, context = _sms_deliver(
+                message, facts_of, contexts[message.sender_id], gateway, defer_accepted=True
+            )
+            # A number assigned for this text serves the rest of the sender's batch.
+            contexts[message.sender_id] = context
+            if outcome.sid is not None:
+                accepted = (message.pk, outcome.sid)
+            if outcome.retry_in is not None and on_retry is not None:
+                on_retry(message.pk, outcome.retry_in)
+            outcomes[message.pk] = outcome
+    finally:
+        if accepted is not None:
+            messaging_services.message_sms_accepted(message_id=accepted[0], twilio_sid=accepted[1])
     return outcomes
 
 
@@ -137,11 +155,15 @@ def _sms_deliver(
     facts: routing.PersonFacts | None,
     context: selectors.SendContext,
     gateway: Gateway,
+    *,
+    defer_accepted: bool = False,
 ) -> tuple[SendOutcome, selectors.SendContext]:
     """The claimed text `message` (in `sending`): decide again with the recipient's current
     `facts` and the sender's `context` (its unit of the month was taken when it was recorded),
-    send it through `gateway` and record the outcome. Returns the outcome and the context, with
-    the sender number this text was given when the sender's assignment had been deleted."""
+    send it through `gateway` and record the outcome (with `defer_accepted`, Twilio's acceptance
+    is returned in the outcome's `sid` for the caller to write). Returns the outcome and the
+    context, with the sender number this text was given when the sender's assignment had been
+    deleted."""
     route = routing.route(facts, context.config) if facts is not None else None
     from_number = context.sender_number
     if route is not None and route.channel == "sms" and not from_number and message.sender:
@@ -168,14 +190,21 @@ def _sms_deliver(
     result = gateway.send(
         to=way.destination, body=message.body, from_=way.from_number, token=str(message.token)
     )
-    return _sms_outcome(message, way, result, gateway), context
+    return _sms_outcome(message, way, result, gateway, defer_accepted), context
 
 
 def _sms_outcome(
-    message: Message, way: delivery.Plan, result: SendResult, gateway: Gateway
+    message: Message,
+    way: delivery.Plan,
+    result: SendResult,
+    gateway: Gateway,
+    defer_accepted: bool = False,
 ) -> SendOutcome:
-    """Record what the provider answered for the text `message` sent on `way`."""
+    """Record what the provider answered for the text `message` sent on `way` (an acceptance
+    only returned with its SID when `defer_accepted`)."""
     if result.outcome == Outcome.ACCEPTED:
+        if defer_accepted:
+            return SendOutcome("sent", sid=result.sid)
         messaging_services.message_sms_accepted(message_id=message.pk, twilio_sid=result.sid)
         return SendOutcome("sent")
     if result.outcome == Outcome.REFUSED:

@@ -906,22 +906,74 @@ _ACCEPTED = (
 )
 
 
+# A batch's next claim and the previous text's acceptance, in one statement: per text of a batch
+# one round trip instead of two. Each row is moved only under its own condition (the accepted
+# text while `sending`, the claimed one while `queued` with the attempts read and due), and
+# RETURNING names the rows that moved, so each write keeps the meaning it has alone.
+_ACCEPTED_AND_CLAIM = (
+    f"UPDATE {Message._meta.db_table} SET "  # noqa: S608
+    "status = CASE WHEN id = %s THEN %s ELSE %s END, "
+    "twilio_sid = CASE WHEN id = %s THEN %s ELSE twilio_sid END, "
+    "sent_at = CASE WHEN id = %s THEN %s ELSE sent_at END, "
+    "failure_reason = CASE WHEN id = %s THEN '' ELSE failure_reason END, "
+    "attempts = CASE WHEN id = %s THEN %s ELSE attempts END, "
+    "updated_at = %s "
+    "WHERE (id = %s AND status = %s) OR (id = %s AND status = %s AND attempts = %s "
+    "AND (not_before IS NULL OR not_before <= %s)) RETURNING id"
+)
+
+
 def _write(sql: str, params: list[Any]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
 
 
-def message_sms_claim_loaded(*, message: Message) -> bool:
+def _accepted_and_claim(accepted: tuple[int, str], message: Message, at: Any) -> tuple[bool, bool]:
+    """`_ACCEPTED_AND_CLAIM`: (the accepted text moved to `sent`, `message` was claimed)."""
+    accepted_id, sid = accepted
+    claimed_id = message.pk
+    params = [
+        *(accepted_id, Status.SENT, Status.SENDING),
+        *(accepted_id, sid),
+        *(accepted_id, at),
+        accepted_id,
+        *(claimed_id, message.attempts + 1),
+        at,
+        *(accepted_id, Status.SENDING),
+        *(claimed_id, Status.QUEUED, message.attempts, at),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_ACCEPTED_AND_CLAIM, params)
+        moved = {row[0] for row in cursor.fetchall()}
+    return accepted_id in moved, claimed_id in moved
+
+
+def message_sms_claim_loaded(*, message: Message, accepted: tuple[int, str] | None = None) -> bool:
     """queued -> sending for a text read while queued (`message_sms_queued`), only if nobody has
     moved it since: the UPDATE is conditioned on the status and the attempt count that were
-    read, so `message` in memory stays exact (True) or the text is left alone (False)."""
+    read, so `message` in memory stays exact (True) or the text is left alone (False).
+
+    `accepted`: (message id, SID) of the batch's previous text, which Twilio took: written as
+    `message_sms_accepted` would, in the same statement as this claim (a batch's texts then
+    cost one round trip each, not two; the SID is written before the next request leaves, as
+    it was when the two were separate)."""
     now = timezone.now()
     at = connection.ops.adapt_datetimefield_value(now)
-    claimed = _write(
-        _CLAIM_LOADED,
-        [Status.SENDING, message.attempts + 1, at, message.pk, Status.QUEUED, message.attempts, at],
-    )
+    if accepted is None:
+        claimed = bool(
+            _write(
+                _CLAIM_LOADED,
+                [
+                    *(Status.SENDING, message.attempts + 1, at, message.pk),
+                    *(Status.QUEUED, message.attempts, at),
+                ],
+            )
+        )
+    else:
+        moved, claimed = _accepted_and_claim(accepted, message, at)
+        if not moved:
+            _accepted_overtaken(message_id=accepted[0], twilio_sid=accepted[1], now=now)
     if claimed:
         message.status, message.attempts, message.updated_at = (
             Status.SENDING,
@@ -950,9 +1002,14 @@ def message_sms_accepted(*, message_id: int, twilio_sid: str) -> None:
     at = connection.ops.adapt_datetimefield_value(now)
     moved = _write(_ACCEPTED, [Status.SENT, twilio_sid, at, at, message_id, Status.SENDING])
     if not moved:
-        Message.objects.filter(pk=message_id, twilio_sid__isnull=True).update(
-            twilio_sid=twilio_sid, updated_at=now
-        )
+        _accepted_overtaken(message_id=message_id, twilio_sid=twilio_sid, now=now)
+
+
+def _accepted_overtaken(*, message_id: int, twilio_sid: str, now: datetime) -> None:
+    """A status callback moved the text on before Twilio's answer was written: keep its SID."""
+    Message.objects.filter(pk=message_id, twilio_sid__isnull=True).update(
+        twilio_sid=twilio_sid, updated_at=now
+    )
 
 
 def message_sms_requeue(*, message_id: int) -> bool:
