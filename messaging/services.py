@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Field, Q
 from django.utils import timezone
 
 from messaging import (
@@ -763,9 +763,45 @@ def messages_release_due(*, batch_size: int = RELEASE_BATCH_SIZE) -> int:
                 released += going
         for message in due:
             message.created_at = message.updated_at = now
-        Message.objects.bulk_update(due, _RELEASED_FIELDS)
+        _released_write(due)
         _enqueue(released)
     return len(due)
+
+
+def _released_write(messages: Sequence[Message]) -> None:
+    """Write what a release decided (`_RELEASED_FIELDS`) for a batch, in one statement.
+
+    On PostgreSQL one `UPDATE ... FROM (VALUES ...)` joins the rows to their new values; the
+    ORM's `bulk_update` builds a CASE of 500 branches per field and compiling it took about
+    1.3 s of CPU a batch of 500 (bench/send/release.py), most of the release. Elsewhere
+    `bulk_update`."""
+    if connection.vendor != "postgresql":
+        Message.objects.bulk_update(messages, _RELEASED_FIELDS)
+        return
+    quote = connection.ops.quote_name
+    fields: list[Field[Any, Any]] = []
+    for name in _RELEASED_FIELDS:
+        field = Message._meta.get_field(name)
+        assert isinstance(field, Field)
+        fields.append(field)
+    columns = [str(field.column) for field in fields]
+    row = "(%s::bigint, " + ", ".join(f"%s::{field.cast_db_type(connection)}" for field in fields)
+    params: list[Any] = []
+    for message in messages:
+        params.append(message.pk)
+        params += [
+            field.get_db_prep_save(getattr(message, field.attname), connection) for field in fields
+        ]
+    table = quote(Message._meta.db_table)
+    assignments = ", ".join(f"{quote(c)} = v.{quote(c)}" for c in columns)
+    names = ", ".join(["id", *(quote(c) for c in columns)])
+    values = ", ".join([row + ")"] * len(messages))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS m SET {assignments} FROM (VALUES {values}) "  # noqa: S608
+            f"AS v({names}) WHERE m.id = v.id",
+            params,
+        )
 
 
 # At most this many batches per beat run: the next minute's run takes the rest.
