@@ -2,11 +2,14 @@
 sandbox's acceptance, against the sandbox's own rate for direct SDK calls, in the same run.
 
     .venv/bin/python bench/send/run.py --texts 1000 --clients 8
+    .venv/bin/python bench/send/run.py --texts 1000 --clients 8 --cohort-only --rounds 5
 
 Needs PostgreSQL and Redis on 127.0.0.1. Creates and drops its own database
 (`h_sending_bench` unless --db), uses Redis database 3 unless --redis-db. Starts and stops the
 sandbox, gunicorn (4 sync workers) and one Celery worker (prefork, 4 processes); prints a
-Markdown row.
+Markdown row per measure. The cohort rows come in rounds (--rounds): the reference again, then
+one cohort with a plain body and one with merge fields, each ratio against its own round's
+reference; pacing per sender number is switched off where the configuration has it.
 """
 
 from __future__ import annotations
@@ -254,8 +257,12 @@ def main() -> None:
         enqueue.sms_batches = saved_batches  # type: ignore[assignment]
         request_queries = len(ctx.captured_queries)
         first_batch = batches[0][: enqueue.TASK_BATCH_SIZE]
+        # One lane, so that every query is this thread's (helper lanes have their own
+        # connections, which the capture would not see).
+        in_flight, sending.IN_FLIGHT = sending.IN_FLIGHT, 1
         with CaptureQueriesContext(connection) as ctx:
             sending.sms_send_batch(message_ids=first_batch, gateway=gateway.from_settings())
+        sending.IN_FLIGHT = in_flight
         cohort_queries = (request_queries, len(ctx.captured_queries), len(first_batch))
 
         # Reference: the sandbox's own rate for direct SDK calls.

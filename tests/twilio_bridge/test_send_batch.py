@@ -394,3 +394,71 @@ def test_a_batch_of_emails_shares_one_email_connection(
     messaging_tasks.deliver_emails.run(message_ids=ids)
 
     assert (len(opened), len(mailoutbox)) == (1, 3)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="lanes run on PostgreSQL outside a transaction (set DATABASE_URL=postgres://...)",
+)
+def test_a_batch_outside_a_transaction_sends_in_lanes_each_text_once(
+    advisor: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    pool_numbers(1)
+    [ids] = queue_cohort(advisor, cohort(12), monkeypatch)
+    threads: set[int] = set()
+    real_create = gateway.message_create
+
+    def create(**kwargs: Any) -> Any:
+        threads.add(threading.get_ident())
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(gateway, "message_create", create)
+
+    outcomes = sending.sms_send_batch(gateway=gateway.from_settings(), message_ids=ids)
+    again = sending.sms_send_batch(gateway=gateway.from_settings(), message_ids=ids)
+
+    assert len(threads) == sending.IN_FLIGHT
+    assert sorted(outcomes) == ids and {o.kind for o in outcomes.values()} == {"sent"}
+    assert again == {}
+    sent = [c["form"]["To"] for c in sandbox.creates()]
+    assert len(sent) == len(set(sent)) == 12
+    texts = Message.objects.filter(pk__in=ids)
+    assert set(texts.values_list("status", flat=True)) == {Status.SENT}
+    assert set(texts.values_list("twilio_sid", flat=True)) == set(sandbox.messages)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="lanes run on PostgreSQL outside a transaction (set DATABASE_URL=postgres://...)",
+)
+def test_an_error_in_one_lane_stops_the_batch_and_leaves_the_rest_queued(
+    advisor: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool_numbers(1)
+    [ids] = queue_cohort(advisor, cohort(12), monkeypatch)
+    calls: list[str] = []
+    real_create = gateway.message_create
+
+    def create(**kwargs: Any) -> Any:
+        calls.append(kwargs["to"])
+        if len(calls) == 2:
+            raise RuntimeError("a bug in one lane")
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(gateway, "message_create", create)
+
+    with pytest.raises(RuntimeError, match="a bug in one lane"):
+        sending.sms_send_batch(gateway=gateway.from_settings(), message_ids=ids)
+
+    statuses = list(Message.objects.filter(pk__in=ids).values_list("status", flat=True))
+    # Each lane finished the text it held; none took another.
+    assert statuses.count(Status.SENDING) == 1  # the text whose request raised
+    assert statuses.count(Status.SENT) <= sending.IN_FLIGHT - 1 + sending.IN_FLIGHT
+    assert statuses.count(Status.QUEUED) >= 12 - 2 * sending.IN_FLIGHT
+    assert len(calls) == len(sandbox.creates()) + 1
