@@ -462,3 +462,29 @@ def test_an_error_in_one_lane_stops_the_batch_and_leaves_the_rest_queued(
     assert statuses.count(Status.SENT) <= sending.IN_FLIGHT - 1 + sending.IN_FLIGHT
     assert statuses.count(Status.QUEUED) >= 12 - 2 * sending.IN_FLIGHT
     assert len(calls) == len(sandbox.creates()) + 1
+
+
+def test_a_status_callback_that_overtook_the_answer_keeps_its_status_and_gets_the_sid(
+    advisor: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool_numbers(1)
+    [ids] = queue_cohort(advisor, cohort(2), monkeypatch)
+    real_create = gateway.message_create
+
+    def create(**kwargs: Any) -> Any:
+        result = real_create(**kwargs)
+        if len(sandbox.creates()) == 1:
+            # Twilio's "delivered" for the first text arrives before its answer is written.
+            Message.objects.filter(pk=ids[0]).update(status=Status.DELIVERED)
+        return result
+
+    monkeypatch.setattr(gateway, "message_create", create)
+
+    sending.sms_send_batch(gateway=gateway.from_settings(), message_ids=ids)
+
+    first, second = (Message.objects.get(pk=pk) for pk in ids)
+    # The first text's acceptance rode on the second's claim: it never goes backwards.
+    assert first.status == Status.DELIVERED
+    assert first.twilio_sid in sandbox.messages
+    assert sandbox.messages[first.twilio_sid]["to"] == first.destination
+    assert second.status == Status.SENT and second.twilio_sid != first.twilio_sid
