@@ -9,19 +9,20 @@ The decision "by text or by email, and why" is messaging.delivery's; the worker
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Field, Q
 from django.utils import timezone
 
 from messaging import (
@@ -42,6 +43,9 @@ from sms_admin import selectors as sms_admin_selectors
 from sms_admin import services as sms_admin_services
 
 logger = logging.getLogger(__name__)
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 def _fallback_email(text: Message) -> EmailMessage:
@@ -393,6 +397,28 @@ def message_send_bulk(
         )
 
 
+def _jit_off() -> None:
+    """For the rest of the caller's transaction, no JIT compilation on PostgreSQL: a cohort's
+    routing read (1,000 people joined with their phones) is estimated above `jit_above_cost`,
+    and compiling it took about 30 ms of a 35-60 ms query (bench/send/preview.py). Nothing on
+    other databases."""
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+
+
+def _without_jit(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """`function` run in a transaction without JIT (`_jit_off`): for reads of whole cohorts."""
+
+    @functools.wraps(function)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with transaction.atomic():
+            _jit_off()
+            return function(*args, **kwargs)
+
+    return run
+
+
 @dataclass(frozen=True)
 class Preview:
     """What a cohort send would do now, recorded nowhere."""
@@ -415,6 +441,7 @@ class Preview:
 _NUMBER_TO_BE_ASSIGNED = "a pool number"
 
 
+@_without_jit
 def message_send_preview(
     *,
     sender: Person | None,
@@ -621,6 +648,7 @@ def _cohort_record(
     # giving a unit back and T3 retries wait; none overshoots) and, for a sender's first send,
     # the pool's lock on the configuration row (other first sends and configuration saves wait).
     with transaction.atomic():
+        _jit_off()
         cohort = Cohort.objects.create(sender=sender, body=body)
         result.cohort_id = cohort.pk
         for batch in enqueue.batches(recipient_ids, batch_size):
@@ -760,9 +788,45 @@ def messages_release_due(*, batch_size: int = RELEASE_BATCH_SIZE) -> int:
                 released += going
         for message in due:
             message.created_at = message.updated_at = now
-        Message.objects.bulk_update(due, _RELEASED_FIELDS)
+        _released_write(due)
         _enqueue(released)
     return len(due)
+
+
+def _released_write(messages: Sequence[Message]) -> None:
+    """Write what a release decided (`_RELEASED_FIELDS`) for a batch, in one statement.
+
+    On PostgreSQL one `UPDATE ... FROM (VALUES ...)` joins the rows to their new values; the
+    ORM's `bulk_update` builds a CASE of 500 branches per field and compiling it took about
+    1.3 s of CPU a batch of 500 (bench/send/release.py), most of the release. Elsewhere
+    `bulk_update`."""
+    if connection.vendor != "postgresql":
+        Message.objects.bulk_update(messages, _RELEASED_FIELDS)
+        return
+    quote = connection.ops.quote_name
+    fields: list[Field[Any, Any]] = []
+    for name in _RELEASED_FIELDS:
+        field = Message._meta.get_field(name)
+        assert isinstance(field, Field)
+        fields.append(field)
+    columns = [str(field.column) for field in fields]
+    row = "(%s::bigint, " + ", ".join(f"%s::{field.cast_db_type(connection)}" for field in fields)
+    params: list[Any] = []
+    for message in messages:
+        params.append(message.pk)
+        params += [
+            field.get_db_prep_save(getattr(message, field.attname), connection) for field in fields
+        ]
+    table = quote(Message._meta.db_table)
+    assignments = ", ".join(f"{quote(c)} = v.{quote(c)}" for c in columns)
+    names = ", ".join(["id", *(quote(c) for c in columns)])
+    values = ", ".join([row + ")"] * len(messages))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS m SET {assignments} FROM (VALUES {values}) "  # noqa: S608
+            f"AS v({names}) WHERE m.id = v.id",
+            params,
+        )
 
 
 # At most this many batches per beat run: the next minute's run takes the rest.
@@ -936,22 +1000,75 @@ _ACCEPTED = (
 )
 
 
+# A batch's next claim and the previous text's acceptance, in one statement: per text of a batch
+# one round trip instead of two. Each row is moved only under its own condition (the accepted
+# text while `sending`, the claimed one under `_CLAIM_LOADED`'s own condition, reused verbatim:
+# status and attempts as read, due), and RETURNING names the rows that moved, so each write keeps
+# the meaning it has alone.
+_CLAIM_CONDITION = _CLAIM_LOADED.split("WHERE id = %s AND ", 1)[1]
+_ACCEPTED_AND_CLAIM = (
+    f"UPDATE {Message._meta.db_table} SET "  # noqa: S608
+    "status = CASE WHEN id = %s THEN %s ELSE %s END, "
+    "twilio_sid = CASE WHEN id = %s THEN %s ELSE twilio_sid END, "
+    "sent_at = CASE WHEN id = %s THEN %s ELSE sent_at END, "
+    "failure_reason = CASE WHEN id = %s THEN '' ELSE failure_reason END, "
+    "attempts = CASE WHEN id = %s THEN %s ELSE attempts END, "
+    "updated_at = %s "
+    f"WHERE (id = %s AND status = %s) OR (id = %s AND {_CLAIM_CONDITION}) RETURNING id"
+)
+
+
 def _write(sql: str, params: list[Any]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
 
 
-def message_sms_claim_loaded(*, message: Message) -> bool:
+def _accepted_and_claim(accepted: tuple[int, str], message: Message, at: Any) -> tuple[bool, bool]:
+    """`_ACCEPTED_AND_CLAIM`: (the accepted text moved to `sent`, `message` was claimed)."""
+    accepted_id, sid = accepted
+    claimed_id = message.pk
+    params = [
+        *(accepted_id, Status.SENT, Status.SENDING),
+        *(accepted_id, sid),
+        *(accepted_id, at),
+        accepted_id,
+        *(claimed_id, message.attempts + 1),
+        at,
+        *(accepted_id, Status.SENDING),
+        *(claimed_id, Status.QUEUED, message.attempts, at),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_ACCEPTED_AND_CLAIM, params)
+        moved = {row[0] for row in cursor.fetchall()}
+    return accepted_id in moved, claimed_id in moved
+
+
+def message_sms_claim_loaded(*, message: Message, accepted: tuple[int, str] | None = None) -> bool:
     """queued -> sending for a text read while queued (`message_sms_queued`), only if nobody has
     moved it since: the UPDATE is conditioned on the status and the attempt count that were
-    read, so `message` in memory stays exact (True) or the text is left alone (False)."""
+    read, so `message` in memory stays exact (True) or the text is left alone (False).
+
+    `accepted`: (message id, SID) of the batch's previous text, which Twilio took: written as
+    `message_sms_accepted` would, in the same statement as this claim (a batch's texts then
+    cost one round trip each, not two; the SID is written before the next request leaves, as
+    it was when the two were separate)."""
     now = timezone.now()
     at = connection.ops.adapt_datetimefield_value(now)
-    claimed = _write(
-        _CLAIM_LOADED,
-        [Status.SENDING, message.attempts + 1, at, message.pk, Status.QUEUED, message.attempts, at],
-    )
+    if accepted is None:
+        claimed = bool(
+            _write(
+                _CLAIM_LOADED,
+                [
+                    *(Status.SENDING, message.attempts + 1, at, message.pk),
+                    *(Status.QUEUED, message.attempts, at),
+                ],
+            )
+        )
+    else:
+        moved, claimed = _accepted_and_claim(accepted, message, at)
+        if not moved:
+            _accepted_overtaken(message_id=accepted[0], twilio_sid=accepted[1], now=now)
     if claimed:
         message.status, message.attempts, message.updated_at = (
             Status.SENDING,
@@ -980,9 +1097,14 @@ def message_sms_accepted(*, message_id: int, twilio_sid: str) -> None:
     at = connection.ops.adapt_datetimefield_value(now)
     moved = _write(_ACCEPTED, [Status.SENT, twilio_sid, at, at, message_id, Status.SENDING])
     if not moved:
-        Message.objects.filter(pk=message_id, twilio_sid__isnull=True).update(
-            twilio_sid=twilio_sid, updated_at=now
-        )
+        _accepted_overtaken(message_id=message_id, twilio_sid=twilio_sid, now=now)
+
+
+def _accepted_overtaken(*, message_id: int, twilio_sid: str, now: datetime) -> None:
+    """A status callback moved the text on before Twilio's answer was written: keep its SID."""
+    Message.objects.filter(pk=message_id, twilio_sid__isnull=True).update(
+        twilio_sid=twilio_sid, updated_at=now
+    )
 
 
 def message_sms_requeue(*, message_id: int) -> bool:

@@ -90,3 +90,34 @@ def broker_down() -> Iterator[None]:
         app._pool, app.amqp._producer_pool = pools
         app.conf.broker_url, app.conf.task_always_eager = saved
         enqueue._paused_until = 0.0
+
+
+def students_with_phones(count: int, *, start: int = 0) -> list[int]:
+    """`count` students, each with one enabled cell phone, in three bulk inserts (for the query
+    count tests of cohorts of hundreds or thousands); returns their ids in order."""
+    from people.models import RoleKind
+
+    role = factories.RoleFactory(code="student", kind=RoleKind.STUDENT)
+    cell = factories.PhoneTypeFactory(code="cell")
+    people = Person.objects.bulk_create(
+        Person(
+            first_name=f"First{start + i}",
+            last_name=f"Last{start + i}",
+            email=f"bulk{start + i}@example.edu",
+            src_system_id=f"BULK-{start + i}",
+        )
+        for i in range(count)
+    )
+    Person.roles.through.objects.bulk_create(
+        Person.roles.through(person_id=p.pk, role_id=role.pk) for p in people
+    )
+    PersonPhone.objects.bulk_create(
+        PersonPhone(
+            person_id=p.pk,
+            number=f"+1303{start + i:07d}",
+            phone_type=cell,
+            sms_status=SmsStatus.ENABLED,
+        )
+        for i, p in enumerate(people)
+    )
+    return [p.pk for p in people]

@@ -2,11 +2,14 @@
 sandbox's acceptance, against the sandbox's own rate for direct SDK calls, in the same run.
 
     .venv/bin/python bench/send/run.py --texts 1000 --clients 8
+    .venv/bin/python bench/send/run.py --texts 1000 --clients 8 --cohort-only --rounds 5
 
 Needs PostgreSQL and Redis on 127.0.0.1. Creates and drops its own database
 (`h_sending_bench` unless --db), uses Redis database 3 unless --redis-db. Starts and stops the
 sandbox, gunicorn (4 sync workers) and one Celery worker (prefork, 4 processes); prints a
-Markdown row.
+Markdown row per measure. The cohort rows come in rounds (--rounds): the reference again, then
+one cohort with a plain body and one with merge fields, each ratio against its own round's
+reference; pacing per sender number is switched off where the configuration has it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import argparse
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -88,6 +92,12 @@ def main() -> None:
     parser.add_argument(
         "--cohort-only", action="store_true", help="skip the one-text-per-request rows"
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="cohort rounds (plain, then merged), each against the reference measured just before",
+    )
     args = parser.parse_args()
 
     sandbox_port, web_port = free_port(), free_port()
@@ -147,6 +157,7 @@ def main() -> None:
         # The bench measures the send pipeline, not the sending pace: no pacing.
         sender_segments_per_second=0,
     )
+    pacing_off = _pacing_off()
     user = factories.UserFactory(username="bench-advisor")
     factories.staff(user=user)
     token = Token.objects.create(user=user).key
@@ -248,19 +259,23 @@ def main() -> None:
         enqueue.sms_batches = saved_batches  # type: ignore[assignment]
         request_queries = len(ctx.captured_queries)
         first_batch = batches[0][: enqueue.TASK_BATCH_SIZE]
+        # One lane, so that every query is this thread's (helper lanes have their own
+        # connections, which the capture would not see).
+        in_flight, sending.IN_FLIGHT = sending.IN_FLIGHT, 1
         with CaptureQueriesContext(connection) as ctx:
             sending.sms_send_batch(message_ids=first_batch, gateway=gateway.from_settings())
+        sending.IN_FLIGHT = in_flight
         cohort_queries = (request_queries, len(ctx.captured_queries), len(first_batch))
 
         # Reference: the sandbox's own rate for direct SDK calls.
-        client = gateway.client()
-
         def direct(i: int) -> None:
             local = gateway.client()
             local.messages.create(to=f"+1202555{i % 200:04d}", from_="+12015550100", body="ref")
 
-        del client
-        reference_s = run_parallel(args.texts, args.clients, direct)
+        def reference() -> float:
+            return run_parallel(args.texts, args.clients, direct)
+
+        reference_s = reference()
 
         # Pipeline: API request -> ... -> accepted by the sandbox.
         Message.objects.all().delete()
@@ -305,21 +320,33 @@ def main() -> None:
             first, last = wait_all_sent()
             single["drain"] = (last - first) * args.texts / max(args.texts - 1, 1)
 
-        # 3. A cohort: one request naming `texts` students -> batches of texts -> the sandbox.
-        Message.objects.all().delete()
+        # 3. A cohort: one request naming `texts` students -> batches of texts -> the sandbox;
+        # then the same with merge fields (each text its own body). Each round measures the
+        # reference again just before its two cohorts: the ratio is of the same moment.
         cohort_session = requests.Session()
         cohort_session.headers["Authorization"] = f"Token {token}"
-        started = time.time()
-        response = cohort_session.post(
-            f"http://127.0.0.1:{web_port}/api/v1/messages/bulk/",
-            json={"recipients": students[: args.texts], "body": "Registration opens Monday"},
-            timeout=600,
-        )
-        assert response.status_code == 201, response.text
-        cohort_request_s = time.time() - started
-        _, last = wait_all_sent()
-        cohort_s = last - started
-        failed += Message.objects.exclude(status=Status.SENT).count()
+
+        def cohort(body: str) -> tuple[float, float]:
+            nonlocal failed
+            Message.objects.all().delete()
+            started = time.time()
+            response = cohort_session.post(
+                f"http://127.0.0.1:{web_port}/api/v1/messages/bulk/",
+                json={"recipients": students[: args.texts], "body": body},
+                timeout=600,
+            )
+            assert response.status_code == 201, response.text
+            request_s = time.time() - started
+            _, last = wait_all_sent()
+            failed += Message.objects.exclude(status=Status.SENT).count()
+            return last - started, request_s
+
+        cohort_rows: list[tuple[float, float, float, float, float]] = []
+        for round_ in range(args.rounds):
+            ref_s = reference_s if round_ == 0 else reference()
+            plain, plain_request = cohort(PLAIN_BODY)
+            merged, merged_request = cohort(MERGED_BODY)
+            cohort_rows.append((ref_s, plain, plain_request, merged, merged_request))
     finally:
         for proc in procs:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -365,11 +392,41 @@ def main() -> None:
             f"| {rate / ref_rate:.2f} | {args.texts / single['api']:.0f}/s "
             f"| {args.texts / single['drain']:.0f}/s |"
         )
-    rate = args.texts / cohort_s
-    print(
-        f"| {args.texts} | {ref_rate:.0f}/s | one cohort request | {rate:.0f}/s "
-        f"| {rate / ref_rate:.2f} | request {cohort_request_s:.2f} s | |"
-    )
+    for ref_s, plain, plain_request, merged, merged_request in cohort_rows:
+        ref = args.texts / ref_s
+        for path, took, request_s in (
+            ("one cohort request", plain, plain_request),
+            ("one merged cohort request", merged, merged_request),
+        ):
+            rate = args.texts / took
+            print(
+                f"| {args.texts} | {ref:.0f}/s | {path} | {rate:.0f}/s "
+                f"| {rate / ref:.2f} | request {request_s:.2f} s | |"
+            )
+    if len(cohort_rows) > 1:
+        for index, path in ((1, "cohort"), (3, "merged cohort")):
+            ratios = sorted(args.texts / row[index] / (args.texts / row[0]) for row in cohort_rows)
+            print(
+                f"{path}: best ratio {ratios[-1]:.2f}, median {statistics.median(ratios):.2f} "
+                f"over {len(ratios)} rounds"
+            )
+    print(f"pacing per sender number: {pacing_off}")
+
+
+PLAIN_BODY = "Registration opens Monday"
+MERGED_BODY = "Hi {first_name}, registration opens Monday: book a time with {staff_first_name}."
+
+
+def _pacing_off() -> str:
+    """Pacing per sender number, where the configuration has it, is switched off: the benchmark
+    measures the pipeline's own speed, not a chosen sending rate."""
+    from sms_admin.models import SmsConfiguration
+
+    fields = {f.name for f in SmsConfiguration._meta.get_fields()}
+    if "sender_segments_per_second" not in fields:
+        return "not in this version"
+    SmsConfiguration.objects.filter(pk=1).update(sender_segments_per_second=0)
+    return "off (sender_segments_per_second = 0)"
 
 
 if __name__ == "__main__":

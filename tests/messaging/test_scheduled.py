@@ -311,6 +311,46 @@ def test_releasing_due_texts_costs_the_same_queries_for_10_and_100(
     assert Message.objects.filter(status=Status.QUEUED, channel=Channel.SMS).count() == count + 1
 
 
+def test_releasing_three_batches_costs_three_times_the_queries_of_one(
+    advisor: Person, clock: time_machine.Coordinates, published: list[Any]
+) -> None:
+    from tests.sending_support import students_with_phones
+
+    pool_numbers(1)
+    people = students_with_phones(75)
+    for ids in (people[:25], people[25:]):
+        services.message_send_bulk(
+            sender=advisor,
+            recipient_ids=ids,
+            body="Hi {first_name}",
+            send_at=NOW + timedelta(minutes=5),
+        )
+    # A first text of the month and a held number: the steady state of a release.
+    services.message_send(sender=advisor, recipient_id=people[0], body="warm")
+    clock.move_to(NOW + timedelta(minutes=6))
+
+    def statements(batch_size: int) -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            released = services.messages_release_all_due(batch_size=batch_size)
+        sql = [
+            q["sql"]
+            for q in ctx.captured_queries
+            if not q["sql"].upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO"))
+        ]
+        return released, len(sql)
+
+    # The first cohort's 25 in one batch (short of 30: the loop stops), then the second's 50 in
+    # three (20, 20, 10): three times the statements of one.
+    Message.objects.filter(recipient_id__in=people[25:]).update(send_at=NOW + timedelta(hours=1))
+    one = statements(30)
+    clock.move_to(NOW + timedelta(hours=2))
+    three = statements(20)
+
+    assert (one[0], three[0]) == (25, 50)
+    assert three[1] == 3 * one[1]
+    assert Message.objects.filter(status=Status.QUEUED, channel=Channel.SMS).count() == 76
+
+
 # --- cancel -------------------------------------------------------------------------------
 
 

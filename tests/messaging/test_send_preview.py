@@ -105,3 +105,48 @@ def test_a_preview_costs_the_same_queries_for_10_and_for_50_recipients(
         counts.append(len(queries.captured_queries))
 
     assert counts[0] == counts[1]
+
+
+def test_a_preview_costs_the_same_queries_for_100_and_for_1000_recipients_through_the_api(
+    advisor_api: APIClient, config: Any
+) -> None:
+    from tests.sending_support import students_with_phones
+
+    pool_numbers(1)
+    people = students_with_phones(1000)
+    request = {"body": "Hi {first_name}, registration opens Monday."}
+
+    counts = []
+    for size in (100, 1000):
+        with CaptureQueriesContext(connection) as queries:
+            answer = advisor_api.post(
+                PREVIEW, {**request, "recipients": people[:size]}, format="json"
+            )
+        assert answer.status_code == 200, answer.json()
+        assert answer.json()["channels"] == {"sms": size}
+        counts.append(len(queries.captured_queries))
+
+    assert counts[0] == counts[1]
+    assert Message.objects.count() == 0
+
+
+def test_a_preview_costs_two_queries_per_batch_of_recipients(advisor: Any, config: Any) -> None:
+    from messaging import services
+    from tests.sending_support import students_with_phones
+
+    pool_numbers(1)
+    people = students_with_phones(1000)
+
+    def queries(batch_size: int) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            preview = services.message_send_preview(
+                sender=advisor, recipient_ids=people, body="Hi {first_name}", batch_size=batch_size
+            )
+        assert preview.count == 1000
+        return len(ctx.captured_queries)
+
+    one_batch, four_batches = queries(1000), queries(250)
+
+    # Per batch: the check that every recipient exists and their routing facts. The rest (the
+    # send context, the month, the price) is read once per preview.
+    assert four_batches - one_batch == 3 * 2

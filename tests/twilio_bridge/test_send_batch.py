@@ -261,23 +261,29 @@ def test_a_sender_whose_number_was_released_gets_one_number_for_the_whole_batch(
     assert held is not None and held.sender_number.number in senders
 
 
-def test_a_batch_costs_a_fixed_number_of_queries_and_two_per_text(
+def test_a_batch_costs_a_fixed_number_of_queries_and_one_per_text(
     advisor: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pool_numbers(1)
     [small] = queue_cohort(advisor, cohort(3), monkeypatch)
     [large] = queue_cohort(advisor, cohort(12, start=10), monkeypatch)
 
-    def queries(ids: list[int]) -> int:
+    def statements(ids: list[int]) -> list[str]:
         with CaptureQueriesContext(connection) as ctx:
             outcomes = sending.sms_send_batch(gateway=gateway.from_settings(), message_ids=ids)
         assert {o.kind for o in outcomes.values()} == {"sent"}
-        return len(ctx.captured_queries)
+        return [q["sql"] for q in ctx.captured_queries]
 
-    # Per text: its claim and its outcome. Per batch: the texts, their recipients with phones,
-    # the configuration with the sender's number.
-    assert queries(small) == 3 + 2 * 3
-    assert queries(large) == 3 + 2 * 12
+    # Per batch: the texts, their recipients with phones, the configuration with the sender's
+    # number, and the last text's acceptance. Per text: one UPDATE that claims it and writes the
+    # acceptance of the text before it.
+    assert len(statements(small)) == 3 + 3 + 1
+    sql = statements(large)
+    assert len(sql) == 3 + 12 + 1
+    updates = [q for q in sql if q.replace('"', "").startswith("UPDATE messaging_message")]
+    assert len(updates) == 12 + 1
+    assert Message.objects.filter(pk__in=small + large, status=Status.SENT).count() == 15
+    assert Message.objects.filter(pk__in=small + large, twilio_sid__isnull=True).count() == 0
 
 
 def test_a_worker_killed_mid_batch_leaves_the_rest_queued_for_the_redelivered_task(
@@ -388,3 +394,97 @@ def test_a_batch_of_emails_shares_one_email_connection(
     messaging_tasks.deliver_emails.run(message_ids=ids)
 
     assert (len(opened), len(mailoutbox)) == (1, 3)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="lanes run on PostgreSQL outside a transaction (set DATABASE_URL=postgres://...)",
+)
+def test_a_batch_outside_a_transaction_sends_in_lanes_each_text_once(
+    advisor: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    pool_numbers(1)
+    [ids] = queue_cohort(advisor, cohort(12), monkeypatch)
+    threads: set[int] = set()
+    real_create = gateway.message_create
+
+    def create(**kwargs: Any) -> Any:
+        threads.add(threading.get_ident())
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(gateway, "message_create", create)
+
+    outcomes = sending.sms_send_batch(gateway=gateway.from_settings(), message_ids=ids)
+    again = sending.sms_send_batch(gateway=gateway.from_settings(), message_ids=ids)
+
+    assert len(threads) == sending.IN_FLIGHT
+    assert sorted(outcomes) == ids and {o.kind for o in outcomes.values()} == {"sent"}
+    assert again == {}
+    sent = [c["form"]["To"] for c in sandbox.creates()]
+    assert len(sent) == len(set(sent)) == 12
+    texts = Message.objects.filter(pk__in=ids)
+    assert set(texts.values_list("status", flat=True)) == {Status.SENT}
+    assert set(texts.values_list("twilio_sid", flat=True)) == set(sandbox.messages)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="lanes run on PostgreSQL outside a transaction (set DATABASE_URL=postgres://...)",
+)
+def test_an_error_in_one_lane_stops_the_batch_and_leaves_the_rest_queued(
+    advisor: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool_numbers(1)
+    [ids] = queue_cohort(advisor, cohort(12), monkeypatch)
+    calls: list[str] = []
+    real_create = gateway.message_create
+
+    def create(**kwargs: Any) -> Any:
+        calls.append(kwargs["to"])
+        if len(calls) == 2:
+            raise RuntimeError("a bug in one lane")
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(gateway, "message_create", create)
+
+    with pytest.raises(RuntimeError, match="a bug in one lane"):
+        sending.sms_send_batch(gateway=gateway.from_settings(), message_ids=ids)
+
+    statuses = list(Message.objects.filter(pk__in=ids).values_list("status", flat=True))
+    # Each lane finished the text it held; none took another.
+    assert statuses.count(Status.SENDING) == 1  # the text whose request raised
+    assert statuses.count(Status.SENT) <= sending.IN_FLIGHT - 1 + sending.IN_FLIGHT
+    assert statuses.count(Status.QUEUED) >= 12 - 2 * sending.IN_FLIGHT
+    assert len(calls) == len(sandbox.creates()) + 1
+
+
+def test_a_status_callback_that_overtook_the_answer_keeps_its_status_and_gets_the_sid(
+    advisor: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool_numbers(1)
+    [ids] = queue_cohort(advisor, cohort(2), monkeypatch)
+    real_create = gateway.message_create
+
+    def create(**kwargs: Any) -> Any:
+        result = real_create(**kwargs)
+        if len(sandbox.creates()) == 1:
+            # Twilio's "delivered" for the first text arrives before its answer is written.
+            Message.objects.filter(pk=ids[0]).update(status=Status.DELIVERED)
+        return result
+
+    monkeypatch.setattr(gateway, "message_create", create)
+
+    sending.sms_send_batch(gateway=gateway.from_settings(), message_ids=ids)
+
+    first, second = (Message.objects.get(pk=pk) for pk in ids)
+    # The first text's acceptance rode on the second's claim: it never goes backwards.
+    assert first.status == Status.DELIVERED
+    assert first.twilio_sid in sandbox.messages
+    assert sandbox.messages[first.twilio_sid]["to"] == first.destination
+    assert second.status == Status.SENT and second.twilio_sid != first.twilio_sid

@@ -83,8 +83,8 @@ def wait_for(predicate: Any, timeout: float) -> bool:
 def kill_mid_send_then_redeliver(
     enqueue: Callable[[str], Any], box: Sandbox, tmp_path: Path, redelivered_marker: str
 ) -> None:
-    """A worker takes the task `enqueue(queue)` publishes; once the sandbox has the first text
-    (its answer held back by `hang_next`), the worker is SIGKILLed. The broker redelivers the
+    """A worker takes the task `enqueue(queue)` publishes; once the sandbox has a text (the
+    first one's answer held back by `hang_next`), the worker is SIGKILLed. The broker redelivers the
     task to a second worker, whose log must show `redelivered_marker` (the task's result)."""
     from config.celery import app
 
@@ -94,7 +94,7 @@ def kill_mid_send_then_redeliver(
     app.conf.task_always_eager = False  # the autouse celery_in_process fixture restores it
     try:
         enqueue(queue)
-        reached = wait_for(lambda: len(box.creates()) == 1, timeout=60)
+        reached = wait_for(lambda: len(box.creates()) >= 1, timeout=60)
         assert reached, "FIRST " + (tmp_path / "first.log").read_text()
         os.killpg(first.pid, signal.SIGKILL)  # the worker dies mid-send
         first.wait(timeout=10)
@@ -169,6 +169,7 @@ def test_a_batch_redelivered_after_its_worker_was_killed_sends_the_rest_once(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
+    from messaging import sending
     from twilio_bridge import tasks
 
     policy_defaults_ensure()
@@ -185,14 +186,28 @@ def test_a_batch_redelivered_after_its_worker_was_killed_sends_the_rest_once(
         lambda queue: tasks.send_sms_batch.apply_async(kwargs={"message_ids": ids}, queue=queue),
         box,
         tmp_path,
-        "{'sent': 5}",
+        "succeeded in",
     )
 
-    assert len(box.creates()) == 6
-    assert len({c["form"]["To"] for c in box.creates()}) == 6
+    killed_and_redelivered_settle(ids, box, monkeypatch, sending.IN_FLIGHT)
+
+
+def killed_and_redelivered_settle(
+    ids: list[int], box: Sandbox, monkeypatch: pytest.MonkeyPatch, in_flight: int
+) -> None:
+    """After the kill and the redelivered task: no text was requested twice, at most the texts
+    in flight are left in `sending`, and the sweep settles them by looking them up (a text
+    claimed whose request never left fails with NEEDS_REVIEW and its email), making no request."""
+    creates = [c["form"]["To"] for c in box.creates()]
+    assert len(creates) == len(set(creates)) <= len(ids)
     statuses = dict(Message.objects.filter(pk__in=ids).values_list("pk", "status"))
-    assert [statuses[pk] for pk in ids] == [Status.SENDING] + [Status.SENT] * 5
-    # The sweep settles the text in flight by looking it up: no request is made for it again.
+    assert Status.QUEUED not in statuses.values()
+    # The text whose answer never came is one of them.
+    assert 1 <= list(statuses.values()).count(Status.SENDING) <= in_flight
     restarted = sweep_against(box, monkeypatch)
-    assert Message.objects.get(pk=ids[0]).status == Status.SENT
     assert restarted.creates() == []
+    settled = Message.objects.filter(pk__in=ids)
+    assert settled.filter(status=Status.SENT).count() == len(creates)
+    assert set(settled.exclude(status=Status.SENT).values_list("failure_reason", flat=True)) <= {
+        "NEEDS_REVIEW"
+    }
