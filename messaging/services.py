@@ -471,7 +471,9 @@ def message_send_preview(
         if sms_admin_selectors.sender_number_would_be_assigned(sender.pk)
         else ""
     )
-    month = pool.monthly_usage_summary(limit=context.sms_message_limit)
+    # Texts are counted in the month they leave (K5): a cohort scheduled into next month has
+    # that month's room.
+    month = pool.monthly_usage_summary(leaves_at, limit=context.sms_message_limit)
     units = month.remaining
     channels: Counter[str] = Counter()
     reasons: Counter[str] = Counter()

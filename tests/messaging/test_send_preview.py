@@ -4,6 +4,7 @@ the send that follows, and costs the same queries for 10 and for 50 recipients."
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
@@ -150,3 +151,33 @@ def test_a_preview_costs_two_queries_per_batch_of_recipients(advisor: Any, confi
     # Per batch: the check that every recipient exists and their routing facts. The rest (the
     # send context, the month, the price) is read once per preview.
     assert four_batches - one_batch == 3 * 2
+
+
+def test_a_preview_of_texts_scheduled_into_next_month_counts_that_months_room(
+    advisor_api: APIClient, config: Any
+) -> None:
+    """Texts are counted in the month they leave: December's full count does not turn a cohort
+    scheduled for January into emails, and January's room is what the preview reports."""
+    import time_machine
+    from django.utils import timezone as dj_timezone
+
+    from sms_admin.models import MonthlyUsage
+
+    zone = dj_timezone.get_current_timezone()
+    with time_machine.travel(datetime(2026, 12, 31, 15, 0, tzinfo=zone), tick=False):
+        sms_admin_services.configuration_update(actor=None, sms_message_limit=5)
+        MonthlyUsage.objects.create(year=2026, month=12, sent=5)
+        pool_numbers(1)
+        people = cohort()
+
+        now = advisor_api.post(PREVIEW, {"recipients": people, "body": "Hi"}, format="json")
+        january = advisor_api.post(
+            PREVIEW,
+            {"recipients": people, "body": "Hi", "send_at": "2027-01-02T10:00:00"},
+            format="json",
+        )
+
+    assert now.json()["reasons"]["SMS_LIMIT_REACHED"] == 3
+    assert january.status_code == 200, january.json()
+    assert january.json()["channels"] == {"sms": 3, "email": 1, "none": 1}
+    assert january.json()["monthly_remaining_after"] == 2
