@@ -206,6 +206,26 @@ class SendPreview:
         return self.month_sent >= self.month_limit
 
 
+# What a plan names as the sender number of a sender's first send: the number is taken from the
+# pool only when the text is sent, so its digits are not known in advance.
+NUMBER_TO_BE_ASSIGNED = "a pool number"
+
+
+def number_for_plan(held: str, sender_id: int | None, *, sms_likely: bool = True) -> str:
+    """The sender number a delivery plan is made with: the one held, else `NUMBER_TO_BE_ASSIGNED`
+    when a first send would be given one, else "" (none free: the plan says email). 0 queries
+    with a held number or when `sms_likely` is False (the route is not SMS anyway), else 1."""
+    if held:
+        return held
+    if sender_id is None or not sms_likely:
+        return ""
+    return (
+        NUMBER_TO_BE_ASSIGNED
+        if sms_admin_selectors.sender_number_would_be_assigned(sender_id)
+        else ""
+    )
+
+
 def send_preview(
     person: Person, *, viewer: Person | None, context: SendContext, may_send: bool
 ) -> SendPreview:
@@ -218,17 +238,15 @@ def send_preview(
     route = route_for_person(person, config=context.config)
     usage = pool.monthly_usage_summary(limit=context.sms_message_limit)
     held = context.sender_number if may_send else ""
-    on_first_send = (
-        may_send
-        and viewer is not None
-        and not held
-        and route.channel == "sms"
-        and sms_admin_selectors.sender_number_would_be_assigned(viewer.pk)
-    )
-    # The plan needs a number to say "by SMS"; the one a first send would get is not known
-    # until it is taken (and a viewer who may not send has none), so the route's phone stands
-    # in for it: the page shows `held_number`, never `plan.from_number`.
-    from_number = held or (route.number if on_first_send or not may_send else "")
+    if may_send:
+        from_number = number_for_plan(
+            held, viewer.pk if viewer is not None else None, sms_likely=route.channel == "sms"
+        )
+    else:
+        # A viewer who may not send has no number: the plan of a sender holding one.
+        from_number = NUMBER_TO_BE_ASSIGNED
+    on_first_send = may_send and not held and from_number == NUMBER_TO_BE_ASSIGNED
+    # The page shows `held_number`, never `plan.from_number`.
     plan = delivery.plan(
         route,
         email=person.email,

@@ -39,7 +39,6 @@ from messaging import (
 from messaging.models import Channel, Cohort, Direction, FailureReason, Message, Status
 from people.models import Person
 from sms_admin import alerts, pool
-from sms_admin import selectors as sms_admin_selectors
 from sms_admin import services as sms_admin_services
 
 logger = logging.getLogger(__name__)
@@ -437,10 +436,6 @@ class Preview:
     last_leaves_at: datetime | None = None
 
 
-# The number a first send would be given, for the plan (its digits are not known in advance).
-_NUMBER_TO_BE_ASSIGNED = "a pool number"
-
-
 @_without_jit
 def message_send_preview(
     *,
@@ -466,11 +461,7 @@ def message_send_preview(
     send_at = _send_at_check(send_at, now)
     leaves_at = _held_until(send_at, now, context) or send_at
     ids = _cohort_check(sender, list(dict.fromkeys(recipient_ids)), batch_size)
-    from_number = context.sender_number or (
-        _NUMBER_TO_BE_ASSIGNED
-        if sms_admin_selectors.sender_number_would_be_assigned(sender.pk)
-        else ""
-    )
+    from_number = selectors.number_for_plan(context.sender_number, sender.pk)
     # Texts are counted in the month they leave (K5): a cohort scheduled into next month has
     # that month's room.
     month = pool.monthly_usage_summary(leaves_at, limit=context.sms_message_limit)
