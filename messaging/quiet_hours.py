@@ -61,3 +61,26 @@ def window_words(start: time | None, end: time | None) -> str:
     if start is None or end is None or start == end:
         return ""
     return f"{start:%H:%M}-{end:%H:%M}"
+
+
+def scheduled_announcement(
+    send_at: datetime,
+    *,
+    asked: datetime | None,
+    start: time | None,
+    end: time | None,
+    zone: ZoneInfo,
+) -> str:
+    """What a page says of a text (or a cohort) recorded `scheduled` for `send_at`: the date and
+    time in the institution's `zone` and, when quiet hours (`start`-`end`) moved it, why (K5,
+    K6). `asked`: the time the sender chose; None when quiet hours alone held the text."""
+    said = f"Scheduled for {send_at.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key} time)"
+    window = window_words(start, end)
+    if asked is None:
+        return f"{said}, when quiet hours ({window}) end. Until then it can be cancelled."
+    if asked != send_at:
+        return (
+            f"{said}: {asked.astimezone(zone):%H:%M} is inside quiet hours ({window}), "
+            "so it waits for their end. Until then it can be cancelled."
+        )
+    return f"{said}. Until then it can be cancelled."

@@ -146,25 +146,6 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     return _page(request, person)
 
 
-def scheduled_announcement(
-    send_at: datetime, *, asked: datetime | None, context: selectors.SendContext
-) -> str:
-    """What a page says of a text (or a cohort) recorded `scheduled` for `send_at`: the date and
-    time in the institution's zone and, when quiet hours moved it, why (K5, K6)."""
-    zone = timezone.get_current_timezone()
-    local = timezone.localtime(send_at, zone)
-    said = f"Scheduled for {local:%Y-%m-%d %H:%M} ({zone.key} time)"
-    window = quiet_hours.window_words(context.quiet_hours_start, context.quiet_hours_end)
-    if asked is None:
-        return f"{said}, when quiet hours ({window}) end. Until then it can be cancelled."
-    if asked != send_at:
-        return (
-            f"{said}: {timezone.localtime(asked, zone):%H:%M} is inside quiet hours ({window}), "
-            "so it waits for their end. Until then it can be cancelled."
-        )
-    return f"{said}. Until then it can be cancelled."
-
-
 def _announce(
     request: HttpRequest,
     message: Message,
@@ -178,7 +159,16 @@ def _announce(
     `send_at`, `asked`, or quiet hours), when it will go, never as a success."""
     if message.status == Status.SCHEDULED and message.send_at is not None:
         send = selectors.send_context(viewer.pk if viewer is not None else None)
-        messages.info(request, scheduled_announcement(message.send_at, asked=asked, context=send))
+        messages.info(
+            request,
+            quiet_hours.scheduled_announcement(
+                message.send_at,
+                asked=asked,
+                start=send.quiet_hours_start,
+                end=send.quiet_hours_end,
+                zone=timezone.get_current_timezone(),
+            ),
+        )
     elif message.channel == Channel.SMS:
         # Its status moves on (queued, sent, delivered): the conversation shows the current one.
         messages.success(request, f"Message recorded: SMS to {message.destination}.")

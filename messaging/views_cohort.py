@@ -25,7 +25,6 @@ from messaging import cohorts, delivery, forms, merge, quiet_hours, segments, se
 from messaging.api.serializers_send import COHORT_MAX
 from messaging.message_templates import templates_list
 from messaging.models import Channel
-from messaging.views import scheduled_announcement
 from people.models import Person, Role
 
 MAX_ID = 2**63 - 1
@@ -110,7 +109,13 @@ def cohort_compose(request: HttpRequest) -> HttpResponse:
                     sender=viewer, recipient_ids=selection.ids, body=body, send_at=send_at
                 )
                 if result.scheduled and result.send_at is not None:
-                    said = scheduled_announcement(result.send_at, asked=send_at, context=context)
+                    said = quiet_hours.scheduled_announcement(
+                        result.send_at,
+                        asked=send_at,
+                        start=context.quiet_hours_start,
+                        end=context.quiet_hours_end,
+                        zone=timezone.get_current_timezone(),
+                    )
                     gone = len(result.message_ids) - result.scheduled
                     if gone:
                         # Quiet hours hold a cohort sent now, except replies (K6).
