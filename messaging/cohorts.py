@@ -118,8 +118,8 @@ def pace_words(progress: Progress, now: datetime, zone: Any) -> str:
         else f"on {local:%Y-%m-%d} "
     )
     return (
-        f"The last text leaves {day}about {local:%H:%M}: texts leave each sender number a few a "
-        "second, so the phone company takes them all."
+        f"The last text leaves {day}about {local:%H:%M}: texts leave each sender number at a "
+        "steady pace, so the phone company takes them all."
     )
 
 
