@@ -59,6 +59,11 @@ def _preview_rows(preview: services.Preview) -> dict[str, Any]:
         "total_segments": preview.total_segments,
         "monthly_remaining_after": preview.monthly_remaining_after,
         "estimated_cost": preview.estimated_cost,
+        "last_leaves": cohorts.leaves_words(
+            preview.last_leaves_at, timezone.now(), timezone.get_current_timezone()
+        )
+        if preview.last_leaves_at is not None
+        else "",
     }
 
 
