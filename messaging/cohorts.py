@@ -115,23 +115,26 @@ def cohort_progress(cohort_id: int) -> Progress:
     )
 
 
+def leaves_words(at: datetime, now: datetime, zone: Any) -> str:
+    """When a paced text leaves, institution time: "about 14:32", "tomorrow about 08:01" or
+    "on 2026-12-24 about 08:01"."""
+    local, today = at.astimezone(zone), now.astimezone(zone).date()
+    if local.date() == today:
+        return f"about {local:%H:%M}"
+    if local.date() == today + timedelta(days=1):
+        return f"tomorrow about {local:%H:%M}"
+    return f"on {local:%Y-%m-%d} about {local:%H:%M}"
+
+
 def pace_words(progress: Progress, now: datetime, zone: Any) -> str:
     """While texts wait for their number's pace (K7), when the last leaves, institution time:
     "The last text leaves about 14:32 ..."; "" when none waits."""
     last = progress.last_leaves_at
     if last is None or not progress.queued:
         return ""
-    local, today = last.astimezone(zone), now.astimezone(zone).date()
-    day = (
-        ""
-        if local.date() == today
-        else "tomorrow "
-        if local.date() == today + timedelta(days=1)
-        else f"on {local:%Y-%m-%d} "
-    )
     return (
-        f"The last text leaves {day}about {local:%H:%M}: texts leave each sender number a few a "
-        "second, so the phone company takes them all."
+        f"The last text leaves {leaves_words(last, now, zone)}: texts leave each sender number "
+        "at a steady pace, so the phone company takes them all."
     )
 
 

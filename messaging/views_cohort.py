@@ -63,6 +63,11 @@ def _preview_rows(preview: services.Preview) -> dict[str, Any]:
         "estimated_cost": preview.estimated_cost,
         # When the texts would leave, in the institution's time (None: now).
         "leaves_at": timezone.localtime(preview.send_at) if preview.send_at else None,
+        "last_leaves": cohorts.leaves_words(
+            preview.last_leaves_at, timezone.now(), timezone.get_current_timezone()
+        )
+        if preview.last_leaves_at is not None
+        else "",
     }
 
 

@@ -101,3 +101,38 @@ def test_an_advisor_texts_a_cohort_and_follows_its_progress(
     assert axe_violations(page) == []
     assert_fits_390(page)
     session.screenshot("cohort-progress")
+
+
+def test_a_paced_cohort_says_when_its_last_text_leaves_until_it_has(
+    session: Session, advisor: Person, students: list[Person], sandbox: Any
+) -> None:
+    import threading
+
+    from messaging import pacing, services
+    from sms_admin import services as sms_admin_services
+
+    pool_numbers(1)
+    sms_admin_services.configuration_update(actor=None, sender_segments_per_second=1)
+    result = services.message_send_bulk(
+        sender=advisor, recipient_ids=[s.pk for s in students], body="Hi, advising opens."
+    )
+    session.login("advisor")
+    session.open(f"/messages/cohorts/{result.cohort_id}/")
+    page = session.page
+    # One text a second from the advisor's number: the first left at once, three wait.
+    expect(page.locator("[data-progress=sent]")).to_have_text("1")
+    expect(page.locator("[data-progress=queued]")).to_have_text("3")
+    expect(page.locator("#progress-pace")).to_contain_text("The last text leaves about")
+    assert axe_violations(page) == []
+    assert_fits_390(page)
+    session.screenshot("cohort-progress-paced")
+
+    # The pacer admits the rest, one a second (the development server's loop does this).
+    for _ in range(100):
+        pacing.messages_pace()
+        if not Message.objects.filter(leaves_at__isnull=False).exists():
+            break
+        threading.Event().wait(0.2)
+    expect(page.locator("[data-progress=sent]")).to_have_text("4", timeout=15_000)
+    expect(page.locator("#progress-pace")).to_have_text("")
+    assert len(sandbox.creates()) == 4

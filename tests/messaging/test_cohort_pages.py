@@ -4,6 +4,7 @@ pasted SIS ids, the preview, the send that records a cohort, and the progress co
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -141,6 +142,29 @@ def test_the_preview_shows_channels_reasons_segments_and_cost(
     assert 'id="preview-total-segments">3<' in page
     assert 'id="preview-cost">0.02 USD<' in page  # 3 segments at 0.0083
     assert not Message.objects.exists() and not Cohort.objects.exists()
+    # Pacing is off in the suite's configuration: no departure time is promised.
+    assert 'id="preview-last-leaves"' not in page
+
+
+def test_the_preview_says_when_the_last_text_leaves_when_texts_are_paced(
+    advisor: Any, students: list[Person], settings: Any
+) -> None:
+    import time_machine
+
+    from sms_admin import services as sms_admin_services
+
+    settings.TIME_ZONE = "America/New_York"
+    sms_admin_services.configuration_update(actor=None, sender_segments_per_second=1)
+    pool_numbers(1)
+    with time_machine.travel(datetime(2026, 12, 1, 15, 0, 58, tzinfo=UTC), tick=False):
+        response = login(advisor.user).post(
+            reverse("cohort-compose"),
+            {"person": [s.pk for s in students], "body": "Hi", "action": "preview"},
+        )
+    # 3 texts at 1 a second from 10:00:58 New York time: the last at 10:01:00.
+    assert 'id="preview-last-leaves">about 10:01 (each sender number sends at a steady pace)<' in (
+        response.content.decode()
+    )
 
 
 def test_a_preview_with_an_unknown_placeholder_names_it(
