@@ -18,8 +18,19 @@ from typing import Any
 from django.db import connections
 from django.db.models import QuerySet
 
-# Arguments stand in as these integers while the queryset compiles (never real ids).
+# Arguments stand in as these integers while the queryset compiles (never real ids); a text
+# column receives them as their digits (a CharField prepares -7340001 as "-7340001").
 _SENTINELS = (-7_340_001, -7_340_002, -7_340_003)
+_TEXT_SENTINELS = tuple(str(s) for s in _SENTINELS)
+
+
+def _slot(param: Any) -> int | None:
+    """Which argument a compiled parameter stands for; None for a constant of the query."""
+    if isinstance(param, int) and param in _SENTINELS:
+        return _SENTINELS.index(param)
+    if isinstance(param, str) and param in _TEXT_SENTINELS:
+        return _TEXT_SENTINELS.index(param)
+    return None
 
 
 class CompiledRead:
@@ -42,10 +53,7 @@ class CompiledRead:
             queryset = self._build(*_SENTINELS[: self._arity])
             compiler = queryset.query.get_compiler(using=alias)
             sql, params = compiler.as_sql()
-            slots = [
-                _SENTINELS.index(p) if isinstance(p, int) and p in _SENTINELS else None
-                for p in params
-            ]
+            slots = [_slot(p) for p in params]
             if set(range(self._arity)) - set(slots):
                 raise ValueError("an argument was not compiled as a query parameter")
             columns = [column[0] for column in compiler.select[: compiler.col_count]]
