@@ -59,9 +59,10 @@ class ApiRateThrottle(UserRateThrottle):
         """This request's number in its window."""
         cache = _backend(self.cache)
         if isinstance(cache, RedisCache):
-            # One round trip: INCR makes a missing counter, EXPIRE NX dates only a new one.
+            # One round trip: INCR makes a missing counter, EXPIRE NX dates only a new one
+            # (no MULTI/EXEC: a counter left undated by a lost EXPIRE is dated by the next).
             name = cache.make_and_validate_key(key)
-            pipe = _redis_client(cache).pipeline()
+            pipe = _redis_client(cache).pipeline(transaction=False)
             pipe.incr(name)
             pipe.expire(name, timeout, nx=True)
             count, _ = pipe.execute()

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Field, Model, QuerySet
 
 # Arguments stand in as these integers while the queryset compiles (never real ids); a text
 # column receives them as their digits (a CharField prepares -7340001 as "-7340001").
@@ -77,3 +77,53 @@ class CompiledRead:
         if converters:
             fetched = compiler.apply_converters(fetched, converters)
         return [dict(zip(names, row, strict=True)) for row in fetched]
+
+
+class CompiledInsert:
+    """`bulk_create([obj])` for one new row of `model`, its INSERT written once per database
+    vendor: the ORM compiles the same 29-column statement on every send (about a fifth of the
+    send's CPU). Same values (each field's `pre_save` and `get_db_prep_save`, so `auto_now`
+    dates are set on the object), no signals (as bulk_create), the primary key read back."""
+
+    def __init__(self, model: type[Model]) -> None:
+        self._model = model
+        self._compiled: dict[str, tuple[str, list[Field[Any, Any]]] | None] = {}
+
+    def _compile(self, alias: str) -> tuple[str, list[Field[Any, Any]]] | None:
+        connection = connections[alias]
+        if connection.vendor in self._compiled:
+            return self._compiled[connection.vendor]
+        opts = self._model._meta
+        found: tuple[str, list[Field[Any, Any]]] | None = None
+        # Only what a plain insert returns: the automatic primary key (no db_default column).
+        if connection.features.can_return_columns_from_insert and opts.db_returning_fields == [
+            opts.pk
+        ]:
+            fields = [f for f in opts.concrete_fields if f is not opts.auto_field]
+            quote = connection.ops.quote_name
+            returning, _ = connection.ops.return_insert_columns([opts.pk])  # type: ignore[arg-type]
+            sql = (
+                f"INSERT INTO {quote(opts.db_table)} "  # noqa: S608 (names from the model)
+                f"({', '.join(quote(f.column) for f in fields)}) "
+                f"VALUES ({', '.join(['%s'] * len(fields))}) {returning}"
+            )
+            found = (sql, fields)
+        self._compiled[connection.vendor] = found
+        return found
+
+    def save(self, obj: Model, using: str = "default") -> None:
+        """Insert `obj` (its primary key unset) and set its primary key."""
+        compiled = self._compile(using)
+        if compiled is None or obj.pk is not None:
+            self._model._default_manager.using(using).bulk_create([obj])
+            return
+        sql, fields = compiled
+        connection = connections[using]
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+        params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            (pk,) = cursor.fetchone()
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = using

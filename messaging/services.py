@@ -25,6 +25,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from messaging import (
+    compiled,
     delivery,
     enqueue,
     inbox_services,
@@ -531,6 +532,9 @@ def _scheduled(
     )
 
 
+_insert_one = compiled.CompiledInsert(Message)
+
+
 def _record(
     sender: Person,
     people: Sequence[routing.PersonFacts],
@@ -564,7 +568,12 @@ def _record(
         )
         for facts, text in zip(people, bodies, strict=True)
     ]
-    saved = Message.objects.bulk_create(messages)
+    if len(messages) == 1:
+        # A single send: the INSERT written once (messaging.compiled).
+        _insert_one.save(messages[0])
+        saved = messages
+    else:
+        saved = Message.objects.bulk_create(messages)
     # The inbox's conversations: one statement for the batch.
     inbox_services.conversations_record(saved)
     return saved

@@ -57,3 +57,35 @@ def test_a_read_whose_argument_does_not_reach_the_query_is_refused(db: Any) -> N
 
     with pytest.raises(ValueError, match="not compiled as a query parameter"):
         read.rows(3)
+
+
+def _text(sender: Person, recipient: Person, body: str) -> Any:
+    from messaging.models import Channel, Direction, Message
+
+    return Message(
+        direction=Direction.OUTBOUND, sender=sender, recipient_id=recipient.pk,
+        channel=Channel.SMS, destination="+12025550105", from_number="+12015550100",
+        body=body, segments=1, encoding="GSM-7",
+    )  # fmt: skip
+
+
+def test_a_compiled_insert_stores_the_row_bulk_create_stores(advisor: Any) -> None:
+    from messaging.models import Message
+
+    student = factories.student()
+    by_orm = Message.objects.bulk_create([_text(advisor, student, "same")])[0]
+    text = _text(advisor, student, "same")
+
+    compiled.CompiledInsert(Message).save(text)
+
+    assert text.pk is not None and text.pk != by_orm.pk
+    assert text._state.adding is False
+    # auto_now_add / auto_now are set on the object, as the ORM's insert sets them.
+    assert text.created_at is not None
+    row = Message.objects.filter(pk=text.pk).values().get()
+    orm_row = Message.objects.filter(pk=by_orm.pk).values().get()
+    assert row["created_at"] == text.created_at and row["token"] == text.token
+    varying = {"id", "token", "created_at", "updated_at"}
+    assert {k: v for k, v in row.items() if k not in varying} == {
+        k: v for k, v in orm_row.items() if k not in varying
+    }
