@@ -27,11 +27,12 @@ _TOKEN, _USER, _PERSON = _columns(Token), _columns(User), _columns(Person)
 
 
 def _token_with_user_and_person(key: Any) -> QuerySet[Any]:
-    return Token.objects.filter(key=key).values(
+    queryset: QuerySet[Any] = Token.objects.filter(key=key).values(
         *_TOKEN,
         *(f"user__{name}" for name in _USER),
         *(f"user__person__{name}" for name in _PERSON),
     )
+    return queryset
 
 
 # Every API request reads its token: compiled once, the read costs its round trip and a few
@@ -54,9 +55,9 @@ def token_with_user(key: str) -> Token | None:
         person = Person.from_db(
             "default", _PERSON, [row[f"user__person__{name}"] for name in _PERSON]
         )
-        Person.user.field.set_cached_value(person, user)  # type: ignore[attr-defined]
-    Token.user.field.set_cached_value(token, user)  # type: ignore[attr-defined]
-    User.person.related.set_cached_value(user, person)  # type: ignore[attr-defined]
+        Person.user.field.set_cached_value(person, user)
+    Token.user.field.set_cached_value(token, user)
+    User.person.related.set_cached_value(user, person)
     return token
 
 

@@ -101,10 +101,10 @@ class CompiledInsert:
         ]:
             fields = [f for f in opts.concrete_fields if f is not opts.auto_field]
             quote = connection.ops.quote_name
-            returning, _ = connection.ops.return_insert_columns([opts.pk])  # type: ignore[arg-type]
+            returning, _ = connection.ops.return_insert_columns([opts.pk])  # type: ignore[attr-defined]
             sql = (
-                f"INSERT INTO {quote(opts.db_table)} "  # noqa: S608 (names from the model)
-                f"({', '.join(quote(f.column) for f in fields)}) "
+                f"INSERT INTO {quote(str(opts.db_table))} "  # noqa: S608 (names from the model)
+                f"({', '.join(quote(str(f.column)) for f in fields)}) "
                 f"VALUES ({', '.join(['%s'] * len(fields))}) {returning}"
             )
             found = (sql, fields)
@@ -119,7 +119,7 @@ class CompiledInsert:
             return
         sql, fields = compiled
         connection = connections[using]
-        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
         params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)

@@ -36,23 +36,32 @@ DRAIN_FLAG_SECONDS = 60
 _local = threading.local()
 
 
-def _redis() -> Any:
+# Add the id, then set the flag when no drain is pending: "OK" when it was set, nil otherwise.
+_PUSH = """
+redis.call('RPUSH', KEYS[1], ARGV[1])
+return redis.call('SET', KEYS[2], 1, 'NX', 'EX', tonumber(ARGV[2]))
+"""
+
+
+def _connected() -> tuple[str, Any, Any]:
     url = settings.CELERY_BROKER_URL
     cached = getattr(_local, "client", None)
     if cached is None or cached[0] != url:
-        cached = (url, redis.Redis.from_url(url))
+        client = redis.Redis.from_url(url)
+        cached = (url, client, client.register_script(_PUSH))
         _local.client = cached
-    return cached[1]
+    return cached
+
+
+def _redis() -> Any:
+    return _connected()[1]
 
 
 def push(message_id: int) -> bool:
     """Add a text to the waiting list; True when the caller must publish a drain (none was
-    pending). One round trip to Redis."""
-    pipe = _redis().pipeline(transaction=False)
-    pipe.rpush(PENDING, message_id)
-    pipe.set(DRAIN_FLAG, 1, nx=True, ex=DRAIN_FLAG_SECONDS)
-    _, fresh = pipe.execute()
-    return bool(fresh)
+    pending). One command (a script: the id pushed before the flag, as the module's note needs)."""
+    _, _, script = _connected()
+    return bool(script(keys=[PENDING, DRAIN_FLAG], args=[message_id, DRAIN_FLAG_SECONDS]))
 
 
 def drain_started() -> None:
