@@ -7,11 +7,20 @@ the arguments, keeps the SQL, where each sentinel landed among the parameters an
 converters for the columns, and then runs the same SQL with the real arguments. The rows are
 exactly what the queryset would return (the converters turn SQLite's text dates into aware
 datetimes, as the ORM does).
+
+On PostgreSQL a compiled read is also a prepared statement of each connection (PREPARE once,
+then EXECUTE): planning these joins cost PostgreSQL more than running them (0.1-0.3 ms of
+planning against 0.04-0.07 ms of execution each, `EXPLAIN ANALYZE` in bench/send). Prepared
+statements live in the server's session, so this needs a direct connection or a pooler in
+session mode (not PgBouncer's transaction mode, which this product does not use).
 """
 
 from __future__ import annotations
 
+import itertools
+import re
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -33,6 +42,17 @@ def _slot(param: Any) -> int | None:
     return None
 
 
+# The statements prepared on each open PostgreSQL connection (a new connection prepares again).
+_prepared_on: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+_names = itertools.count(1)
+
+
+def _numbered(sql: str) -> str:
+    """psycopg's `%s` placeholders as PostgreSQL's `$1`, `$2`... (and `%%` as `%`)."""
+    numbers = itertools.count(1)
+    return re.sub(r"%([%s])", lambda m: "%" if m[1] == "%" else f"${next(numbers)}", sql)
+
+
 class CompiledRead:
     """`build(*sentinels)` gives a `values()` queryset; `rows(*args)` runs it."""
 
@@ -43,6 +63,7 @@ class CompiledRead:
         self._arity = arity
         self._compiled: dict[str, tuple[str, list[Any], list[int | None], Any, Any, list[str]]] = {}
         self._lock = threading.Lock()
+        self._name = f"compiled_read_{next(_names)}"
 
     def _compile(self, alias: str) -> tuple[str, list[Any], list[int | None], Any, Any, list[str]]:
         vendor = connections[alias].vendor
@@ -71,12 +92,34 @@ class CompiledRead:
         """The rows as the queryset's `values()` would give them: a dict per row."""
         sql, params, slots, compiler, converters, names = self._compile(using)
         bound = [p if slot is None else args[slot] for p, slot in zip(params, slots, strict=True)]
-        with connections[using].cursor() as cursor:
-            cursor.execute(sql, bound)
+        connection = connections[using]
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(self._prepared(connection, sql, len(bound)), bound)
+            else:
+                cursor.execute(sql, bound)
             fetched: Iterable[Sequence[Any]] = cursor.fetchall()
         if converters:
             fetched = compiler.apply_converters(fetched, converters)
         return [dict(zip(names, row, strict=True)) for row in fetched]
+
+    def _prepared(self, connection: Any, sql: str, count: int) -> str:
+        """The EXECUTE of this read's statement, prepared first on a connection that has not
+        prepared it (through the driver's own cursor: preparing is not one of the request's
+        queries). Where queries are recorded (DEBUG, tests), the statement follows as a comment,
+        so a log shows what ran."""
+        raw = connection.connection
+        prepared = _prepared_on.get(raw)
+        if prepared is None:
+            prepared = _prepared_on.setdefault(raw, set())
+        if self._name not in prepared:
+            with raw.cursor() as cursor:
+                cursor.execute(f"PREPARE {self._name} AS {_numbered(sql)}")
+            prepared.add(self._name)
+        execute = f"EXECUTE {self._name}({', '.join(['%s'] * count)})"
+        if connection.queries_logged:
+            execute += f" /* {_numbered(sql).replace('%', '%%')} */"
+        return execute
 
 
 class CompiledInsert:

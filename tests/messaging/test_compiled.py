@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from messaging import compiled, selectors
 from people.models import Person, PersonPhone
@@ -89,3 +90,23 @@ def test_a_compiled_insert_stores_the_row_bulk_create_stores(advisor: Any) -> No
     assert {k: v for k, v in row.items() if k not in varying} == {
         k: v for k, v in orm_row.items() if k not in varying
     }
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+def test_on_postgresql_a_compiled_read_is_prepared_once_per_connection(cell: Any) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    person = factories.student()
+    factories.PhoneFactory(person=person, number="+12025550106", phone_type=cell)
+    read = compiled.CompiledRead(_phones_of, arity=1)
+
+    with CaptureQueriesContext(connection) as ctx:
+        first, again = read.rows(person.pk), read.rows(person.pk)
+
+    assert first == again == list(_phones_of(person.pk))
+    # Two reads, each one EXECUTE of the statement prepared by the first (not itself counted).
+    assert [q["sql"].split("(")[0] for q in ctx.captured_queries] == [f"EXECUTE {read._name}"] * 2
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [read._name])
+        (statement,) = cursor.fetchone()
+    assert 'FROM "people_personphone"' in statement and "$1" in statement
