@@ -15,6 +15,15 @@ clear and publishes a new drain. A drain moves the ids it takes to a list of its
 its task id) and empties that list only when the batch is done: a drain killed mid-batch is
 redelivered with the same task id and sends the rest of its batch first, once each.
 
+A drain that finds the list empty lingers (`LINGER_SECONDS`) before it ends: it takes the flag
+again (so sends meanwhile publish no drain) and waits on the list; a text pushed then is sent
+by it at once. Only when the wait ends with nothing does it clear the flag, then read the list
+once more (an id pushed before the flag was cleared is taken; one pushed after publishes a new
+drain). Under a steady stream of single sends one drain task serves them all, instead of one
+task published and run per text. A drain killed while it holds the flag delays the next drain
+until the flag expires (`DRAIN_FLAG_SECONDS`), as a lost drain task always did; the sweep
+publishes texts left waiting.
+
 Only with a Redis broker; with tasks in-process (the embedded default, tests) a single send is
 its own task (messaging.enqueue).
 """
@@ -36,24 +45,57 @@ DRAIN_FLAG_SECONDS = 60
 _local = threading.local()
 
 
-def _redis() -> Any:
+# Add the id, then set the flag when no drain is pending: "OK" when it was set, nil otherwise.
+_PUSH = """
+redis.call('RPUSH', KEYS[1], ARGV[1])
+return redis.call('SET', KEYS[2], 1, 'NX', 'EX', tonumber(ARGV[2]))
+"""
+
+
+def _connected() -> tuple[tuple[str, float], Any, Any]:
     url, timeout = settings.CELERY_BROKER_URL, settings.REDIS_SOCKET_TIMEOUT_SECONDS
     cached = getattr(_local, "client", None)
     if cached is None or cached[0] != (url, timeout):
         client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
-        cached = ((url, timeout), client)
+        cached = ((url, timeout), client, client.register_script(_PUSH))
         _local.client = cached
-    return cached[1]
+    return cached
+
+
+def _redis() -> Any:
+    return _connected()[1]
 
 
 def push(message_id: int) -> bool:
     """Add a text to the waiting list; True when the caller must publish a drain (none was
-    pending). One round trip to Redis."""
-    pipe = _redis().pipeline(transaction=False)
-    pipe.rpush(PENDING, message_id)
-    pipe.set(DRAIN_FLAG, 1, nx=True, ex=DRAIN_FLAG_SECONDS)
-    _, fresh = pipe.execute()
-    return bool(fresh)
+    pending). One command (a script: the id pushed before the flag, as the module's note needs)."""
+    _, _, script = _connected()
+    return bool(script(keys=[PENDING, DRAIN_FLAG], args=[message_id, DRAIN_FLAG_SECONDS]))
+
+
+# How long a drain that found the list empty waits for the next text before it ends.
+LINGER_SECONDS = 0.5
+
+
+def hold() -> bool:
+    """Take the flag for a lingering drain; False when another drain is pending (it reads the
+    list: this one may end)."""
+    return bool(_redis().set(DRAIN_FLAG, 1, nx=True, ex=DRAIN_FLAG_SECONDS))
+
+
+def wait(count: int, *, holder: str, seconds: float) -> list[int]:
+    """Up to `count` ids for the drain `holder` as soon as one is waiting, within `seconds`
+    ([] when none came): moved to its own list like `take`'s. The caller holds the flag."""
+    client = _redis()
+    try:
+        first = client.blmove(PENDING, _taken_key(holder), seconds, "LEFT", "RIGHT")
+    except redis.TimeoutError:
+        # The client's socket timeout came first (a wait as long as it): nothing was moved.
+        return []
+    if first is None:
+        return []
+    more = client.eval(_TAKE, 2, PENDING, _taken_key(holder), count - 1, TAKEN_KEEP_SECONDS)
+    return [int(first), *(int(pk) for pk in more or [])]
 
 
 def drain_started() -> None:

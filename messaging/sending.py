@@ -226,8 +226,19 @@ def sms_drain(
     broker redelivers it). Returns the outcome of each text this call claimed."""
     send_queue.drain_started()
     outcomes: dict[int, SendOutcome] = {}
+    holding = False  # this drain holds the flag while it lingers (messaging.send_queue)
     for batch in range(DRAIN_MAX_BATCHES):
         ids = send_queue.take(enqueue.TASK_BATCH_SIZE, holder=holder)
+        if not ids and send_queue.LINGER_SECONDS > 0 and (holding or send_queue.hold()):
+            holding = True
+            ids = send_queue.wait(
+                enqueue.TASK_BATCH_SIZE, holder=holder, seconds=send_queue.LINGER_SECONDS
+            )
+        if not ids and holding:
+            # Nothing came: clear the flag, then read the list once more.
+            send_queue.drain_started()
+            holding = False
+            ids = send_queue.take(enqueue.TASK_BATCH_SIZE, holder=holder)
         if not ids:
             return outcomes
         if batch == 0 and send_queue.waiting() >= enqueue.TASK_BATCH_SIZE:
@@ -236,6 +247,8 @@ def sms_drain(
             enqueue.drain()
         outcomes |= sms_send_batch(message_ids=ids, gateway=gateway, on_retry=on_retry)
         send_queue.done(holder=holder)
+    if holding:
+        send_queue.drain_started()
     if send_queue.waiting():
         enqueue.drain()
     return outcomes

@@ -26,6 +26,7 @@ from django.db.models import F, Field, Q
 from django.utils import timezone
 
 from messaging import (
+    compiled,
     delivery,
     enqueue,
     inbox_services,
@@ -564,6 +565,9 @@ def _scheduled(
     )
 
 
+_insert_one = compiled.CompiledInsert(Message)
+
+
 def _record(
     sender: Person,
     people: Sequence[routing.PersonFacts],
@@ -599,7 +603,12 @@ def _record(
     ]
     # Pacing (K7): the texts beyond what their number may send now wait for their slot.
     pacing.messages_plan(messages, rate=context.sender_segments_per_second, now=timezone.now())
-    saved = Message.objects.bulk_create(messages)
+    if len(messages) == 1:
+        # A single send: the INSERT written once (messaging.compiled).
+        _insert_one.save(messages[0])
+        saved = messages
+    else:
+        saved = Message.objects.bulk_create(messages)
     # The inbox's conversations: one statement for the batch.
     inbox_services.conversations_record(saved)
     return saved

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,24 @@ def wait_http(url: str, timeout: float = 60) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def _cpu_of_processes(selected: Any) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the processes for which selected(pid, pgid)
+    names a part (None: not counted), per part."""
+    ticks: Counter[str] = Counter()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        part = selected(int(entry), int(fields[2]))
+        if part is not None:
+            ticks[part] += int(fields[11]) + int(fields[12])
+    return {part: count / os.sysconf("SC_CLK_TCK") for part, count in ticks.items()}
 
 
 def run_parallel(count: int, clients: int, job: Any) -> float:
@@ -88,6 +107,12 @@ def main() -> None:
     parser.add_argument("--db", default="h_sending_bench")
     parser.add_argument("--redis-db", type=int, default=3)
     parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument(
+        "--server",
+        choices=["gunicorn", "granian"],
+        default="gunicorn",
+        help="the WSGI server of the API (granian: --web-workers processes, keep-alive)",
+    )
     parser.add_argument("--concurrency", type=int, default=4, help="the Celery worker's processes")
     parser.add_argument(
         "--cohort-only", action="store_true", help="skip the one-text-per-request rows"
@@ -175,6 +200,23 @@ def main() -> None:
 
     procs: list[subprocess.Popen[bytes]] = []
 
+    parts: dict[int, str] = {}  # process group -> part of the run
+
+    def cpu_now() -> Counter[str]:
+        """CPU seconds used so far by everything this run drives: this process (the clients),
+        the processes it started (sandbox, web server, worker) and PostgreSQL's backends serving
+        its database. Counted per text, it does not depend on what else runs on the machine."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [args.db])
+            backends = {row[0] for row in cursor.fetchall()}
+        used = Counter(
+            _cpu_of_processes(lambda pid, pgid: "postgres" if pid in backends else parts.get(pgid))
+        )
+        used["client"] += time.process_time()
+        return used
+
+    cpu: dict[str, Counter[str]] = {}
+
     def start(cmd: list[str]) -> subprocess.Popen[bytes]:
         proc = subprocess.Popen(
             cmd,
@@ -185,6 +227,9 @@ def main() -> None:
             start_new_session=True,
         )
         procs.append(proc)
+        parts[proc.pid] = (
+            "sandbox" if "run_sandbox" in cmd else "worker" if "celery" in cmd[0] else "web"
+        )
         return proc
 
     def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -223,6 +268,19 @@ def main() -> None:
                 str(args.web_workers),
                 "-b",
                 f"127.0.0.1:{web_port}",
+            ]
+            if args.server == "gunicorn"
+            else [
+                str(Path(PY).parent / "granian"),
+                "--interface",
+                "wsgi",
+                "config.wsgi:application",
+                "--workers",
+                str(args.web_workers),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(web_port),
             ]
         )
         worker = start(celery)
@@ -275,7 +333,9 @@ def main() -> None:
         def reference() -> float:
             return run_parallel(args.texts, args.clients, direct)
 
+        before = cpu_now()
         reference_s = reference()
+        cpu["reference"] = cpu_now() - before
 
         # Pipeline: API request -> ... -> accepted by the sandbox.
         Message.objects.all().delete()
@@ -306,16 +366,19 @@ def main() -> None:
         single: dict[str, float] = {}
         if not args.cohort_only:
             # 1. End to end, the worker running while the API takes the requests.
-            started = time.time()
+            started, before = time.time(), cpu_now()
             run_parallel(args.texts, args.clients, post)
             _, last = wait_all_sent()
             single["pipeline"] = last - started
+            cpu["pipeline"] = cpu_now() - before
             failed += Message.objects.exclude(status=Status.SENT).count()
 
             # 2. The API alone (worker stopped), then the worker alone draining the queue.
             stop(worker)
             Message.objects.all().delete()
+            before = cpu_now()
             single["api"] = run_parallel(args.texts, args.clients, post)
+            cpu["api"] = cpu_now() - before
             worker = start(celery)
             first, last = wait_all_sent()
             single["drain"] = (last - first) * args.texts / max(args.texts - 1, 1)
@@ -371,7 +434,7 @@ def main() -> None:
 
     ref_rate = args.texts / reference_s
     print(
-        f"texts={args.texts} clients={args.clients} gunicorn workers={args.web_workers} "
+        f"texts={args.texts} clients={args.clients} {args.server} workers={args.web_workers} "
         f"celery processes={args.concurrency} not sent={failed}"
     )
     print(f"queries per API send (first is the sender's number assignment): {per_request}")
@@ -392,6 +455,17 @@ def main() -> None:
             f"| {rate / ref_rate:.2f} | {args.texts / single['api']:.0f}/s "
             f"| {args.texts / single['drain']:.0f}/s |"
         )
+    if single:
+        # What each text costs in CPU, whatever else the machine runs: on free cores the rates'
+        # ratio would approach the ratio of these totals.
+        total = {name: sum(used.values()) * 1000 / args.texts for name, used in cpu.items()}
+        for name in ("reference", "pipeline", "api"):
+            shares = ", ".join(
+                f"{part} {seconds * 1000 / args.texts:.2f}"
+                for part, seconds in sorted(cpu[name].items())
+            )
+            print(f"CPU per text, {name}: {total[name]:.2f} ms ({shares})")
+        print(f"CPU per text, reference / pipeline: {total['reference'] / total['pipeline']:.2f}")
     for ref_s, plain, plain_request, merged, merged_request in cohort_rows:
         ref = args.texts / ref_s
         for path, took, request_s in (

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from messaging import compiled, selectors
 from people.models import Person, PersonPhone
@@ -57,3 +58,55 @@ def test_a_read_whose_argument_does_not_reach_the_query_is_refused(db: Any) -> N
 
     with pytest.raises(ValueError, match="not compiled as a query parameter"):
         read.rows(3)
+
+
+def _text(sender: Person, recipient: Person, body: str) -> Any:
+    from messaging.models import Channel, Direction, Message
+
+    return Message(
+        direction=Direction.OUTBOUND, sender=sender, recipient_id=recipient.pk,
+        channel=Channel.SMS, destination="+12025550105", from_number="+12015550100",
+        body=body, segments=1, encoding="GSM-7",
+    )  # fmt: skip
+
+
+def test_a_compiled_insert_stores_the_row_bulk_create_stores(advisor: Any) -> None:
+    from messaging.models import Message
+
+    student = factories.student()
+    by_orm = Message.objects.bulk_create([_text(advisor, student, "same")])[0]
+    text = _text(advisor, student, "same")
+
+    compiled.CompiledInsert(Message).save(text)
+
+    assert text.pk is not None and text.pk != by_orm.pk
+    assert text._state.adding is False
+    # auto_now_add / auto_now are set on the object, as the ORM's insert sets them.
+    assert text.created_at is not None
+    row = Message.objects.filter(pk=text.pk).values().get()
+    orm_row = Message.objects.filter(pk=by_orm.pk).values().get()
+    assert row["created_at"] == text.created_at and row["token"] == text.token
+    varying = {"id", "token", "created_at", "updated_at"}
+    assert {k: v for k, v in row.items() if k not in varying} == {
+        k: v for k, v in orm_row.items() if k not in varying
+    }
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+def test_on_postgresql_a_compiled_read_is_prepared_once_per_connection(cell: Any) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    person = factories.student()
+    factories.PhoneFactory(person=person, number="+12025550106", phone_type=cell)
+    read = compiled.CompiledRead(_phones_of, arity=1)
+
+    with CaptureQueriesContext(connection) as ctx:
+        first, again = read.rows(person.pk), read.rows(person.pk)
+
+    assert first == again == list(_phones_of(person.pk))
+    # Two reads, each one EXECUTE of the statement prepared by the first (not itself counted).
+    assert [q["sql"].split("(")[0] for q in ctx.captured_queries] == [f"EXECUTE {read._name}"] * 2
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [read._name])
+        (statement,) = cursor.fetchone()
+    assert 'FROM "people_personphone"' in statement and "$1" in statement

@@ -73,6 +73,46 @@ def test_a_burst_of_single_sends_waits_in_one_list_and_publishes_one_drain(
     assert len(drains) == 2
 
 
+def test_a_drain_lingers_and_sends_a_text_pushed_meanwhile_without_a_new_drain(
+    with_broker: None,
+    config: Any,
+    advisor: Any,
+    sandbox: Sandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    import threading
+
+    monkeypatch.setattr(enqueue, "drain", lambda: None)
+    monkeypatch.setattr(send_queue, "LINGER_SECONDS", 2.0)
+    pool_numbers(1)
+    first, later = (student_with_phone(f"+12025554{i:03d}")[0] for i in range(2))
+    with django_capture_on_commit_callbacks(execute=False):  # recorded, not pushed yet
+        text = services.message_send(sender=advisor, recipient_id=later.pk, body="Hi")
+    pushed: list[bool] = []
+    # Pushed once the drain, its list empty, waits for more (only Redis in that thread).
+    arrivals: list[threading.Timer] = []
+    wait = send_queue.wait
+
+    def wait_while_a_text_arrives(count: int, *, holder: str, seconds: float) -> list[int]:
+        if not arrivals:
+            arrivals.append(threading.Timer(0.3, lambda: pushed.append(send_queue.push(text.pk))))
+            arrivals[0].start()
+        return wait(count, holder=holder, seconds=seconds)
+
+    monkeypatch.setattr(send_queue, "wait", wait_while_a_text_arrives)
+    (earlier,) = send_texts(advisor, [first], django_capture_on_commit_callbacks)
+
+    outcomes = sending.sms_drain(holder="drain-1", gateway=gateway.from_settings())
+    arrivals[0].join()
+
+    # The lingering drain held the flag: the late push published no drain, and it was sent.
+    assert pushed == [False]
+    assert {pk: o.kind for pk, o in outcomes.items()} == {earlier: "sent", text.pk: "sent"}
+    # Once nothing more came, the drain cleared its flag: the next push publishes a drain.
+    assert send_queue.push(text.pk) is True
+
+
 def test_a_drain_redelivered_after_dying_mid_batch_finishes_its_own_batch_first(
     with_broker: None,
     config: Any,
