@@ -32,7 +32,9 @@ class Channel(kombu_redis.Channel):
     def _connparams(self, asynchronous: bool = False) -> Any:
         remembered: dict[bool, Any] = self.__dict__.setdefault("_remembered_connparams", {})
         if self.connection.client is not None:
-            remembered[asynchronous] = super()._connparams(asynchronous=asynchronous)
+            # kombu's type stubs do not declare this private method.
+            kombu_channel: Any = kombu_redis.Channel
+            remembered[asynchronous] = kombu_channel._connparams(self, asynchronous=asynchronous)
             return dict(remembered[asynchronous])
         if asynchronous not in remembered:
             raise RedisConnectionError("the broker connection was closed")
