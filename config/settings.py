@@ -283,6 +283,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, **_redis_timeouts}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Kombu's Redis transport with one repair (config/redis_broker.py): without it a worker holding a
+# task when Redis goes away exits instead of reconnecting (Celery 5.7, kombu 5.7).
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT = "config.redis_broker:Transport"
+# Worker and beat wait for the broker as long as it is away (Celery's default gives up after 100
+# attempts, about 46 minutes, and the process exits).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # Celery's Django fixup closes the database connection around every task unless this is set
 # (measured on a 2-core machine: a one-statement task ran at 238/s by default, 825/s with 1000).
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
