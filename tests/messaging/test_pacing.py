@@ -14,6 +14,7 @@ import pytest
 import time_machine
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from messaging import enqueue, pacing, sending, services
 from messaging.models import Message, SenderPace, Status
@@ -546,3 +547,29 @@ def test_a_pacer_run_costs_the_same_queries_for_2_and_for_20_texts_admitted(
     # The configuration, the numbers with texts due, per number: its row locked, its due
     # texts, their release, its row written; then the next wake.
     assert two == twenty == 7
+
+
+def test_the_person_page_says_when_a_text_waiting_for_its_turn_leaves(
+    advisor: Person, steps: Steps
+) -> None:
+    _rate(1)
+    pool_numbers(1)
+    people = _students(3)
+    steps.record(
+        lambda: services.message_send_bulk(
+            sender=advisor, recipient_ids=[p.pk for p in people], body="Hi"
+        )
+    )
+    waiting = Message.objects.filter(leaves_at__isnull=False).order_by("leaves_at").last()
+    assert waiting is not None and waiting.status == Status.QUEUED
+    client = Client()
+    client.force_login(advisor.user)
+
+    page = client.get(reverse("person-detail", args=[waiting.recipient_id])).content.decode()
+
+    local = waiting.leaves_at.astimezone(timezone.get_current_timezone())
+    assert f"leaves about {local:%H:%M}" in page
+    steps.run()
+    steps.run()
+    page = client.get(reverse("person-detail", args=[waiting.recipient_id])).content.decode()
+    assert "leaves about" not in page
