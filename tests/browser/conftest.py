@@ -26,6 +26,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # Repaint whole tiles: repainting only the changed part of a tile (a field that was typed
+    # in) antialiased rounded corners one shade apart on about one run in ten, which changed
+    # screenshots of unchanged pages.
+    "--disable-partial-raster",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "pw-for-tests-1"  # tests.factories.UserFactory's password
@@ -74,10 +78,13 @@ class Session:
 
     def screenshot(self, name: str) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        # From the top, with animations finished: a full-page shot taken while the page is
-        # scrolled (a field filled below the fold) antialiases rounded corners differently from
-        # run to run.
-        self.page.evaluate("window.scrollTo(0, 0)")
+        # From the top, once painted, with animations finished: a full-page shot taken while the
+        # page is scrolled (a field filled below the fold) antialiased rounded corners
+        # differently from run to run.
+        self.page.evaluate(
+            "() => { window.scrollTo(0, 0); return new Promise((done) =>"
+            " requestAnimationFrame(() => requestAnimationFrame(done))); }"
+        )
         self.page.screenshot(
             path=str(SCREENSHOTS / f"{name}.png"), full_page=True, animations="disabled"
         )
