@@ -9,13 +9,10 @@ rules; the screenshots show the same dates on every run."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from playwright.sync_api import expect
 
 from messaging.models import Cohort, Message, MessageTemplate, Status
@@ -23,23 +20,14 @@ from people.models import Person
 from sms_admin import services as sms_admin_services
 from tests import factories
 from tests.browser.axe import axe_violations
-from tests.browser.conftest import Session
+from tests.browser.conftest import NY, Session
 from tests.factories import assignments
 
 pytestmark = pytest.mark.browser
 
-NY = ZoneInfo("America/New_York")
-# Tuesday 2026-12-01, 15:00 in New York.
-NOW = datetime(2026, 12, 1, 15, 0, tzinfo=NY)
 
-
-@pytest.fixture(autouse=True)
-def fixed_clock(settings: Any) -> Iterator[None]:
-    settings.TIME_ZONE = "America/New_York"
-    with time_machine.travel(NOW, tick=True):
-        yield
-
-
+# The shared fixed clock (tests/browser/conftest.py) puts every test at Tuesday 2026-12-01,
+# 15:00 in New York.
 @pytest.fixture
 def student(config: Any, cell: Any, advisor: Person) -> Person:
     person = factories.student(
