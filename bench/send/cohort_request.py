@@ -15,14 +15,10 @@ Uses the routing benchmark's database and cohort (bench/routing/generate.py: 100
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
-import sys
 import time
-from pathlib import Path
-from typing import Any
 
-ROUTING = Path(__file__).resolve().parents[1] / "routing"
+import cohortbench
 
 
 def main() -> None:
@@ -36,50 +32,20 @@ def main() -> None:
         "alternating (0: no pacing)",
     )
     args = parser.parse_args()
-    redis_url = f"redis://127.0.0.1:6379/{args.redis_db}"
-    os.environ["REDIS_URL"] = os.environ["CELERY_BROKER_URL"] = redis_url
-    sys.path.insert(0, str(ROUTING))
-    from benchdb import django_setup
-
-    django_setup()
-    import generate
+    cohortbench.django_start(args.redis_db)
     from django.db import connection
 
     from messaging import services
     from messaging.models import Message
-    from people.models import Person, Role, RoleKind
-    from sms_admin import pool
     from sms_admin import services as sms_admin_services
-    from sms_admin.models import SenderNumber
 
     sizes = [int(s) for s in args.sizes.split(",")]
-    students = Person.objects.filter(roles__code="student")
-    if students.count() < max(sizes):
-        print("generating:", generate.cohort_generate(max(sizes)), flush=True)
-    role, _ = Role.objects.get_or_create(
-        code="bench-advisor", defaults={"name": "Advisor", "kind": RoleKind.STAFF}
-    )
-    sms_admin_services.configuration_update(
-        actor=None,
-        permitted_roles=[role],
-        sms_message_limit=10_000_000,
-    )
-    sender, _ = Person.objects.get_or_create(
-        src_system_id="BENCH-ADVISOR", defaults={"first_name": "Bench", "last_name": "Advisor"}
-    )
-    sender.roles.add(role)
-    # The sender must hold a pool number, or every text would go by email (NO_SENDER_NUMBER).
-    sms_admin_services.configuration_update(actor=None, sms_phone_number_limit=1000)
-    SenderNumber.objects.get_or_create(number="+12015550199")
-    if pool.sender_number_ensure(person=sender) is None:
-        sys.exit("The bench sender could not get a pool number; free one in the admin.")
+    students = cohortbench.students(max(sizes))
+    # The sender holds a pool number, or every text would go by email (NO_SENDER_NUMBER).
+    sender = cohortbench.advisor("BENCH-ADVISOR", "+12015550199")
     ids = list(students.order_by("pk").values_list("pk", flat=True)[: max(sizes)])
 
-    queries = [0]
-
-    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        queries[0] += 1
-        return execute(sql, params, many, context)
+    queries = cohortbench.QueryCounter()
 
     print("| cohort | pace | recorded and queued in | per recipient | queries | tasks published |")
     print("|---|---|---|---|---|---|")
@@ -88,9 +54,9 @@ def main() -> None:
         # Pacing off by default: the bench measures recording and queuing, not the pace.
         sms_admin_services.configuration_update(actor=None, sender_segments_per_second=rate)
         Message.objects.all().delete()
-        subprocess.run(["redis-cli", "-n", str(args.redis_db), "flushdb"], capture_output=True)
-        queries[0] = 0
-        with connection.execute_wrapper(count):
+        cohortbench.redis_flush(args.redis_db)
+        queries.count = 0
+        with connection.execute_wrapper(queries):
             started = time.perf_counter()
             result = services.message_send_bulk(
                 sender=sender,
@@ -106,13 +72,13 @@ def main() -> None:
         ).stdout.strip()
         print(
             f"| {size:,} | {rate} | {took:.2f} s | {took / size * 1e6:.0f} µs "
-            f"| {queries[0]} | {published} |",
+            f"| {queries.count} | {published} |",
             flush=True,
         )
         assert len(result.message_ids) == size
         print(f"  channels and reasons: {dict(sorted(result.counts.items()))}", flush=True)
     Message.objects.all().delete()
-    subprocess.run(["redis-cli", "-n", str(args.redis_db), "flushdb"], capture_output=True)
+    cohortbench.redis_flush(args.redis_db)
 
 
 if __name__ == "__main__":

@@ -18,13 +18,11 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-ROUTING = Path(__file__).resolve().parents[1] / "routing"
+import cohortbench
+
 BODY = "Hi {first_name}, registration opens Monday: book a time with {staff_first_name}."
 
 
@@ -34,64 +32,27 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
-    redis_url = f"redis://127.0.0.1:6379/{args.redis_db}"
-    os.environ["REDIS_URL"] = os.environ["CELERY_BROKER_URL"] = redis_url
-    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
-    os.environ.setdefault("API_THROTTLE_RATE", "1000000/min")
-    sys.path.insert(0, str(ROUTING))
-    from benchdb import django_setup
-
-    django_setup()
-    import generate
+    cohortbench.django_start(args.redis_db)
     from django.db import connection
     from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
-    from people.models import Person, Role, RoleKind
-    from sms_admin import pool
-    from sms_admin import services as sms_admin_services
-    from sms_admin.models import SenderNumber
     from tests import factories
 
     sizes = [int(s) for s in args.sizes.split(",")]
-    students = Person.objects.filter(roles__code="student")
-    if students.count() < max(sizes):
-        print("generating:", generate.cohort_generate(max(sizes)), flush=True)
-    role, _ = Role.objects.get_or_create(
-        code="bench-advisor", defaults={"name": "Advisor", "kind": RoleKind.STAFF}
-    )
-    sms_admin_services.configuration_update(
-        actor=None,
-        permitted_roles=[role],
-        sms_message_limit=10_000_000,
-        sms_phone_number_limit=1000,
-    )
+    students = cohortbench.students(max(sizes))
     user = factories.UserFactory(username="bench-preview")
-    sender = getattr(user, "person", None)
-    if sender is None:
-        sender, _ = Person.objects.get_or_create(
-            src_system_id="BENCH-PREVIEW", defaults={"first_name": "Bench", "last_name": "Advisor"}
-        )
-        sender.user = user
-        sender.save()
-    sender.roles.add(role)
-    SenderNumber.objects.get_or_create(number="+12015550198")
-    if pool.sender_number_ensure(person=sender) is None:
-        sys.exit("The bench sender could not get a pool number; free one in the admin.")
+    cohortbench.advisor("BENCH-PREVIEW", "+12015550198", user=user)
     token, _ = Token.objects.get_or_create(user=user)
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     ids = list(students.order_by("pk").values_list("pk", flat=True)[: max(sizes)])
 
-    queries = [0]
-
-    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        queries[0] += 1
-        return execute(sql, params, many, context)
+    queries = cohortbench.QueryCounter()
 
     def preview(size: int) -> tuple[float, int, dict[str, Any]]:
-        queries[0] = 0
-        with connection.execute_wrapper(count):
+        queries.count = 0
+        with connection.execute_wrapper(queries):
             started = time.perf_counter()
             response = api.post(
                 "/api/v1/messages/bulk/preview/",
@@ -100,7 +61,7 @@ def main() -> None:
             )
             took = time.perf_counter() - started
         assert response.status_code == 200, response.content
-        return took, queries[0], response.json()
+        return took, queries.count, response.json()
 
     def reference(size: int) -> float:
         started = time.perf_counter()
@@ -146,7 +107,7 @@ def main() -> None:
         )
         print(f"  channels {answer['channels']}, reasons {answer['reasons']}", flush=True)
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
-    subprocess.run(["redis-cli", "-n", str(args.redis_db), "flushdb"], capture_output=True)
+    cohortbench.redis_flush(args.redis_db)
 
 
 if __name__ == "__main__":

@@ -22,13 +22,12 @@ import argparse
 import os
 import statistics
 import subprocess
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-ROUTING = Path(__file__).resolve().parents[1] / "routing"
+import cohortbench
+
 BODY = "Hi {first_name}, registration opens Monday: book a time with {staff_first_name}."
 
 
@@ -38,56 +37,22 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    redis_url = f"redis://127.0.0.1:6379/{args.redis_db}"
-    os.environ["REDIS_URL"] = os.environ["CELERY_BROKER_URL"] = redis_url
-    sys.path.insert(0, str(ROUTING))
-    from benchdb import django_setup
-
-    django_setup()
-    import generate
+    cohortbench.django_start(args.redis_db)
     from django.db import connection
     from django.utils import timezone
 
     from messaging import services
     from messaging.models import Message, Status
-    from people.models import Person, Role, RoleKind
-    from sms_admin import pool
-    from sms_admin import services as sms_admin_services
-    from sms_admin.models import SenderNumber
 
-    students = Person.objects.filter(roles__code="student")
-    if students.count() < args.texts:
-        print("generating:", generate.cohort_generate(args.texts), flush=True)
-    role, _ = Role.objects.get_or_create(
-        code="bench-advisor", defaults={"name": "Advisor", "kind": RoleKind.STAFF}
-    )
-    sms_admin_services.configuration_update(
-        actor=None,
-        permitted_roles=[role],
-        sms_message_limit=10_000_000,
-        sms_phone_number_limit=1000,
-        # Quiet hours would move the cohort's send_at; the release does not look at them.
-        quiet_hours_start=None,
-        quiet_hours_end=None,
-    )
+    students = cohortbench.students(args.texts)
     pacing = _pacing_off()
-    sender, _ = Person.objects.get_or_create(
-        src_system_id="BENCH-RELEASE", defaults={"first_name": "Bench", "last_name": "Advisor"}
-    )
-    sender.roles.add(role)
-    SenderNumber.objects.get_or_create(number="+12015550197")
-    if pool.sender_number_ensure(person=sender) is None:
-        sys.exit("The bench sender could not get a pool number; free one in the admin.")
+    sender = cohortbench.advisor("BENCH-RELEASE", "+12015550197")
     ids = list(students.order_by("pk").values_list("pk", flat=True)[: args.texts])
 
-    queries = [0]
-
-    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        queries[0] += 1
-        return execute(sql, params, many, context)
+    queries = cohortbench.QueryCounter()
 
     def flush() -> None:
-        subprocess.run(["redis-cli", "-n", str(args.redis_db), "flushdb"], capture_output=True)
+        cohortbench.redis_flush(args.redis_db)
 
     def sql(statement: str, params: list[Any]) -> int:
         with connection.cursor() as cursor:
@@ -128,8 +93,8 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE messaging_message")
 
-        queries[0] = 0
-        with connection.execute_wrapper(count):
+        queries.count = 0
+        with connection.execute_wrapper(queries):
             started = time.perf_counter()
             released = services.messages_release_all_due()
             took = time.perf_counter() - started
@@ -140,10 +105,10 @@ def main() -> None:
             text=True,
             check=True,
         ).stdout.strip()
-        rows.append((took, reference, queries[0], int(published or 0)))
+        rows.append((took, reference, queries.count, int(published or 0)))
         print(
             f"  round: release {took:.2f} s ({args.texts / took:,.0f}/s), reference "
-            f"{reference:.3f} s, {queries[0]} queries, {published} tasks published",
+            f"{reference:.3f} s, {queries.count} queries, {published} tasks published",
             flush=True,
         )
     Message.objects.all().delete()

@@ -1,0 +1,89 @@
+"""Shared start-up of the cohort benchmarks (cohort_request.py, preview.py, release.py): Django on
+the benchmark's PostgreSQL database with Redis as the broker, the routing benchmark's generated
+students, and an advisor who may text and holds a pool number."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROUTING = Path(__file__).resolve().parents[1] / "routing"
+
+
+def django_start(redis_db: int) -> None:
+    """Django on DATABASE_URL (created and migrated when missing), Redis database `redis_db` as
+    broker and cache."""
+    redis_url = f"redis://127.0.0.1:6379/{redis_db}"
+    os.environ["REDIS_URL"] = os.environ["CELERY_BROKER_URL"] = redis_url
+    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
+    os.environ.setdefault("API_THROTTLE_RATE", "1000000/min")
+    sys.path.insert(0, str(ROUTING))
+    from benchdb import django_setup
+
+    django_setup()
+
+
+def students(count: int) -> Any:
+    """The students of the database, generated (bench/routing/generate.py) when fewer than
+    `count`."""
+    import generate
+
+    from people.models import Person
+
+    found = Person.objects.filter(roles__code="student")
+    if found.count() < count:
+        print("generating:", generate.cohort_generate(count), flush=True)
+    return found
+
+
+def advisor(src_system_id: str, number: str, user: Any = None) -> Any:
+    """An advisor who may text, holding pool number `number`; the configuration allows the
+    benchmark's volumes, has no quiet hours (they would move when texts leave) and leaves
+    pacing to each script."""
+    from people.models import Person, Role, RoleKind
+    from sms_admin import pool
+    from sms_admin import services as sms_admin_services
+    from sms_admin.models import SenderNumber
+
+    role, _ = Role.objects.get_or_create(
+        code="bench-advisor", defaults={"name": "Advisor", "kind": RoleKind.STAFF}
+    )
+    sms_admin_services.configuration_update(
+        actor=None,
+        permitted_roles=[role],
+        sms_message_limit=10_000_000,
+        sms_phone_number_limit=1000,
+        quiet_hours_start=None,
+        quiet_hours_end=None,
+    )
+    sender = getattr(user, "person", None) if user is not None else None
+    if sender is None:
+        sender, _ = Person.objects.get_or_create(
+            src_system_id=src_system_id, defaults={"first_name": "Bench", "last_name": "Advisor"}
+        )
+        if user is not None:
+            sender.user = user
+            sender.save()
+    sender.roles.add(role)
+    SenderNumber.objects.get_or_create(number=number)
+    if pool.sender_number_ensure(person=sender) is None:
+        sys.exit("The bench sender could not get a pool number; free one in the admin.")
+    return sender
+
+
+class QueryCounter:
+    """Counts the queries run inside `with connection.execute_wrapper(counter)`."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def redis_flush(redis_db: int) -> None:
+    subprocess.run(["redis-cli", "-n", str(redis_db), "flushdb"], capture_output=True)
