@@ -41,6 +41,20 @@ def sandbox(settings: Any) -> Iterator[Sandbox]:
     box.stop()
 
 
+@pytest.fixture
+def published(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The ids of the texts and emails handed to the worker, in order; nothing is sent (tests
+    that need more, e.g. a lock for threads or the channel, define their own `published`)."""
+    from messaging import enqueue
+
+    seen: list[int] = []
+    monkeypatch.setattr(enqueue, "sms", lambda pk, **_: seen.append(pk))
+    monkeypatch.setattr(enqueue, "sms_batches", lambda ids, **_: seen.extend(ids))
+    monkeypatch.setattr(enqueue, "email", lambda pk, **_: seen.append(pk))
+    monkeypatch.setattr(enqueue, "email_batches", lambda ids, **_: seen.extend(ids))
+    return seen
+
+
 def pool_numbers(count: int, start: int = 100) -> list[SenderNumber]:
     return [SenderNumber.objects.create(number=f"+1201555{start + i:04d}") for i in range(count)]
 

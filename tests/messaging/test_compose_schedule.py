@@ -18,7 +18,6 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from messaging import enqueue
 from messaging.models import Channel, Cohort, Direction, Message, MessageTemplate, Status
 from people.models import Person
 from sms_admin import services as sms_admin_services
@@ -37,16 +36,6 @@ def fixed_clock(settings: Any) -> Iterator[None]:
     settings.TIME_ZONE = "America/New_York"
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def published(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    seen: list[int] = []
-    monkeypatch.setattr(enqueue, "sms", lambda pk, **_: seen.append(pk))
-    monkeypatch.setattr(enqueue, "sms_batches", lambda ids, **_: seen.extend(ids))
-    monkeypatch.setattr(enqueue, "email", lambda pk, **_: seen.append(pk))
-    monkeypatch.setattr(enqueue, "email_batches", lambda ids, **_: seen.extend(ids))
-    return seen
 
 
 def login(user: Any) -> Client:

@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from messaging import enqueue, services
+from messaging import services
 from messaging.models import Channel, Direction, Message, Status
 from people.models import Person
 from sms_admin import services as sms_admin_services
@@ -39,16 +39,6 @@ def quiet(settings: Any, config: SmsConfiguration) -> Iterator[None]:
     )
     with time_machine.travel(NIGHT, tick=False):
         yield
-
-
-@pytest.fixture
-def published(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    seen: list[int] = []
-    monkeypatch.setattr(enqueue, "sms", lambda pk, **_: seen.append(pk))
-    monkeypatch.setattr(enqueue, "sms_batches", lambda ids, **_: seen.extend(ids))
-    monkeypatch.setattr(enqueue, "email", lambda pk, **_: seen.append(pk))
-    monkeypatch.setattr(enqueue, "email_batches", lambda ids, **_: seen.extend(ids))
-    return seen
 
 
 def _inbound(person: Person, at: datetime) -> None:
