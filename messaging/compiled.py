@@ -24,7 +24,7 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from django.db import connections
+from django.db import NotSupportedError, connections
 from django.db.models import Field, Model, QuerySet
 
 # Arguments stand in as these integers while the queryset compiles (never real ids); a text
@@ -44,6 +44,9 @@ def _slot(param: Any) -> int | None:
 
 # The statements prepared on each open PostgreSQL connection (a new connection prepares again).
 _prepared_on: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+# Statements of each connection whose plan a migration invalidated: deallocated, then prepared
+# again, at their next use.
+_stale_on: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 _names = itertools.count(1)
 
 
@@ -95,7 +98,19 @@ class CompiledRead:
         connection = connections[using]
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                cursor.execute(self._prepared(connection, sql, len(bound)), bound)
+                try:
+                    cursor.execute(self._prepared(connection, sql, len(bound)), bound)
+                except NotSupportedError as error:
+                    # A migration changed a column the statement returns (e.g. a longer
+                    # CharField): PostgreSQL refuses the prepared plan from now on, on this
+                    # connection. Prepare it again, at once outside a transaction; inside one
+                    # (now aborted) at the next use.
+                    if "cached plan must not change result type" not in str(error):
+                        raise
+                    self._forget(connection.connection)
+                    if connection.in_atomic_block:
+                        raise
+                    cursor.execute(self._prepared(connection, sql, len(bound)), bound)
             else:
                 cursor.execute(sql, bound)
             fetched: Iterable[Sequence[Any]] = cursor.fetchall()
@@ -113,13 +128,27 @@ class CompiledRead:
         if prepared is None:
             prepared = _prepared_on.setdefault(raw, set())
         if self._name not in prepared:
-            with raw.cursor() as cursor:
+            stale = _stale_on.get(raw, set())
+            # Through Django's error wrapper, so a lost connection is a Django error and marks
+            # the connection for closing, as any query's would.
+            with connection.wrap_database_errors, raw.cursor() as cursor:
+                if self._name in stale:
+                    cursor.execute(f"DEALLOCATE {self._name}")
+                    stale.discard(self._name)
                 cursor.execute(f"PREPARE {self._name} AS {_numbered(sql)}")
             prepared.add(self._name)
         execute = f"EXECUTE {self._name}({', '.join(['%s'] * count)})"
         if connection.queries_logged:
             execute += f" /* {_numbered(sql).replace('%', '%%')} */"
         return execute
+
+    def _forget(self, raw: Any) -> None:
+        """This connection's statement is to be deallocated and prepared again."""
+        _prepared_on.get(raw, set()).discard(self._name)
+        stale = _stale_on.get(raw)
+        if stale is None:
+            stale = _stale_on.setdefault(raw, set())
+        stale.add(self._name)
 
 
 class CompiledInsert:

@@ -110,3 +110,37 @@ def test_on_postgresql_a_compiled_read_is_prepared_once_per_connection(cell: Any
         cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [read._name])
         (statement,) = cursor.fetchone()
     assert 'FROM "people_personphone"' in statement and "$1" in statement
+
+
+def _alter_number(length: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE people_personphone ALTER COLUMN number TYPE varchar({length})")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_prepared_read_survives_a_migration_changing_a_column_it_returns() -> None:
+    # A migration run while workers keep their connections (e.g. a longer CharField) makes
+    # PostgreSQL refuse the prepared plan ("cached plan must not change result type") on every
+    # later EXECUTE of that connection: the read prepares it again instead.
+    from django.db import NotSupportedError, transaction
+
+    cell = factories.PhoneTypeFactory(code="cell", name="Cell")
+    person = factories.student()
+    factories.PhoneFactory(person=person, number="+12025550107", phone_type=cell)
+    read = compiled.CompiledRead(_phones_of, arity=1)
+    expected = list(_phones_of(person.pk))
+    assert read.rows(person.pk) == expected
+    try:
+        _alter_number(40)
+        # Outside a transaction: prepared again and run at once.
+        assert read.rows(person.pk) == expected
+        _alter_number(20)
+        # Inside one the failed EXECUTE has aborted it; the next use prepares again.
+        with pytest.raises(NotSupportedError), transaction.atomic():
+            read.rows(person.pk)
+        assert read.rows(person.pk) == expected
+        with transaction.atomic():
+            assert read.rows(person.pk) == expected
+    finally:
+        _alter_number(20)
