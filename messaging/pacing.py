@@ -31,7 +31,7 @@ from django.db import connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 
-from messaging import enqueue
+from messaging import enqueue, quiet_hours
 from messaging.models import Channel, Message, SenderPace, Status
 from sms_admin import services as sms_admin_services
 
@@ -252,8 +252,20 @@ def messages_pace(*, rate: int | None = None) -> PaceRun:
     several processes: a number is served by one at a time (its row lock, SKIP LOCKED) and a
     text leaves the wait once (a conditional UPDATE)."""
     now = timezone.now()
+    configuration = sms_admin_services.configuration_get()
     if rate is None:
-        rate = sms_admin_services.configuration_get().sender_segments_per_second
+        rate = configuration.sender_segments_per_second
+    # Quiet hours (K6): a text still waiting for its slot when they begin waits for their end,
+    # then leaves at the rate as a late pacer's texts do (never in a burst).
+    allowed = quiet_hours.next_allowed(
+        now,
+        configuration.quiet_hours_start,
+        configuration.quiet_hours_end,
+        timezone.get_current_timezone(),
+    )
+    if allowed != now:
+        waiting = _waiting.exists()
+        return PaceRun(0, allowed if waiting else None)
     admitted = 0
     if rate <= 0:
         # Pacing was turned off: whatever waits goes now.

@@ -326,6 +326,38 @@ def test_turning_pacing_off_sends_what_waits_at_the_pacers_next_run(
     assert Message.objects.filter(status=Status.SENT).count() == 10
 
 
+def test_a_text_waiting_for_its_slot_does_not_leave_inside_quiet_hours(
+    advisor: Person, steps: Steps
+) -> None:
+    # A cohort recorded just before quiet hours (21:00-08:00) is paced into them: what still
+    # waits when they begin stays until they end, then leaves at the rate (K6 over K7).
+    from datetime import time
+
+    sms_admin_services.configuration_update(
+        actor=None, quiet_hours_start=time(21, 0), quiet_hours_end=time(8, 0)
+    )
+    _rate(1)
+    pool_numbers(1)
+    people = _students(5)
+    steps.clock.shift(timedelta(hours=5, minutes=59, seconds=58))  # 20:59:58
+    steps.record(
+        lambda: services.message_send_bulk(
+            sender=advisor, recipient_ids=[p.pk for p in people], body="Hi"
+        )
+    )
+    steps.run()  # 20:59:59
+    assert len(steps.sent_to()) == 2
+    for _ in range(5):  # 21:00:00 - 21:00:04, their planned seconds
+        steps.run()
+    assert len(steps.sent_to()) == 2
+    steps.run(11 * 3600 - 4)  # 08:00:00
+    assert len(steps.sent_to()) == 3
+    for _ in range(3):
+        steps.run()
+    assert len(steps.sent_to()) == 5
+    assert max(steps.by_number()["+12015550100"].values()) == 1
+
+
 def test_a_single_send_waits_its_turn_behind_a_cohort_of_its_number(
     advisor: Person, steps: Steps
 ) -> None:
