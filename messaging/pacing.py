@@ -264,8 +264,7 @@ def messages_pace(*, rate: int | None = None) -> PaceRun:
         timezone.get_current_timezone(),
     )
     if allowed != now:
-        waiting = _waiting.exists()
-        return PaceRun(0, allowed if waiting else None)
+        return PaceRun(0, allowed if _waiting.exists() else None)
     admitted = 0
     if rate <= 0:
         # Pacing was turned off: whatever waits goes now.
