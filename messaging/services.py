@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Field, Q
+from django.db.models import F, Field, Q, QuerySet
 from django.utils import timezone
 
 from messaging import (
@@ -848,19 +848,48 @@ def messages_release_all_due(*, batch_size: int = RELEASE_BATCH_SIZE) -> int:
 
 
 class NotCancelable(Exception):
-    """The text is no longer scheduled (it left, or was cancelled already)."""
+    """The text is no longer scheduled nor waiting for its number's pace (it left, or was
+    cancelled already)."""
 
     def __init__(self, message: Message) -> None:
         self.message = message
         super().__init__(
             f"This text is {message.get_status_display().lower()}, not scheduled: only a "
-            "scheduled text can be cancelled."
+            "scheduled text, or one still waiting for its turn to leave, can be cancelled."
         )
 
 
+def _cancel(texts: QuerySet[Message]) -> int:
+    """Cancel `texts` that are still scheduled or waiting for their number's pace (K7): both
+    by UPDATEs on locked rows, so a release or a pacer racing them takes each text whole or not
+    at all. A waiting text had its unit of the month taken when it was recorded: given back.
+    Returns how many were cancelled."""
+    now = timezone.now()
+    with transaction.atomic():
+        waiting = list(
+            texts.filter(status=Status.QUEUED, leaves_at__isnull=False)
+            .select_for_update()
+            .values_list("pk", "created_at")
+        )
+        if waiting:
+            Message.objects.filter(pk__in=[pk for pk, _ in waiting]).update(
+                status=Status.CANCELED, leaves_at=None, updated_at=now
+            )
+            months: Counter[tuple[int, int]] = Counter(
+                pool.month_key(created) for _, created in waiting
+            )
+            firsts = {pool.month_key(created): created for _, created in waiting}
+            for month, count in months.items():
+                pool.monthly_usage_release(at=firsts[month], count=count)
+        scheduled = texts.filter(status=Status.SCHEDULED).update(
+            status=Status.CANCELED, updated_at=now
+        )
+    return len(waiting) + int(scheduled)
+
+
 def message_cancel(*, message_id: int, actor: Person | None, is_administrator: bool) -> Message:
-    """scheduled -> canceled, by a conditional UPDATE (a release racing it wins or loses whole).
-    Only its sender and administrators may cancel a text.
+    """A scheduled text, or one waiting for its number's pace, -> canceled (a release or the
+    pacer racing it wins or loses whole). Only its sender and administrators may cancel it.
 
     :raises Message.DoesNotExist: there is no outbound message with this id.
     :raises PermissionDenied: the actor is neither its sender nor an administrator.
@@ -869,9 +898,7 @@ def message_cancel(*, message_id: int, actor: Person | None, is_administrator: b
     message = Message.objects.get(pk=message_id, direction=Direction.OUTBOUND)
     if not is_administrator and (actor is None or message.sender_id != actor.pk):
         raise PermissionDenied("Only the text's sender or an administrator may cancel it.")
-    canceled = Message.objects.filter(pk=message_id, status=Status.SCHEDULED).update(
-        status=Status.CANCELED, updated_at=timezone.now()
-    )
+    canceled = _cancel(Message.objects.filter(pk=message_id))
     message.refresh_from_db()
     if not canceled:
         raise NotCancelable(message)
@@ -879,18 +906,17 @@ def message_cancel(*, message_id: int, actor: Person | None, is_administrator: b
 
 
 def cohort_cancel(*, cohort_id: int) -> int:
-    """Its texts still `scheduled` become `canceled` (one conditional UPDATE: a release racing
-    it takes each text whole or not at all); returns how many. The caller checks who may.
+    """Its texts still `scheduled`, or waiting for their number's pace, become `canceled`
+    (a release or a pacer racing it takes each text whole or not at all); returns how many.
+    The caller checks who may.
 
-    :raises NothingScheduled: none of its texts is scheduled any more.
+    :raises NothingScheduled: none of its texts is scheduled or waiting any more.
     """
-    canceled = Message.objects.filter(cohort_id=cohort_id, status=Status.SCHEDULED).update(
-        status=Status.CANCELED, updated_at=timezone.now()
-    )
+    canceled = _cancel(Message.objects.filter(cohort_id=cohort_id))
     if not canceled:
         raise NothingScheduled(
-            "None of this cohort's texts is scheduled any more: they have left or were "
-            "cancelled already."
+            "None of this cohort's texts is scheduled or waiting any more: they have left or "
+            "were cancelled already."
         )
     return canceled
 

@@ -246,7 +246,7 @@ def cohort_cancel(request: HttpRequest, cohort_id: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            f"Cancelled: {canceled} scheduled {'text' if canceled == 1 else 'texts'} will not "
-            "be sent.",
+            f"Cancelled: {canceled} {'text' if canceled == 1 else 'texts'} that had not left yet "
+            "will not be sent.",
         )
     return redirect("cohort-progress", cohort_id=cohort.pk)

@@ -28,7 +28,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from people import phone_numbers
@@ -131,10 +132,13 @@ def monthly_usage_take(
     return Reservation(year, month, granted, row.sent + granted if granted else 0, limit)
 
 
-def monthly_usage_release(*, at: datetime) -> None:
-    """Give back the text reserved in the month of `at`: Twilio never accepted it."""
+def monthly_usage_release(*, at: datetime, count: int = 1) -> None:
+    """Give back `count` texts reserved in the month of `at` (Twilio never accepted them, or
+    they were cancelled before leaving); the count never goes below zero."""
     year, month = month_key(at)
-    MonthlyUsage.objects.filter(year=year, month=month, sent__gt=0).update(sent=F("sent") - 1)
+    MonthlyUsage.objects.filter(year=year, month=month, sent__gt=0).update(
+        sent=Greatest(F("sent") - count, Value(0))
+    )
 
 
 @dataclass(frozen=True)

@@ -185,7 +185,7 @@ def test_an_advisor_schedules_a_cohort_and_cancels_it_from_its_progress_page(
 
     page.get_by_role("button", name="Cancel the scheduled texts").click()
     expect(page.get_by_role("status").first).to_contain_text(
-        "Cancelled: 2 scheduled texts will not be sent."
+        "Cancelled: 2 texts that had not left yet will not be sent."
     )
     expect(page.locator("[data-progress=canceled]")).to_have_text("2")
     expect(page.locator("#cohort-cancel")).to_have_count(0)

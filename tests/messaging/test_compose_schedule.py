@@ -337,11 +337,11 @@ def test_cancelling_a_scheduled_cohort_cancels_its_waiting_texts(
     page = client.post(cancel, follow=True).content.decode()
 
     assert set(Message.objects.values_list("status", flat=True)) == {Status.CANCELED}
-    assert "Cancelled: 2 scheduled texts will not be sent." in page
+    assert "Cancelled: 2 texts that had not left yet will not be sent." in page
     assert cancel not in page
     assert 'data-progress="canceled">2<' in page
     again = client.post(cancel, follow=True).content.decode()
-    assert "None of this cohort&#x27;s texts is scheduled any more" in again
+    assert "None of this cohort&#x27;s texts is scheduled or waiting any more" in again
 
 
 def test_only_the_sender_and_administrators_cancel_a_cohort(

@@ -601,7 +601,69 @@ def test_the_person_page_says_when_a_text_waiting_for_its_turn_leaves(
 
     local = waiting.leaves_at.astimezone(timezone.get_current_timezone())
     assert f"leaves about {local:%H:%M}" in page
+    assert f'aria-label="Cancel the text waiting to leave at {local:%H:%M}"' in page
     steps.run()
     steps.run()
     page = client.get(reverse("person-detail", args=[waiting.recipient_id])).content.decode()
     assert "leaves about" not in page
+
+
+# --- cancelling texts still waiting for their turn ---------------------------------------------
+
+
+def test_a_cohort_sent_by_mistake_can_be_stopped_while_its_texts_wait(
+    advisor: Person, steps: Steps
+) -> None:
+    """The texts still waiting are cancelled and their units of the month given back; those
+    that left stay sent; the pacer sends nothing more."""
+    from sms_admin import pool
+
+    _rate(1)
+    pool_numbers(1)
+    people = _students(10)
+    result = steps.record(
+        lambda: services.message_send_bulk(
+            sender=advisor, recipient_ids=[p.pk for p in people], body="Hi"
+        )
+    )
+    steps.run()
+    steps.run()
+    assert len(steps.sent_to()) == 3
+    assert pool.monthly_usage_summary().sent == 10
+
+    canceled = services.cohort_cancel(cohort_id=result.cohort_id)
+
+    assert canceled == 7
+    assert Message.objects.filter(status=Status.CANCELED, leaves_at__isnull=True).count() == 7
+    assert pool.monthly_usage_summary().sent == 3
+    for _ in range(10):
+        steps.run()
+    assert len(steps.sent_to()) == 3
+    with pytest.raises(services.NothingScheduled):
+        services.cohort_cancel(cohort_id=result.cohort_id)
+
+
+def test_one_waiting_text_is_cancelled_through_the_api_and_a_sent_one_is_a_409(
+    advisor: Person, advisor_api: Any, steps: Steps
+) -> None:
+    _rate(1)
+    pool_numbers(1)
+    people = _students(3)
+    steps.record(
+        lambda: services.message_send_bulk(
+            sender=advisor, recipient_ids=[p.pk for p in people], body="Hi"
+        )
+    )
+    sent = Message.objects.get(status=Status.SENT)
+    waiting = Message.objects.filter(leaves_at__isnull=False).order_by("leaves_at").last()
+    assert waiting is not None
+
+    answer = advisor_api.post(f"/api/v1/messages/{waiting.pk}/cancel/")
+    refused = advisor_api.post(f"/api/v1/messages/{sent.pk}/cancel/")
+
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["status"] == "canceled"
+    assert refused.status_code == 409
+    for _ in range(5):
+        steps.run()
+    assert len(steps.sent_to()) == 2

@@ -449,7 +449,7 @@ def test_the_person_page_shows_when_a_scheduled_text_goes_and_its_sender_cancels
     text.refresh_from_db()
     assert text.status == Status.CANCELED
     again = browser.post(cancel_url, follow=True).content.decode()
-    assert "only a scheduled text can be cancelled" in again
+    assert "only a scheduled text, or one still waiting for its turn to leave, can be cancelled" in again
     assert f'action="{cancel_url}"' not in again
 
 
@@ -514,7 +514,7 @@ def test_a_scheduled_cohort_is_cancelled_whole_once_and_its_progress_says_when_i
     assert (canceled.status_code, canceled.json()) == (200, {"id": sent["id"], "canceled": 2})
     assert set(Message.objects.values_list("status", flat=True)) == {Status.CANCELED}
     assert again.status_code == 409
-    assert "None of this cohort's texts is scheduled any more" in again.json()["detail"]
+    assert "None of this cohort's texts is scheduled or waiting any more" in again.json()["detail"]
     assert advisor_api.get(cohort).json()["send_at"] is None
 
 
