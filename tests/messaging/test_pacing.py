@@ -156,6 +156,14 @@ class Steps:
         self.note()
         return result
 
+    def cohort(self, sender: Any, people: Any, body: str = "Hi", **more: Any) -> Any:
+        """`people` texted by `sender` in one cohort now (recorded, what may leave published)."""
+        return self.record(
+            lambda: services.message_send_bulk(
+                sender=sender, recipient_ids=[p.pk for p in people], body=body, **more
+            )
+        )
+
     def run(self, seconds: int = 1) -> None:
         self.clock.shift(timedelta(seconds=seconds))
         with self.capture(execute=True):
@@ -189,11 +197,7 @@ def test_a_cohort_of_20_at_2_a_second_leaves_2_a_second_each_once(
     pool_numbers(1)
     people = _students(20)
 
-    steps.record(
-        lambda: services.message_send_bulk(
-            sender=advisor, recipient_ids=[p.pk for p in people], body="Hi"
-        )
-    )
+    steps.cohort(advisor, people)
     assert len(steps.sent_to()) == 2
     assert Message.objects.filter(status=Status.QUEUED, leaves_at__isnull=False).count() == 18
     for _ in range(12):
@@ -213,11 +217,7 @@ def test_a_late_pacer_catches_up_at_the_rate_never_in_a_burst(
     _rate(2)
     pool_numbers(1)
     people = _students(20)
-    steps.record(
-        lambda: services.message_send_bulk(
-            sender=advisor, recipient_ids=[p.pk for p in people], body="Hi"
-        )
-    )
+    steps.cohort(advisor, people)
     steps.run()
     # The pacer does not run for 5 seconds: 10 texts are overdue.
     steps.run(5)
@@ -237,11 +237,7 @@ def test_texts_longer_than_the_rate_leave_alone_and_leave_the_next_second_to_the
     _rate(2)
     pool_numbers(1)
     people = _students(4)
-    steps.record(
-        lambda: services.message_send_bulk(
-            sender=advisor, recipient_ids=[p.pk for p in people], body=THREE_SEGMENTS
-        )
-    )
+    steps.cohort(advisor, people, THREE_SEGMENTS)
     for _ in range(8):
         steps.run()
 
@@ -256,16 +252,8 @@ def test_two_numbers_are_paced_independently(steps: Steps) -> None:
     first = factories.staff(user=factories.UserFactory(username="first"))
     second = factories.staff(user=factories.UserFactory(username="second"))
     people = _students(6)
-    steps.record(
-        lambda: services.message_send_bulk(
-            sender=first, recipient_ids=[p.pk for p in people[:3]], body="Hi"
-        )
-    )
-    steps.record(
-        lambda: services.message_send_bulk(
-            sender=second, recipient_ids=[p.pk for p in people[3:]], body="Hi"
-        )
-    )
+    steps.cohort(first, people[:3])
+    steps.cohort(second, people[3:])
     for _ in range(3):
         steps.run()
 
@@ -283,11 +271,7 @@ def test_a_second_cohort_from_the_same_number_queues_behind_the_first(
     pool_numbers(1)
     people = _students(6)
     for part in (people[:3], people[3:]):
-        steps.record(
-            lambda part=part: services.message_send_bulk(
-                sender=advisor, recipient_ids=[p.pk for p in part], body="Hi"
-            )
-        )
+        steps.cohort(advisor, part)
     waiting = Message.objects.filter(leaves_at__isnull=False).order_by("leaves_at")
     assert [m.leaves_at for m in waiting] == [NOW + timedelta(seconds=s) for s in range(1, 6)]
     for _ in range(6):
@@ -300,11 +284,7 @@ def test_rate_0_sends_the_whole_cohort_at_once(advisor: Person, steps: Steps) ->
     _rate(0)
     pool_numbers(1)
     people = _students(20)
-    steps.record(
-        lambda: services.message_send_bulk(
-            sender=advisor, recipient_ids=[p.pk for p in people], body="Hi"
-        )
-    )
+    steps.cohort(advisor, people)
     assert len(steps.per_second[T0]) == 20
     assert not SenderPace.objects.exists()
 
@@ -315,11 +295,7 @@ def test_turning_pacing_off_sends_what_waits_at_the_pacers_next_run(
     _rate(1)
     pool_numbers(1)
     people = _students(10)
-    steps.record(
-        lambda: services.message_send_bulk(
-            sender=advisor, recipient_ids=[p.pk for p in people], body="Hi"
-        )
-    )
+    steps.cohort(advisor, people)
     _rate(0)
     steps.run()
     assert len(steps.per_second[T0 + 1]) == 9
@@ -340,11 +316,7 @@ def test_a_text_waiting_for_its_slot_does_not_leave_inside_quiet_hours(
     pool_numbers(1)
     people = _students(5)
     steps.clock.shift(timedelta(hours=5, minutes=59, seconds=58))  # 20:59:58
-    steps.record(
-        lambda: services.message_send_bulk(
-            sender=advisor, recipient_ids=[p.pk for p in people], body="Hi"
-        )
-    )
+    steps.cohort(advisor, people)
     steps.run()  # 20:59:59
     assert len(steps.sent_to()) == 2
     for _ in range(5):  # 21:00:00 - 21:00:04, their planned seconds
@@ -364,11 +336,7 @@ def test_a_single_send_waits_its_turn_behind_a_cohort_of_its_number(
     _rate(1)
     pool_numbers(1)
     people = _students(4)
-    steps.record(
-        lambda: services.message_send_bulk(
-            sender=advisor, recipient_ids=[p.pk for p in people[:3]], body="Hi"
-        )
-    )
+    steps.cohort(advisor, people[:3])
     text = steps.record(
         lambda: services.message_send(sender=advisor, recipient_id=people[3].pk, body="Hi")
     )
@@ -424,11 +392,7 @@ def test_the_sweep_and_a_stray_send_task_leave_a_waiting_text_alone(
     _rate(1)
     pool_numbers(1)
     people = _students(3)
-    result = steps.record(
-        lambda: services.message_send_bulk(
-            sender=advisor, recipient_ids=[p.pk for p in people], body="Hi"
-        )
-    )
+    result = steps.cohort(advisor, people)
     waiting = list(
         Message.objects.filter(leaves_at__isnull=False).order_by("pk").values_list("pk", flat=True)
     )
@@ -491,11 +455,7 @@ def test_the_progress_page_says_when_the_last_text_leaves_while_texts_wait(
     _rate(1)
     pool_numbers(1)
     people = _students(300)
-    result = steps.record(
-        lambda: services.message_send_bulk(
-            sender=advisor, recipient_ids=[p.pk for p in people], body="Hi"
-        )
-    )
+    result = steps.cohort(advisor, people)
     client = Client()
     client.force_login(advisor.user)
     page = client.get(reverse("cohort-progress", args=[result.cohort_id]))
@@ -587,11 +547,7 @@ def test_the_person_page_says_when_a_text_waiting_for_its_turn_leaves(
     _rate(1)
     pool_numbers(1)
     people = _students(3)
-    steps.record(
-        lambda: services.message_send_bulk(
-            sender=advisor, recipient_ids=[p.pk for p in people], body="Hi"
-        )
-    )
+    steps.cohort(advisor, people)
     waiting = Message.objects.filter(leaves_at__isnull=False).order_by("leaves_at").last()
     assert waiting is not None and waiting.status == Status.QUEUED
     client = Client()
@@ -621,11 +577,7 @@ def test_a_cohort_sent_by_mistake_can_be_stopped_while_its_texts_wait(
     _rate(1)
     pool_numbers(1)
     people = _students(10)
-    result = steps.record(
-        lambda: services.message_send_bulk(
-            sender=advisor, recipient_ids=[p.pk for p in people], body="Hi"
-        )
-    )
+    result = steps.cohort(advisor, people)
     steps.run()
     steps.run()
     assert len(steps.sent_to()) == 3
@@ -649,11 +601,7 @@ def test_one_waiting_text_is_cancelled_through_the_api_and_a_sent_one_is_a_409(
     _rate(1)
     pool_numbers(1)
     people = _students(3)
-    steps.record(
-        lambda: services.message_send_bulk(
-            sender=advisor, recipient_ids=[p.pk for p in people], body="Hi"
-        )
-    )
+    steps.cohort(advisor, people)
     sent = Message.objects.get(status=Status.SENT)
     waiting = Message.objects.filter(leaves_at__isnull=False).order_by("leaves_at").last()
     assert waiting is not None
