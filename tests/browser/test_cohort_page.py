@@ -123,6 +123,7 @@ def test_a_paced_cohort_says_when_its_last_text_leaves_until_it_has(
     expect(page.locator("[data-progress=sent]")).to_have_text("1")
     expect(page.locator("[data-progress=queued]")).to_have_text("3")
     expect(page.locator("#progress-pace")).to_contain_text("The last text leaves about")
+    expect(page.locator("#cohort-stop")).to_be_visible()
     assert axe_violations(page) == []
     assert_fits_390(page)
     session.screenshot("cohort-progress-paced")
@@ -135,4 +136,6 @@ def test_a_paced_cohort_says_when_its_last_text_leaves_until_it_has(
         threading.Event().wait(0.2)
     expect(page.locator("[data-progress=sent]")).to_have_text("4", timeout=15_000)
     expect(page.locator("#progress-pace")).to_have_text("")
+    # Nothing waits any more: nothing to cancel.
+    expect(page.locator("#cohort-stop")).to_be_hidden()
     assert len(sandbox.creates()) == 4

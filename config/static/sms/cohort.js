@@ -58,6 +58,9 @@
           // Nothing left to cancel once every scheduled text has left.
           var waiting = card.querySelector("[data-while-scheduled]");
           if (waiting && !data.scheduled) { waiting.hidden = true; }
+          // Nor once every text waiting for its number's pace has left.
+          var paced = card.querySelector("[data-while-paced]");
+          if (paced && !data.pace) { paced.hidden = true; }
           if (data.finished) {
             card.setAttribute("data-finished", "true");
             state.textContent = "Everything has left; delivery reports may still arrive.";
