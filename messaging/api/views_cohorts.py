@@ -4,7 +4,6 @@ administrators."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import Min
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -16,7 +15,7 @@ from config.api import IsStaffMember
 from config.serializers import ErrorSerializer
 from messaging import cohorts, services
 from messaging.api.serializers_send import CohortCancelSerializer, CohortSerializer
-from messaging.models import Cohort, Message, Status
+from messaging.models import Cohort
 
 
 def _cohort(request: Request, pk: int) -> Cohort:
@@ -35,14 +34,13 @@ class CohortDetailView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         cohort = _cohort(request, pk)
         progress = cohorts.cohort_progress(cohort.pk)
-        waiting = Message.objects.filter(cohort_id=cohort.pk, status=Status.SCHEDULED)
         data = {
             "id": cohort.pk,
             "sender": cohort.sender_id,
             "created_at": cohort.created_at,
             "body": cohort.body,
             "count": cohort.count,
-            "send_at": waiting.aggregate(first=Min("send_at"))["first"],
+            "send_at": progress.send_at,
             "statuses": progress.statuses,
             "channels": progress.channels,
         }
@@ -50,8 +48,8 @@ class CohortDetailView(APIView):
 
 
 class CohortCancelView(APIView):
-    """POST `cohorts/{id}/cancel/`: its texts still scheduled will not go (its sender or an
-    administrator); 409 when none is scheduled any more."""
+    """POST `cohorts/{id}/cancel/`: its texts still scheduled, or waiting for their number's
+    pace, will not go (its sender or an administrator); 409 when none is left to cancel."""
 
     permission_classes = [IsStaffMember]
 
@@ -59,7 +57,9 @@ class CohortCancelView(APIView):
         request=None,
         responses={
             200: CohortCancelSerializer,
-            409: OpenApiResponse(ErrorSerializer, description="None of its texts is scheduled."),
+            409: OpenApiResponse(
+                ErrorSerializer, description="None of its texts is scheduled or waiting."
+            ),
         },
     )
     def post(self, request: Request, pk: int) -> Response:

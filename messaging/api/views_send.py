@@ -254,8 +254,8 @@ def _serve_once(
 
 
 class MessageCancelView(APIView):
-    """POST `messages/{id}/cancel/`: a scheduled text will not go (its sender or an
-    administrator); 409 once it is no longer scheduled."""
+    """POST `messages/{id}/cancel/`: a scheduled text, or one waiting for its number's pace,
+    will not go (its sender or an administrator); 409 once it has left or was cancelled."""
 
     permission_classes = [IsStaffMember]
 
@@ -263,7 +263,9 @@ class MessageCancelView(APIView):
         request=None,
         responses={
             200: MessageSerializer,
-            409: OpenApiResponse(ErrorSerializer, description="The text is no longer scheduled."),
+            409: OpenApiResponse(
+                ErrorSerializer, description="The text is no longer scheduled or waiting."
+            ),
         },
     )
     def post(self, request: Request, pk: int) -> Response:
