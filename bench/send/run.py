@@ -71,6 +71,13 @@ def _cpu_of_processes(selected: Any) -> dict[str, float]:
     return {part: count / os.sysconf("SC_CLK_TCK") for part, count in ticks.items()}
 
 
+def _idle_now() -> tuple[float, float]:
+    """(idle, total) jiffies of all cores so far, from /proc/stat (Linux)."""
+    with open("/proc/stat") as stat:
+        fields = [float(x) for x in stat.readline().split()[1:]]
+    return fields[3] + fields[4], sum(fields)
+
+
 def run_parallel(count: int, clients: int, job: Any) -> float:
     """Run job(i) for i < count on `clients` threads; returns the wall time."""
     counter = iter(range(count))
@@ -392,7 +399,7 @@ def main() -> None:
         def cohort(body: str) -> tuple[float, float]:
             nonlocal failed
             Message.objects.all().delete()
-            started = time.time()
+            started, before, idle = time.time(), cpu_now(), _idle_now()
             response = cohort_session.post(
                 f"http://127.0.0.1:{web_port}/api/v1/messages/bulk/",
                 json={"recipients": students[: args.texts], "body": body},
@@ -401,12 +408,22 @@ def main() -> None:
             assert response.status_code == 201, response.text
             request_s = time.time() - started
             _, last = wait_all_sent()
+            cohort_cpu.append(cpu_now() - before)
+            idle_end = _idle_now()
+            cohort_idle.append((idle_end[0] - idle[0]) / (idle_end[1] - idle[1]))
             failed += Message.objects.exclude(status=Status.SENT).count()
             return last - started, request_s
 
         cohort_rows: list[tuple[float, float, float, float, float]] = []
+        cohort_cpu: list[Counter[str]] = []  # per cohort, plain and merged in turn
+        cohort_idle: list[float] = []  # share of the cores left idle during each cohort
+        ref_cpu: list[Counter[str]] = [cpu["reference"]]
         for round_ in range(args.rounds):
+            if round_ > 0:
+                before = cpu_now()
             ref_s = reference_s if round_ == 0 else reference()
+            if round_ > 0:
+                ref_cpu.append(cpu_now() - before)
             plain, plain_request = cohort(PLAIN_BODY)
             merged, merged_request = cohort(MERGED_BODY)
             cohort_rows.append((ref_s, plain, plain_request, merged, merged_request))
@@ -477,6 +494,23 @@ def main() -> None:
                 f"| {args.texts} | {ref:.0f}/s | {path} | {rate:.0f}/s "
                 f"| {rate / ref:.2f} | request {request_s:.2f} s | |"
             )
+    if cohort_cpu:
+        # CPU per text of every process, summed over the rounds (the wait for the last `sent`
+        # polls PostgreSQL from this process every 0.2 s: counted as the client's).
+        for name, runs in (
+            ("reference", ref_cpu),
+            ("cohort", cohort_cpu[0::2]),
+            ("merged cohort", cohort_cpu[1::2]),
+        ):
+            summed: Counter[str] = sum(runs, Counter())
+            count = args.texts * len(runs)
+            shares = ", ".join(
+                f"{part} {seconds * 1000 / count:.2f}" for part, seconds in sorted(summed.items())
+            )
+            print(
+                f"CPU per text, {name}: {sum(summed.values()) * 1000 / count:.2f} ms ({shares})"
+            )
+        print("cores idle during each cohort: " + ", ".join(f"{i:.0%}" for i in cohort_idle))
     if len(cohort_rows) > 1:
         for index, path in ((1, "cohort"), (3, "merged cohort")):
             ratios = sorted(args.texts / row[index] / (args.texts / row[0]) for row in cohort_rows)
