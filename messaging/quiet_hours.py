@@ -45,6 +45,41 @@ def next_allowed(
     return wall.astimezone(UTC).astimezone(zone)
 
 
+def _next_start(moment: datetime, start: time, zone: ZoneInfo) -> datetime:
+    """The first instant after `moment` whose wall clock in `zone` reads `start` (a start in a
+    skipped hour is the first instant after it)."""
+    day = moment.astimezone(zone).date()
+    while True:
+        wall = datetime.combine(day, start, tzinfo=zone).astimezone(UTC).astimezone(zone)
+        if wall > moment:
+            return wall
+        day += timedelta(days=1)
+
+
+# A queue longer than this many nights is only said to end after them: the rest is added as it
+# would pass outside any window.
+_NIGHTS_AT_MOST = 400
+
+
+def after_outside(
+    moment: datetime, duration: timedelta, start: time | None, end: time | None, zone: ZoneInfo
+) -> datetime:
+    """When `duration` of time outside the window has passed, counted from `moment` (aware):
+    when a queue that needs `duration` of sending and begins at `moment` ends, if it stops
+    whenever the window begins and goes on at its end (how paced texts wait for quiet hours)."""
+    at = next_allowed(moment, start, end, zone)
+    left = max(duration, timedelta(0))
+    if start is None or end is None or start == end:
+        return at + left
+    for _ in range(_NIGHTS_AT_MOST):
+        begins = _next_start(at, start, zone)
+        if at + left < begins:
+            break
+        left -= begins - at
+        at = next_allowed(begins, start, end, zone)
+    return at + left
+
+
 def scheduled_words(send_at: datetime, now: datetime, zone: ZoneInfo) -> str:
     """When a waiting text goes, in the institution's time: "will go at 08:00" (today),
     "will go tomorrow at 08:00", or "will go on 2026-12-24 at 08:00"."""

@@ -3,12 +3,12 @@ including a window across midnight and both daylight-saving days of New York."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from messaging.quiet_hours import inside, next_allowed
+from messaging.quiet_hours import after_outside, inside, next_allowed
 
 NY = ZoneInfo("America/New_York")
 NIGHT = (time(21, 0), time(8, 0))
@@ -85,3 +85,39 @@ def test_a_window_ending_in_the_skipped_hour_ends_at_the_first_real_instant_afte
 def test_a_naive_moment_is_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
         next_allowed(datetime(2026, 12, 1, 23, 0), *NIGHT, NY)
+
+
+# --- how long a paced queue takes when quiet hours stop it -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("moment", "duration", "window", "expected"),
+    [
+        # Ends before the window: the window does not matter.
+        (datetime(2026, 12, 1, 20, 0, tzinfo=NY), 3599, NIGHT, datetime(2026, 12, 1, 20, 59, 59, tzinfo=NY)),
+        # Would end at the window's first instant: that instant is inside, so it ends at 08:00.
+        (datetime(2026, 12, 1, 20, 0, tzinfo=NY), 3600, NIGHT, datetime(2026, 12, 2, 8, 0, tzinfo=NY)),
+        # Two seconds before 21:00, four seconds of sending: two now, two from 08:00.
+        (datetime(2026, 12, 1, 20, 59, 58, tzinfo=NY), 4, NIGHT, datetime(2026, 12, 2, 8, 0, 2, tzinfo=NY)),
+        # Begun inside the window: it starts at its end.
+        (datetime(2026, 12, 1, 23, 0, tzinfo=NY), 60, NIGHT, datetime(2026, 12, 2, 8, 1, tzinfo=NY)),
+        # Thirty hours of sending from 08:00 (13 h a day outside 21:00-08:00): three days.
+        (datetime(2026, 12, 1, 8, 0, tzinfo=NY), 30 * 3600, NIGHT, datetime(2026, 12, 3, 12, 0, tzinfo=NY)),
+        # A window within the day.
+        (datetime(2026, 12, 1, 11, 30, tzinfo=NY), 3600, LUNCH, datetime(2026, 12, 1, 13, 30, tzinfo=NY)),
+        # Off: plain addition.
+        (datetime(2026, 12, 1, 20, 0, tzinfo=NY), 7200, (None, None), datetime(2026, 12, 1, 22, 0, tzinfo=NY)),
+    ],
+)  # fmt: skip
+def test_after_outside_counts_only_the_time_outside_the_window(
+    moment: datetime, duration: int, window: tuple[time | None, time | None], expected: datetime
+) -> None:
+    assert after_outside(moment, timedelta(seconds=duration), window[0], window[1], NY) == expected
+
+
+def test_a_queue_across_the_fall_back_night_waits_the_hour_longer_night() -> None:
+    # 2026-11-01: 01:00-02:00 happens twice in New York, so 21:00-08:00 lasts 12 hours.
+    moment = datetime(2026, 10, 31, 20, 0, tzinfo=NY)
+    ended = after_outside(moment, timedelta(hours=2), *NIGHT, NY)
+    assert ended == datetime(2026, 11, 1, 9, 0, tzinfo=NY)
+    assert ended.astimezone(UTC) - moment.astimezone(UTC) == timedelta(hours=14)
