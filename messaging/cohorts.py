@@ -19,9 +19,11 @@ from django.db.models.functions import Length
 from django.http import Http404
 
 from config.api import is_administrator
+from messaging import pacing
 from messaging.models import Channel, Cohort, Message, Status
 from people import selectors as people_selectors
 from people.models import Person
+from sms_admin import services as sms_admin_services
 
 COHORT_REFUSAL = "Only the person who sent this cohort and administrators may follow it."
 
@@ -62,7 +64,9 @@ class Progress:
     scheduled: int = 0
     send_at: datetime | None = None
     canceled: int = 0
-    # When the last of its texts waiting for their number's pace (K7) leaves; None: none waits.
+    # The planned slots of the first and the last of its texts waiting for their number's pace
+    # (K7), quiet hours not counted; None: none waits.
+    first_leaves_at: datetime | None = None
     last_leaves_at: datetime | None = None
 
     @property
@@ -79,17 +83,22 @@ def cohort_progress(cohort_id: int) -> Progress:
         Message.objects.filter(cohort_id=cohort_id)
         .order_by()
         .values_list("channel", "status")
-        .annotate(n=Count("id"), first=Min("send_at"), last=Max("leaves_at"))
+        .annotate(
+            n=Count("id"), first=Min("send_at"), soonest=Min("leaves_at"), last=Max("leaves_at")
+        )
     )
     statuses: Counter[str] = Counter()
     channels: Counter[str] = Counter()
     sms: Counter[str] = Counter()
     email_waiting = 0
     waiting_until: datetime | None = None
+    first_leaves_at: datetime | None = None
     last_leaves_at: datetime | None = None
-    for channel, status, n, first, last in rows:
+    for channel, status, n, first, soonest, last in rows:
         if status == Status.SCHEDULED and first is not None:
             waiting_until = first if waiting_until is None else min(waiting_until, first)
+        if soonest is not None and (first_leaves_at is None or soonest < first_leaves_at):
+            first_leaves_at = soonest
         if last is not None and (last_leaves_at is None or last > last_leaves_at):
             last_leaves_at = last
         statuses[status] += n
@@ -111,6 +120,7 @@ def cohort_progress(cohort_id: int) -> Progress:
         scheduled=statuses[Status.SCHEDULED],
         send_at=waiting_until,
         canceled=statuses[Status.CANCELED],
+        first_leaves_at=first_leaves_at,
         last_leaves_at=last_leaves_at,
     )
 
@@ -127,13 +137,18 @@ def leaves_words(at: datetime, now: datetime, zone: Any) -> str:
 
 
 def pace_words(progress: Progress, now: datetime, zone: Any) -> str:
-    """While texts wait for their number's pace (K7), when the last leaves, institution time:
-    "The last text leaves about 14:32 ..."; "" when none waits."""
-    last = progress.last_leaves_at
-    if last is None or not progress.queued:
+    """While texts wait for their number's pace (K7), when the last leaves, institution time,
+    quiet hours counted: "The last text leaves about 14:32 ..."; "" when none waits (then the
+    configuration is not read)."""
+    first, last = progress.first_leaves_at, progress.last_leaves_at
+    if first is None or last is None or not progress.queued:
         return ""
+    configuration = sms_admin_services.configuration_get()
+    leaves = pacing.departure(
+        first, last, now, (configuration.quiet_hours_start, configuration.quiet_hours_end)
+    )
     return (
-        f"The last text leaves {leaves_words(last, now, zone)}: texts leave each sender number "
+        f"The last text leaves {leaves_words(leaves, now, zone)}: texts leave each sender number "
         "at a steady pace, so the phone company takes them all."
     )
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Min
@@ -294,11 +294,18 @@ def messages_pace(*, rate: int | None = None) -> PaceRun:
 
 
 def last_leaves_at(
-    *, number: str, rate: int, start: datetime, sizes: Sequence[int]
+    *,
+    number: str,
+    rate: int,
+    start: datetime,
+    sizes: Sequence[int],
+    quiet: tuple[time | None, time | None] = (None, None),
 ) -> datetime | None:
     """When the last of texts of `sizes` (segments, in order) from `number` would leave if
     recorded at `start`, after what the number already has planned; None when pacing is off or
-    no text goes. 1 query (none for a number not known yet)."""
+    no text goes. Quiet hours (`quiet`, the institution's window) stop the pacer, so a queue
+    that runs into them ends the next morning (K6 over K7). 1 query (none for a number not
+    known yet)."""
     if rate <= 0 or not sizes:
         return None
     row = (
@@ -308,4 +315,16 @@ def last_leaves_at(
     )
     planned = rescale(row[1], row[0], rate) if row else 0
     slots, _ = plan(planned, slot_of(start, rate), rate, sizes)
-    return time_of(slots[-1], rate)
+    return departure(start, time_of(slots[-1], rate), start, quiet)
+
+
+def departure(
+    first: datetime, last: datetime, now: datetime, quiet: tuple[time | None, time | None]
+) -> datetime:
+    """When the last of a number's waiting texts, planned from `first` to `last` ignoring quiet
+    hours, leaves: the pacer sends them in order at the rate from `first` (or from `now`, when
+    it is behind: a late pacer catches up at the rate), and stops while quiet hours (`quiet`)
+    hold."""
+    return quiet_hours.after_outside(
+        max(first, now), last - first, quiet[0], quiet[1], timezone.get_current_timezone()
+    )

@@ -508,6 +508,7 @@ def message_send_preview(
             rate=context.sender_segments_per_second,
             start=leaves_at or now,
             sizes=sizes,
+            quiet=(context.quiet_hours_start, context.quiet_hours_end),
         ),
     )
 

@@ -173,8 +173,8 @@ class MessageBulkPreviewSerializer(serializers.Serializer[object]):
     last_leaves_at = serializers.DateTimeField(
         allow_null=True,
         help_text="When the last text would leave its sender number, at the configured pace "
-        "(sender_segments_per_second) after what the number already has waiting; null: pacing "
-        "is off or no text goes by SMS.",
+        "(sender_segments_per_second) after what the number already has waiting, the nights of "
+        "quiet hours it runs into counted; null: pacing is off or no text goes by SMS.",
     )
     send_at = serializers.DateTimeField(
         allow_null=True,

@@ -302,11 +302,9 @@ def test_turning_pacing_off_sends_what_waits_at_the_pacers_next_run(
     assert Message.objects.filter(status=Status.SENT).count() == 10
 
 
-def test_a_text_waiting_for_its_slot_does_not_leave_inside_quiet_hours(
-    advisor: Person, steps: Steps
-) -> None:
-    # A cohort recorded just before quiet hours (21:00-08:00) is paced into them: what still
-    # waits when they begin stays until they end, then leaves at the rate (K6 over K7).
+def _five_students_at_20_59_58(steps: Steps) -> list[Person]:
+    """Quiet hours 21:00-08:00, a pace of 1 a second, one pool number and five students; the
+    clock two seconds before quiet hours begin."""
     from datetime import time
 
     sms_admin_services.configuration_update(
@@ -315,7 +313,16 @@ def test_a_text_waiting_for_its_slot_does_not_leave_inside_quiet_hours(
     _rate(1)
     pool_numbers(1)
     people = _students(5)
-    steps.clock.shift(timedelta(hours=5, minutes=59, seconds=58))  # 20:59:58
+    steps.clock.shift(timedelta(hours=5, minutes=59, seconds=58))
+    return people
+
+
+def test_a_text_waiting_for_its_slot_does_not_leave_inside_quiet_hours(
+    advisor: Person, steps: Steps
+) -> None:
+    # A cohort recorded just before quiet hours (21:00-08:00) is paced into them: what still
+    # waits when they begin stays until they end, then leaves at the rate (K6 over K7).
+    people = _five_students_at_20_59_58(steps)
     steps.cohort(advisor, people)
     steps.run()  # 20:59:59
     assert len(steps.sent_to()) == 2
@@ -615,3 +622,36 @@ def test_one_waiting_text_is_cancelled_through_the_api_and_a_sent_one_is_a_409(
     for _ in range(5):
         steps.run()
     assert len(steps.sent_to()) == 2
+
+
+def test_a_paced_cohort_running_into_quiet_hours_is_said_to_end_the_next_morning(
+    advisor: Person, advisor_api: Any, steps: Steps
+) -> None:
+    # Five texts at 1 a second from 20:59:58: two leave before 21:00, three wait for 08:00 and
+    # leave at the rate. The preview, the progress page and the person page all say 08:00:02
+    # tomorrow, not 21:00:02 (the slot the pacer would have used without quiet hours).
+    people = _five_students_at_20_59_58(steps)
+    ids = [p.pk for p in people]
+    preview = advisor_api.post(
+        "/api/v1/messages/bulk/preview/", {"recipients": ids, "body": "Hi"}, format="json"
+    )
+    assert preview.json()["last_leaves_at"] == "2026-12-02T08:00:02Z"
+
+    result = steps.cohort(advisor, people)
+    client = Client()
+    client.force_login(advisor.user)
+    progress = client.get(reverse("cohort-progress-json", args=[result.cohort_id])).json()
+    assert progress["pace"].startswith("The last text leaves tomorrow about 08:00")
+    last = Message.objects.order_by("leaves_at").last()
+    assert last is not None and last.leaves_at == datetime(2026, 12, 1, 21, 0, 2, tzinfo=UTC)
+    page = client.get(reverse("person-detail", args=[last.recipient_id])).content.decode()
+    assert "leaves tomorrow about 08:00" in page
+    assert 'aria-label="Cancel the text waiting to leave at 08:00"' in page
+
+    # What happens agrees: the last text reaches the sandbox at 08:00:02.
+    steps.run()  # 20:59:59
+    steps.run(11 * 3600 + 1)  # 08:00:00
+    steps.run()
+    steps.run()
+    assert len(steps.sent_to()) == 5
+    assert max(steps.per_second) == int(datetime(2026, 12, 2, 8, 0, 2, tzinfo=UTC).timestamp())
