@@ -507,9 +507,7 @@ def main() -> None:
             shares = ", ".join(
                 f"{part} {seconds * 1000 / count:.2f}" for part, seconds in sorted(summed.items())
             )
-            print(
-                f"CPU per text, {name}: {sum(summed.values()) * 1000 / count:.2f} ms ({shares})"
-            )
+            print(f"CPU per text, {name}: {sum(summed.values()) * 1000 / count:.2f} ms ({shares})")
         print("cores idle during each cohort: " + ", ".join(f"{i:.0%}" for i in cohort_idle))
     if len(cohort_rows) > 1:
         for index, path in ((1, "cohort"), (3, "merged cohort")):

@@ -94,21 +94,56 @@ def test_a_naive_moment_is_refused() -> None:
     ("moment", "duration", "window", "expected"),
     [
         # Ends before the window: the window does not matter.
-        (datetime(2026, 12, 1, 20, 0, tzinfo=NY), 3599, NIGHT, datetime(2026, 12, 1, 20, 59, 59, tzinfo=NY)),
+        (
+            datetime(2026, 12, 1, 20, 0, tzinfo=NY),
+            3599,
+            NIGHT,
+            datetime(2026, 12, 1, 20, 59, 59, tzinfo=NY),
+        ),
         # Would end at the window's first instant: that instant is inside, so it ends at 08:00.
-        (datetime(2026, 12, 1, 20, 0, tzinfo=NY), 3600, NIGHT, datetime(2026, 12, 2, 8, 0, tzinfo=NY)),
+        (
+            datetime(2026, 12, 1, 20, 0, tzinfo=NY),
+            3600,
+            NIGHT,
+            datetime(2026, 12, 2, 8, 0, tzinfo=NY),
+        ),
         # Two seconds before 21:00, four seconds of sending: two now, two from 08:00.
-        (datetime(2026, 12, 1, 20, 59, 58, tzinfo=NY), 4, NIGHT, datetime(2026, 12, 2, 8, 0, 2, tzinfo=NY)),
+        (
+            datetime(2026, 12, 1, 20, 59, 58, tzinfo=NY),
+            4,
+            NIGHT,
+            datetime(2026, 12, 2, 8, 0, 2, tzinfo=NY),
+        ),
         # Begun inside the window: it starts at its end.
-        (datetime(2026, 12, 1, 23, 0, tzinfo=NY), 60, NIGHT, datetime(2026, 12, 2, 8, 1, tzinfo=NY)),
+        (
+            datetime(2026, 12, 1, 23, 0, tzinfo=NY),
+            60,
+            NIGHT,
+            datetime(2026, 12, 2, 8, 1, tzinfo=NY),
+        ),
         # Thirty hours of sending from 08:00 (13 h a day outside 21:00-08:00): three days.
-        (datetime(2026, 12, 1, 8, 0, tzinfo=NY), 30 * 3600, NIGHT, datetime(2026, 12, 3, 12, 0, tzinfo=NY)),
+        (
+            datetime(2026, 12, 1, 8, 0, tzinfo=NY),
+            30 * 3600,
+            NIGHT,
+            datetime(2026, 12, 3, 12, 0, tzinfo=NY),
+        ),
         # A window within the day.
-        (datetime(2026, 12, 1, 11, 30, tzinfo=NY), 3600, LUNCH, datetime(2026, 12, 1, 13, 30, tzinfo=NY)),
+        (
+            datetime(2026, 12, 1, 11, 30, tzinfo=NY),
+            3600,
+            LUNCH,
+            datetime(2026, 12, 1, 13, 30, tzinfo=NY),
+        ),
         # Off: plain addition.
-        (datetime(2026, 12, 1, 20, 0, tzinfo=NY), 7200, (None, None), datetime(2026, 12, 1, 22, 0, tzinfo=NY)),
+        (
+            datetime(2026, 12, 1, 20, 0, tzinfo=NY),
+            7200,
+            (None, None),
+            datetime(2026, 12, 1, 22, 0, tzinfo=NY),
+        ),
     ],
-)  # fmt: skip
+)
 def test_after_outside_counts_only_the_time_outside_the_window(
     moment: datetime, duration: int, window: tuple[time | None, time | None], expected: datetime
 ) -> None:
