@@ -103,6 +103,17 @@ def celery_in_process(settings: Any) -> Any:
     app.conf.task_always_eager = previous
 
 
+@pytest.fixture(autouse=True)
+def helper_lanes_ended() -> Any:
+    """The batch sender's helper lanes keep their database connections from batch to batch
+    (messaging.sending); each test ends them, so no test sees another's and the test database
+    can be dropped at the end."""
+    yield
+    from messaging import sending
+
+    sending.lanes_stop()
+
+
 def _reseed_migration_data() -> None:
     """Put back the rows data migrations create (the System phone type, the T3 policy table)."""
     import importlib

@@ -12,11 +12,18 @@ from collections import Counter
 from typing import Any
 
 from celery import shared_task
+from celery.signals import worker_process_shutdown
 
 from messaging import enqueue, sending
 from twilio_bridge import gateway
 
 logger = logging.getLogger(__name__)
+
+
+@worker_process_shutdown.connect
+def _lanes_stop(**_: Any) -> None:
+    """A worker process ending closes its helper lanes' database connections."""
+    sending.lanes_stop()
 
 
 @shared_task(bind=True, acks_late=True, max_retries=sending.MAX_ATTEMPTS + 2, name=enqueue.SEND_SMS)
