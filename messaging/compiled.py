@@ -57,13 +57,26 @@ def _numbered(sql: str) -> str:
 
 
 class CompiledRead:
-    """`build(*sentinels)` gives a `values()` queryset; `rows(*args)` runs it."""
+    """`build(*sentinels)` gives a `values()` queryset; `rows(*args)` runs it.
 
-    def __init__(self, build: Callable[..., QuerySet[Any]], arity: int) -> None:
+    The arguments named in `lists` are lists of ids, each used once as `field__in=...`: the
+    queryset is built with a one-element list, and the statement takes any number of ids (on
+    PostgreSQL `= ANY(%s)` with one array parameter, so one prepared statement serves every
+    length; elsewhere the `IN (...)` is written for each call's length)."""
+
+    def __init__(
+        self, build: Callable[..., QuerySet[Any]], arity: int, lists: tuple[int, ...] = ()
+    ) -> None:
         if not 1 <= arity <= len(_SENTINELS):
             raise ValueError("arity must be between 1 and 3")
+        if not set(lists) <= set(range(arity)):
+            raise ValueError("lists must name arguments")
         self._build = build
         self._arity = arity
+        self._lists = lists
+        # Per vendor: the parameter position of each list argument and the `IN (%s)` it stands
+        # in (its start and end in the SQL), for the vendors that write it out per call.
+        self._in_lists: dict[str, dict[int, tuple[int, int]]] = {}
         self._compiled: dict[str, tuple[str, list[Any], list[int | None], Any, Any, list[str]]] = {}
         self._lock = threading.Lock()
         self._name = f"compiled_read_{next(_names)}"
@@ -74,12 +87,16 @@ class CompiledRead:
         if found is not None:
             return found
         with self._lock:
-            queryset = self._build(*_SENTINELS[: self._arity])
+            queryset = self._build(
+                *([s] if i in self._lists else s for i, s in enumerate(_SENTINELS[: self._arity]))
+            )
             compiler = queryset.query.get_compiler(using=alias)
             sql, params = compiler.as_sql()
             slots = [_slot(p) for p in params]
             if set(range(self._arity)) - set(slots):
                 raise ValueError("an argument was not compiled as a query parameter")
+            sql, in_lists = self._lists_placed(sql, slots, vendor)
+            self._in_lists[vendor] = in_lists
             columns = [column[0] for column in compiler.select[: compiler.col_count]]
             converters = compiler.get_converters(columns)
             query = queryset.query
@@ -91,11 +108,53 @@ class CompiledRead:
             self._compiled[vendor] = found
         return found
 
+    def _lists_placed(
+        self, sql: str, slots: list[int | None], vendor: str
+    ) -> tuple[str, dict[int, tuple[int, int]]]:
+        """`sql` with each list argument's `IN (%s)` as `= ANY(%s)` on PostgreSQL; elsewhere
+        unchanged, with where each `IN (%s)` is (by parameter position)."""
+        placeholders = [m for m in re.finditer(r"%[%s]", sql) if m[0] == "%s"]
+        spans: dict[int, tuple[int, int]] = {}
+        for argument in self._lists:
+            positions = [k for k, slot in enumerate(slots) if slot == argument]
+            if len(positions) != 1:
+                raise ValueError("a list argument must be used once")
+            mark = placeholders[positions[0]]
+            start, end = mark.start() - len("IN ("), mark.end() + len(")")
+            if sql[start : mark.start()] != "IN (" or sql[mark.end() : end] != ")":
+                raise ValueError("a list argument must be compiled as IN (...)")
+            spans[positions[0]] = (start, end)
+        if vendor != "postgresql":
+            return sql, spans
+        for start, end in sorted(spans.values(), reverse=True):
+            sql = f"{sql[:start]}= ANY(%s){sql[end:]}"
+        return sql, {}
+
+    def _written_out(
+        self, sql: str, bound: list[Any], in_lists: dict[int, tuple[int, int]]
+    ) -> tuple[str, list[Any]]:
+        """The statement with each list argument's `IN (...)` written for its length."""
+        params: list[Any] = []
+        last_end, pieces = 0, []
+        for position, value in enumerate(bound):
+            span = in_lists.get(position)
+            if span is None:
+                params.append(value)
+                continue
+            pieces += [sql[last_end : span[0]], f"IN ({', '.join(['%s'] * len(value))})"]
+            last_end = span[1]
+            params += list(value)
+        return "".join(pieces) + sql[last_end:], params
+
     def rows(self, *args: Any, using: str = "default") -> list[dict[str, Any]]:
         """The rows as the queryset's `values()` would give them: a dict per row."""
         sql, params, slots, compiler, converters, names = self._compile(using)
+        if any(not args[i] for i in self._lists):
+            return []  # `field__in=[]` matches nothing (the ORM does not even ask)
         bound = [p if slot is None else args[slot] for p, slot in zip(params, slots, strict=True)]
         connection = connections[using]
+        if connection.vendor != "postgresql" and self._lists:
+            sql, bound = self._written_out(sql, bound, self._in_lists[connection.vendor])
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 try:

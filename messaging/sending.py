@@ -26,7 +26,7 @@ from messaging import delivery, enqueue, policy, routing, selectors, send_queue
 from messaging import services as messaging_services
 from messaging.gateway import Gateway, Outcome, SendResult
 from messaging.models import Channel, Direction, FailureReason, Message, Status
-from people.models import Person, PersonPhone
+from people.models import PersonPhone
 from sms_admin import pool
 
 logger = logging.getLogger(__name__)
@@ -99,13 +99,8 @@ def sms_send_batch(
     Returns the outcome of each text this call claimed; the others are absent.
     """
     messages = messaging_services.message_sms_queued(message_ids=message_ids)
-    recipient_ids = {m.recipient_id for m in messages if m.recipient_id is not None}
-    facts = {
-        f.id: f
-        for f in selectors.route_facts_for_people(
-            Person.objects.filter(pk__in=recipient_ids), stream=False
-        )
-    }
+    recipient_ids = sorted({m.recipient_id for m in messages if m.recipient_id is not None})
+    facts = {f.id: f for f in selectors.route_facts_for_person_ids(recipient_ids)}
     batch = _Batch(messages, facts, gateway, on_retry)
     lanes = min(IN_FLIGHT, len(messages)) if _lanes_allowed() else 1
     helpers = _helpers.start(lanes - 1, batch.helper_lane)
@@ -356,9 +351,14 @@ def _sms_deliver(
     deleted."""
     route = routing.route(facts, context.config) if facts is not None else None
     from_number = context.sender_number
-    if route is not None and route.channel == "sms" and not from_number and message.sender:
+    sender = (
+        message.sender
+        if route is not None and route.channel == "sms" and not from_number
+        else None  # (read only here: most texts have their number)
+    )
+    if sender is not None:
         # The assignment was deleted since queuing (S8): a free number, or none.
-        assignment = pool.sender_number_ensure(person=message.sender)
+        assignment = pool.sender_number_ensure(person=sender)
         from_number = assignment.sender_number.number if assignment is not None else ""
         if from_number:
             context = replace(context, sender_number=from_number)

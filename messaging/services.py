@@ -1000,20 +1000,33 @@ def message_sms_claim(*, message_id: int) -> Message | None:
     return Message.objects.select_related("sender", "recipient", "phone").get(pk=message_id)
 
 
-def message_sms_queued(*, message_ids: Sequence[int]) -> list[Message]:
-    """The texts of `message_ids` still queued and due, in id order, with their sender (for a
-    sender whose number was released meanwhile); 1 query. Each is then claimed on its own
-    (`message_sms_claim_loaded`) right before its request, so a worker that dies mid-batch
-    leaves the rest queued, not half-claimed."""
-    now = timezone.now()
-    return list(
-        Message.objects.select_related("sender")
-        .filter(
+# A worker's batch reads its queued texts with every column: compiled once (messaging.compiled).
+_MESSAGE_COLUMNS = [f.attname for f in Message._meta.concrete_fields]
+_queued_read = compiled.CompiledRead(
+    lambda message_ids: (
+        Message.objects.filter(
             pk__in=message_ids, channel=Channel.SMS, status=Status.QUEUED, leaves_at__isnull=True
         )
-        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
         .order_by("pk")
-    )
+        .values(*_MESSAGE_COLUMNS)
+    ),
+    arity=1,
+    lists=(0,),
+)
+
+
+def message_sms_queued(*, message_ids: Sequence[int]) -> list[Message]:
+    """The texts of `message_ids` still queued and due, in id order (their sender is read only
+    if used: a sender whose number was released meanwhile); 1 query. Each is then claimed on
+    its own (`message_sms_claim_loaded`) right before its request, so a worker that dies
+    mid-batch leaves the rest queued, not half-claimed."""
+    now = timezone.now()
+    texts = [
+        Message.from_db("default", _MESSAGE_COLUMNS, [row[c] for c in _MESSAGE_COLUMNS])
+        for row in _queued_read.rows(list(message_ids))
+    ]
+    # Not yet due: a retry waiting out its backoff (T3).
+    return [m for m in texts if m.not_before is None or m.not_before <= now]
 
 
 # The two writes every text of a batch makes, as SQL: the ORM's compilation of each cost about

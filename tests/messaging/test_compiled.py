@@ -144,3 +144,54 @@ def test_a_prepared_read_survives_a_migration_changing_a_column_it_returns() -> 
             assert read.rows(person.pk) == expected
     finally:
         _alter_number(20)
+
+
+def _texts_of(message_ids: Any) -> Any:
+    from messaging.models import Message
+
+    return Message.objects.filter(pk__in=message_ids).order_by("pk").values("pk", "body")
+
+
+def test_a_compiled_read_of_a_list_of_ids_returns_the_querysets_rows_for_any_length(
+    advisor: Any,
+) -> None:
+    from messaging.models import Message
+
+    student = factories.student()
+    ids = [
+        m.pk
+        for m in Message.objects.bulk_create(
+            [_text(advisor, student, f"text {i}") for i in range(5)]
+        )
+    ]
+    read = compiled.CompiledRead(_texts_of, arity=1, lists=(0,))
+
+    # Any length from one statement (on PostgreSQL one prepared statement with an array).
+    for chosen in ([ids[2]], ids[:3], ids, [ids[4], ids[0], 10**9], []):
+        assert read.rows(chosen) == list(_texts_of(chosen))
+    assert read.rows([]) == []
+
+
+def test_the_batch_reads_match_the_uncompiled_selectors(advisor: Any, config: Any) -> None:
+    from messaging import selectors as messaging_selectors
+
+    people = [factories.student() for _ in range(3)]
+    for i, person in enumerate(people):
+        factories.PhoneFactory(person=person, number=f"+1202555011{i}")
+    ids = [p.pk for p in people]
+
+    compiled_facts = messaging_selectors.route_facts_for_person_ids(ids)
+
+    assert compiled_facts == list(
+        messaging_selectors.route_facts_for_people(Person.objects.filter(pk__in=ids))
+    )
+    assert messaging_selectors.route_facts_for_person_ids([]) == []
+
+
+def test_a_list_argument_must_be_an_in_lookup(db: Any) -> None:
+    read = compiled.CompiledRead(
+        lambda ids: Person.objects.filter(pk=ids[0]).values("pk"), arity=1, lists=(0,)
+    )
+
+    with pytest.raises(ValueError, match="compiled as IN"):
+        read.rows([3])
