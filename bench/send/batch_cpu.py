@@ -85,38 +85,15 @@ def _run(args: Any, port: int) -> None:
     import django
 
     django.setup()
+    import cohortbench
+
     from messaging import enqueue, sending, services
     from messaging.gateway import Outcome, SendResult
     from messaging.models import Message
-    from people.models import PhoneType, SmsStatus
-    from sms_admin import services as sms_admin_services
-    from sms_admin.models import SenderNumber
-    from tests import factories
     from twilio_bridge import gateway
 
-    cell = factories.PhoneTypeFactory(code="cell")
-    role = factories.RoleFactory(code="advisor")
-    sms_admin_services.configuration_update(
-        actor=None,
-        default_sms_phone_type=cell,
-        permitted_roles=[role],
-        sms_message_limit=10_000_000,
-        sender_segments_per_second=0,
-        quiet_hours_start=None,
-        quiet_hours_end=None,
-    )
-    sender = factories.staff(user=factories.UserFactory(username="bench-advisor"))
-    SenderNumber.objects.create(number="+12015550100")
-    students = []
-    for i in range(args.texts):
-        person = factories.student()
-        factories.PhoneFactory(
-            person=person,
-            number=f"+1202555{i:04d}",
-            phone_type=PhoneType.objects.get(code="cell"),
-            sms_status=SmsStatus.ENABLED,
-        )
-        students.append(person.pk)
+    user, students = cohortbench.sandbox_world(args.texts)
+    sender = user.person
 
     sids = itertools.count()
 

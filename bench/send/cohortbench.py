@@ -74,6 +74,44 @@ def advisor(src_system_id: str, number: str, user: Any = None) -> Any:
     return sender
 
 
+def sandbox_world(count: int) -> tuple[Any, list[int]]:
+    """The world of the benchmarks that send to the sandbox (run.py, batch_cpu.py), in a new
+    database: a configuration texting cell phones with no monthly limit, quiet hours or pacing
+    in the way; the advisor `bench-advisor` (staff, permitted to text); the pool number
+    +12015550100; `count` students with a textable cell phone each (+1202555NNNN, in order).
+    Returns the advisor's user and the students' ids."""
+    from people.models import PhoneType, SmsStatus
+    from sms_admin import services as sms_admin_services
+    from sms_admin.models import SenderNumber
+    from tests import factories
+
+    cell = factories.PhoneTypeFactory(code="cell")
+    sms_admin_services.configuration_update(
+        actor=None,
+        default_sms_phone_type=cell,
+        permitted_roles=[factories.RoleFactory(code="advisor")],
+        sms_message_limit=10_000_000,
+        # They measure the send pipeline, not the sending pace or the time of day.
+        sender_segments_per_second=0,
+        quiet_hours_start=None,
+        quiet_hours_end=None,
+    )
+    user = factories.UserFactory(username="bench-advisor")
+    factories.staff(user=user)
+    SenderNumber.objects.create(number="+12015550100")
+    students = []
+    for i in range(count):
+        person = factories.student()
+        factories.PhoneFactory(
+            person=person,
+            number=f"+1202555{i:04d}",
+            phone_type=PhoneType.objects.get(code="cell"),
+            sms_status=SmsStatus.ENABLED,
+        )
+        students.append(person.pk)
+    return user, students
+
+
 class QueryCounter:
     """Counts the queries run inside `with connection.execute_wrapper(counter)`."""
 

@@ -167,43 +167,18 @@ def main() -> None:
     import django
 
     django.setup()
+    import cohortbench
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from rest_framework.authtoken.models import Token
 
     from messaging import sending
     from messaging.models import Message, Status
-    from people.models import PhoneType, SmsStatus
-    from sms_admin import services as sms_admin_services
-    from sms_admin.models import SenderNumber
-    from tests import factories
     from twilio_bridge import gateway
 
-    cell = factories.PhoneTypeFactory(code="cell")
-    advisor_role = factories.RoleFactory(code="advisor")
-    sms_admin_services.configuration_update(
-        actor=None,
-        default_sms_phone_type=cell,
-        permitted_roles=[advisor_role],
-        sms_message_limit=10_000_000,
-        # The bench measures the send pipeline, not the sending pace: no pacing.
-        sender_segments_per_second=0,
-    )
+    user, students = cohortbench.sandbox_world(max(200, args.texts))
     pacing_off = _pacing_off()
-    user = factories.UserFactory(username="bench-advisor")
-    factories.staff(user=user)
     token = Token.objects.create(user=user).key
-    SenderNumber.objects.create(number="+12015550100")
-    students = []
-    for i in range(max(200, args.texts)):
-        person = factories.student()
-        factories.PhoneFactory(
-            person=person,
-            number=f"+1202555{i:04d}",
-            phone_type=PhoneType.objects.get(code="cell"),
-            sms_status=SmsStatus.ENABLED,
-        )
-        students.append(person.pk)
 
     procs: list[subprocess.Popen[bytes]] = []
 
