@@ -124,11 +124,24 @@ class Cohort(models.Model):
 
 class Message(models.Model):
     direction = models.CharField(max_length=16, choices=Direction.choices)
+    # Five foreign keys have no index of their own: an index that begins with the same column
+    # (sender, recipient, attributed_to) or the unique partial one (replaces, retry_of) serves
+    # their lookups, and every index is written again each time a text changes status.
     sender = models.ForeignKey(
-        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="sent_messages"
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sent_messages",
+        db_index=False,
     )
     recipient = models.ForeignKey(
-        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="received_messages"
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="received_messages",
+        db_index=False,
     )
     channel = models.CharField(max_length=8, choices=Channel.choices)
     # The number or email address the message went to (outbound) or came to (inbound).
@@ -147,12 +160,22 @@ class Message(models.Model):
     encoding = models.CharField(max_length=8, blank=True)
     # The text this email fallback stands in for.
     replaces = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="fallbacks"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="fallbacks",
+        db_index=False,
     )
     # The text this one tries again (T3 "retry later" codes reported by a status callback): each
     # attempt has its own token, SID and statuses, so late callbacks of one never touch another.
     retry_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="retries",
+        db_index=False,
     )
     # A queued retry is not sent before this time (the sweep enqueues it when due).
     not_before = models.DateTimeField(null=True, blank=True)
@@ -177,6 +200,7 @@ class Message(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="attributed_messages",
+        db_index=False,
     )
     attribution = models.CharField(max_length=8, blank=True, choices=Attribution.choices)
     # Inbound only: when its conversation was opened by the staff member it belongs to (or, in
