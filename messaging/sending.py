@@ -211,21 +211,23 @@ class _Batch:
             self.stop(exc)
 
 
+# A helper lane's work: (the job, the event set when it ends); None ends the lane.
+_Inbox = queue.SimpleQueue[tuple[Callable[[], None], threading.Event] | None]
+
+
 class _Helpers:
     """This process's helper lanes, kept from batch to batch: each thread keeps its database
     connection, its prepared statements and its Twilio client with the client's open HTTP
-    connection. Threads started for each batch opened all of them again (a PostgreSQL
-    connection costs about 11 ms of CPU between client and server on the bench machine, and a
-    connection to Twilio a TLS handshake). Started at the first batch of a process (a forked
-    worker process starts its own); `stop` closes their connections (a test database cannot be
-    dropped while they are open)."""
+    connection, which threads started for each batch opened again (a PostgreSQL connection:
+    about 11 ms of CPU between client and server, measured once on the bench machine by a
+    script not kept; a connection to Twilio: a TLS handshake, not measured). Started at the
+    first batch of a process (a forked worker process starts its own); `stop` closes their
+    connections (a test database cannot be dropped while they are open)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pid = 0
-        self._inboxes: list[queue.SimpleQueue[tuple[Callable[[], None], threading.Event] | None]]
-        self._inboxes = []
-        self._threads: list[threading.Thread] = []
+        self._lanes: list[tuple[threading.Thread, _Inbox]] = []
 
     def start(self, count: int, job: Callable[[], None]) -> list[threading.Event]:
         """Run `job` on `count` helper threads at once; each event is set when its run ends."""
@@ -234,31 +236,25 @@ class _Helpers:
         with self._lock:
             if self._pid != os.getpid():
                 # Threads do not survive a fork: a worker process starts its own.
-                self._pid, self._inboxes, self._threads = os.getpid(), [], []
-            alive = [i for i, t in enumerate(self._threads) if t.is_alive()]
-            self._inboxes = [self._inboxes[i] for i in alive]
-            self._threads = [self._threads[i] for i in alive]
-            while len(self._inboxes) < count:
-                inbox: queue.SimpleQueue[tuple[Callable[[], None], threading.Event] | None]
-                inbox = queue.SimpleQueue()
+                self._pid, self._lanes = os.getpid(), []
+            self._lanes = [lane for lane in self._lanes if lane[0].is_alive()]
+            while len(self._lanes) < count:
+                inbox: _Inbox = queue.SimpleQueue()
                 thread = threading.Thread(
                     target=self._serve, args=(inbox,), name="sms-lane", daemon=True
                 )
                 thread.start()
-                self._inboxes.append(inbox)
-                self._threads.append(thread)
-            inboxes = self._inboxes[:count]
+                self._lanes.append((thread, inbox))
+            lanes = self._lanes[:count]
         events = []
-        for inbox in inboxes:
+        for _, inbox in lanes:
             done = threading.Event()
             inbox.put((job, done))
             events.append(done)
         return events
 
     @staticmethod
-    def _serve(
-        inbox: queue.SimpleQueue[tuple[Callable[[], None], threading.Event] | None],
-    ) -> None:
+    def _serve(inbox: _Inbox) -> None:
         try:
             while (work := inbox.get()) is not None:
                 job, done = work
@@ -274,14 +270,13 @@ class _Helpers:
     def stop(self) -> None:
         """End the helper threads of this process, each closing its database connection."""
         with self._lock:
-            inboxes, threads = self._inboxes, self._threads
-            self._inboxes, self._threads = [], []
+            lanes, self._lanes = self._lanes, []
             mine = self._pid == os.getpid()
         if not mine:
             return
-        for inbox in inboxes:
+        for _, inbox in lanes:
             inbox.put(None)
-        for thread in threads:
+        for thread, _ in lanes:
             thread.join(timeout=30)
 
 
