@@ -9,13 +9,13 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-
-_INDEXES = [
-    ("messaging_message_attributed_to_id_74debbeb", "attributed_to_id"),
-    ("messaging_message_recipient_id_6eb91564", "recipient_id"),
-    ("messaging_message_replaces_id_1aa789d4", "replaces_id"),
-    ("messaging_message_retry_of_id_d2980420", "retry_of_id"),
-    ("messaging_message_sender_id_7a7088e6", "sender_id"),
+# field, its related_name, the model it points at, the index it had
+_FIELDS = [
+    ("attributed_to", "attributed_messages", "people.person", "messaging_message_attributed_to_id_74debbeb"),
+    ("recipient", "received_messages", "people.person", "messaging_message_recipient_id_6eb91564"),
+    ("replaces", "fallbacks", "messaging.message", "messaging_message_replaces_id_1aa789d4"),
+    ("retry_of", "retries", "messaging.message", "messaging_message_retry_of_id_d2980420"),
+    ("sender", "sent_messages", "people.person", "messaging_message_sender_id_7a7088e6"),
 ]
 
 
@@ -30,37 +30,25 @@ class Migration(migrations.Migration):
         migrations.SeparateDatabaseAndState(
             state_operations=[
                 migrations.AlterField(
-                    model_name='message',
-                    name='attributed_to',
-                    field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='attributed_messages', to='people.person'),
-                ),
-                migrations.AlterField(
-                    model_name='message',
-                    name='recipient',
-                    field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='received_messages', to='people.person'),
-                ),
-                migrations.AlterField(
-                    model_name='message',
-                    name='replaces',
-                    field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='fallbacks', to='messaging.message'),
-                ),
-                migrations.AlterField(
-                    model_name='message',
-                    name='retry_of',
-                    field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='retries', to='messaging.message'),
-                ),
-                migrations.AlterField(
-                    model_name='message',
-                    name='sender',
-                    field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='sent_messages', to='people.person'),
-                ),
+                    model_name="message",
+                    name=name,
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name=related_name,
+                        to=to,
+                    ),
+                )
+                for name, related_name, to, _ in _FIELDS
             ],
             database_operations=[
                 migrations.RunSQL(
-                    f"DROP INDEX IF EXISTS {name}",
-                    reverse_sql=f"CREATE INDEX {name} ON messaging_message ({column})",
+                    f"DROP INDEX IF EXISTS {index}",
+                    reverse_sql=f"CREATE INDEX {index} ON messaging_message ({name}_id)",
                 )
-                for name, column in _INDEXES
+                for name, _, _, index in _FIELDS
             ],
         ),
     ]
