@@ -24,6 +24,20 @@ from twilio_bridge.sandbox import Sandbox
 pytestmark = pytest.mark.usefixtures("config", "policy")
 
 
+def in_lanes(test: Any) -> Any:
+    """A test of batches sent in lanes: PostgreSQL, outside a transaction."""
+    for mark in (
+        pytest.mark.skipif(
+            connection.vendor != "postgresql",
+            reason="lanes run on PostgreSQL outside a transaction (set DATABASE_URL=postgres://...)",
+        ),
+        pytest.mark.django_db(transaction=True),
+        pytest.mark.postgres,
+    ):
+        test = mark(test)
+    return test
+
+
 def cohort(count: int, start: int = 0) -> list[Any]:
     return [student_with_phone(f"+120255560{start + i:02d}")[0] for i in range(count)]
 
@@ -397,12 +411,7 @@ def test_a_batch_of_emails_shares_one_email_connection(
     assert (len(opened), len(mailoutbox)) == (1, 3)
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="lanes run on PostgreSQL outside a transaction (set DATABASE_URL=postgres://...)",
-)
+@in_lanes
 def test_a_batch_outside_a_transaction_sends_in_lanes_each_text_once(
     advisor: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -438,12 +447,7 @@ def _backends() -> set[int]:
         return {row[0] for row in cursor.fetchall()}
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="lanes run on PostgreSQL outside a transaction (set DATABASE_URL=postgres://...)",
-)
+@in_lanes
 def test_the_helper_lanes_keep_their_connections_from_batch_to_batch_until_stopped(
     advisor: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -494,12 +498,7 @@ def test_the_helper_lanes_keep_their_connections_from_batch_to_batch_until_stopp
     assert len(sandbox.creates()) == 24
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="lanes run on PostgreSQL outside a transaction (set DATABASE_URL=postgres://...)",
-)
+@in_lanes
 def test_an_error_in_one_lane_stops_the_batch_and_leaves_the_rest_queued(
     advisor: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
