@@ -50,6 +50,7 @@ def main() -> None:
     parser.add_argument("--redis-db", type=int, default=14)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--cprofile", action="store_true")
+    parser.add_argument("--queries", action="store_true", help="print one request's statements")
     args = parser.parse_args()
     redis_url = f"redis://127.0.0.1:6379/{args.redis_db}"
     os.environ.update(
@@ -130,7 +131,14 @@ def main() -> None:
 
         send(20)  # the sender's number is assigned; connections are open
         bare(20)
-        if args.cprofile:
+        if args.queries:
+            from django.test.utils import CaptureQueriesContext
+
+            with CaptureQueriesContext(connection) as captured:
+                send(1)
+            for query in captured.captured_queries:
+                print(query["time"], query["sql"][:300])
+        elif args.cprofile:
             import cProfile
             import pstats
 

@@ -117,7 +117,7 @@ def _run(args: Any, port: int) -> None:
         return [pk for batch in batches for pk in batch]
 
     def direct() -> float:
-        client = gateway.client()
+        client = cohortbench.sdk_client()
         started = time.process_time()
         for i in range(args.texts):
             client.messages.create(

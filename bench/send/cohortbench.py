@@ -125,3 +125,17 @@ class QueryCounter:
 
 def redis_flush(redis_db: int) -> None:
     subprocess.run(["redis-cli", "-n", str(redis_db), "flushdb"], capture_output=True)
+
+
+def sdk_client() -> Any:
+    """The reference's Twilio client: the SDK as it comes (its own HTTP client, whose requests
+    session reads proxy settings from the environment for every request), pointed at the sandbox.
+    The product's `gateway.client()` reads the environment once per client; the reference keeps
+    the SDK's defaults, as before that change, so the ratios stay comparable with earlier runs."""
+    from django.conf import settings
+    from twilio.rest import Client
+
+    from twilio_bridge.gateway import RewritingHttpClient
+
+    http = RewritingHttpClient(settings.TWILIO_API_BASE_URL)
+    return Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http)

@@ -308,8 +308,13 @@ def main() -> None:
         cohort_queries = (request_queries, len(ctx.captured_queries), len(first_batch))
 
         # Reference: the sandbox's own rate for direct SDK calls.
+        sdk_local = threading.local()
+
         def direct(i: int) -> None:
-            local = gateway.client()
+            # One SDK client per client thread, as gateway.client() keeps one per thread.
+            local = getattr(sdk_local, "client", None)
+            if local is None:
+                local = sdk_local.client = cohortbench.sdk_client()
             local.messages.create(to=f"+1202555{i % 200:04d}", from_="+12015550100", body="ref")
 
         def reference() -> float:

@@ -172,3 +172,118 @@ def test_the_computed_signature_validates_with_twilio_request_validator() -> Non
     signature = gateway.signature_compute(auth_token="secret", url=url, params=params)
     assert RequestValidator("secret").validate(url, params, signature)
     assert not RequestValidator("other").validate(url, params, signature)
+
+
+class _Proxy:
+    """A forward HTTP proxy that answers every request itself as Twilio would accept a text,
+    recording the absolute URLs it was asked for."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        seen: list[str] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                seen.append(self.path)
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                body = b'{"sid": "SMproxied", "status": "queued"}'
+                self.send_response(201)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.seen = seen
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def proxy(monkeypatch: pytest.MonkeyPatch) -> Any:
+    for name in ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    box = _Proxy()
+    yield box
+    box.close()
+
+
+def _unused_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_proxy_named_in_the_environment_carries_the_requests_to_twilio(
+    proxy: _Proxy, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An institution whose servers reach the internet through a proxy sets HTTP(S)_PROXY: the
+    texts go through it (here to a host only the proxy can reach)."""
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    settings.TWILIO_API_BASE_URL = "http://twilio-behind-proxy.invalid"
+
+    result = gateway.message_create(to="+15005550006", body="Hi", from_="+1", status_callback="")
+
+    assert (result.outcome, result.sid) == (gateway.ACCEPTED, "SMproxied")
+    assert len(proxy.seen) == 1
+    assert proxy.seen[0].startswith("http://twilio-behind-proxy.invalid/2010-04-01/Accounts/")
+
+
+def test_no_proxy_is_honoured_for_the_host_twilio_is_reached_at(
+    sandbox: Sandbox, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{_unused_port()}")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    settings.TWILIO_READ_TIMEOUT = 14.0  # a setting of its own: a client built for this test
+
+    result = gateway.message_create(to="+15005550006", body="Hi", from_="+1", status_callback="")
+
+    assert result.outcome == gateway.ACCEPTED
+    assert result.sid in sandbox.messages
+
+
+def test_the_environment_is_read_when_the_client_is_built_not_for_every_text(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """requests looks for proxies in os.environ twice per request when its session trusts the
+    environment (about a quarter of the CPU of one SDK call); the gateway's client reads the
+    environment once, when it is built."""
+    import requests.utils
+
+    gateway.message_create(to="+15005550006", body="0", from_="+1", status_callback="")
+    walks: list[str] = []
+    real = requests.utils.getproxies
+
+    def counted() -> Any:
+        walks.append("getproxies")
+        return real()
+
+    monkeypatch.setattr(requests.utils, "getproxies", counted)
+
+    for body in ("1", "2", "3"):
+        result = gateway.message_create(
+            to="+15005550006", body=body, from_="+1", status_callback=""
+        )
+        assert result.outcome == gateway.ACCEPTED
+
+    assert walks == []
+
+
+def test_a_ca_bundle_named_in_the_environment_is_kept_for_twilio_requests(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    bundle = tmp_path / "institution-ca.pem"
+    bundle.write_text("")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    settings.TWILIO_API_BASE_URL = "https://bundle-test.invalid"
+
+    assert gateway.client().http_client.session.verify == str(bundle)
