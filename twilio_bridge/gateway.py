@@ -1,5 +1,6 @@
-"""The only module that imports `twilio` (S6): send, fetch and look up messages, and the
-`TwilioGateway` the send pipeline (messaging.sending) talks through (`from_settings()`).
+"""The module that calls Twilio's SDK (S6): send, fetch and look up messages, and the
+`TwilioGateway` the send pipeline (messaging.sending) talks through (`from_settings()`). The
+SDK's requests are sent by `transport.PooledHttpClient` (urllib3's pool).
 
 Every outcome of a create is sorted into one of the four outcomes of messaging.gateway:
 
@@ -17,20 +18,18 @@ base (the local sandbox, Prism, an emulator), whatever edge or region is configu
 from __future__ import annotations
 
 import logging
-import os
-import re
 import threading
 from typing import Any
 
-import requests
+import urllib3
 from django.conf import settings
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
 from messaging.gateway import Outcome, RemoteMessage, SendResult
+from twilio_bridge import transport
 
 logger = logging.getLogger(__name__)
 
@@ -39,18 +38,18 @@ REFUSED = Outcome.REFUSED
 TRANSIENT = Outcome.TRANSIENT
 AMBIGUOUS = Outcome.AMBIGUOUS
 
-_TWILIO_HOST = re.compile(r"^https://[A-Za-z0-9.-]+\.twilio\.com(?=/|$)")
-
 
 class RewritingHttpClient(TwilioHttpClient):  # type: ignore[misc]
-    """Sends the SDK's requests to `base_url` instead of https://*.twilio.com."""
+    """The SDK's own HTTP client (requests), sending to `base_url` instead of
+    https://*.twilio.com: what a script using the SDK directly would do (the benchmarks'
+    reference, the sandbox's tests). The gateway itself uses `transport.PooledHttpClient`."""
 
     def __init__(self, base_url: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.base_url = base_url.rstrip("/")
 
     def rewrite(self, url: str) -> str:
-        return _TWILIO_HOST.sub(self.base_url, url) if self.base_url else url
+        return transport.rewrite(url, self.base_url)
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
         return super().request(method, self.rewrite(url), *args, **kwargs)
@@ -58,30 +57,8 @@ class RewritingHttpClient(TwilioHttpClient):  # type: ignore[misc]
 
 _local = threading.local()
 
-TWILIO_API = "https://api.twilio.com"
 
-
-def _environment_settle(http: TwilioHttpClient, base_url: str) -> None:
-    """Read the proxy and CA-bundle settings of the environment once, for this client.
-
-    requests reads them for every request when a session trusts the environment: both proxy
-    lookups walk the whole of os.environ, about a quarter of the CPU of one SDK call (bench/send).
-    The same settings are read here (HTTPS_PROXY / HTTP_PROXY / ALL_PROXY and NO_PROXY for the
-    host the client talks to, REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE), so a proxy in front of
-    Twilio still works; a change takes effect when the client is rebuilt (a new worker process).
-    """
-    session = http.session
-    if session is None:
-        return
-    if not http.proxy:
-        http.proxy = requests.utils.get_environ_proxies(base_url or TWILIO_API)
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if bundle:
-        session.verify = bundle
-    session.trust_env = False
-
-
-def _timeout() -> Any:
+def _timeout() -> tuple[float, float]:
     # (connect, read): a connect timeout means the request never left; a read timeout is ambiguous.
     return (
         float(getattr(settings, "TWILIO_CONNECT_TIMEOUT", 5.0)),
@@ -90,7 +67,8 @@ def _timeout() -> Any:
 
 
 def client() -> Client:
-    """A Twilio client for this thread, built from settings (sandbox credentials by default)."""
+    """A Twilio client for this thread, built from settings (sandbox credentials by default) and
+    from the environment's proxy settings at the time it is built (transport.PooledHttpClient)."""
     key = (
         settings.TWILIO_ACCOUNT_SID,
         settings.TWILIO_AUTH_TOKEN,
@@ -100,13 +78,16 @@ def client() -> Client:
     cached = getattr(_local, "client", None)
     if cached is not None and cached[0] == key:
         return cached[1]
-    http = RewritingHttpClient(settings.TWILIO_API_BASE_URL)
-    _environment_settle(http, settings.TWILIO_API_BASE_URL)
-    # requests takes (connect, read); the SDK's constructor only checks a single number.
-    http.timeout = _timeout()
+    http = transport.PooledHttpClient(settings.TWILIO_API_BASE_URL, timeout=_timeout())
     new = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http)
     _local.client = (key, new)
     return new
+
+
+def client_forget() -> None:
+    """Drop this thread's client: the next `client()` reads the settings and the environment
+    again (tests that change the environment's proxy settings)."""
+    _local.client = None
 
 
 def status_callback_url(token: str) -> str:
@@ -114,13 +95,14 @@ def status_callback_url(token: str) -> str:
     return f"{settings.PUBLIC_BASE_URL}/twilio/sms/status/?token={token}"
 
 
-def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
+def _never_connected(exc: urllib3.exceptions.HTTPError) -> bool:
+    """True when the request certainly did not leave: no connection to Twilio (or to the proxy
+    in front of it) was made."""
+    if isinstance(exc, urllib3.exceptions.ConnectTimeoutError):  # NewConnectionError too
         return True
-    reason = exc.args[0] if exc.args else None
-    if isinstance(reason, MaxRetryError):
-        reason = reason.reason
-    return isinstance(reason, NewConnectionError | ConnectTimeoutError)
+    return isinstance(exc, urllib3.exceptions.ProxyError) and any(
+        isinstance(arg, urllib3.exceptions.ConnectTimeoutError) for arg in exc.args
+    )
 
 
 def message_create(*, to: str, body: str, from_: str, status_callback: str) -> SendResult:
@@ -147,13 +129,13 @@ def message_create(*, to: str, body: str, from_: str, status_callback: str) -> S
         code = getattr(exc, "code", None)
         outcome = TRANSIENT if status == 429 or status >= 500 or not status else REFUSED
         return SendResult(outcome, error_code=code, http_status=status, detail=str(exc))
-    except requests.exceptions.ConnectionError as exc:
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        return SendResult(AMBIGUOUS, detail=f"no answer in time: {exc}")
+    except urllib3.exceptions.HTTPError as exc:
         if _never_connected(exc):
             return SendResult(TRANSIENT, detail=f"connection failed: {exc}")
         return SendResult(AMBIGUOUS, detail=f"connection dropped after sending: {exc}")
-    except requests.exceptions.Timeout as exc:
-        return SendResult(AMBIGUOUS, detail=f"no answer in time: {exc}")
-    except (TwilioException, requests.exceptions.RequestException, ValueError) as exc:
+    except (TwilioException, ValueError) as exc:
         return SendResult(AMBIGUOUS, detail=f"unreadable answer: {exc}")
     return SendResult(ACCEPTED, sid=message.sid or "", status=str(message.status or "queued"))
 
@@ -174,7 +156,7 @@ def message_fetch(sid: str) -> RemoteMessage | None:
     """The message as Twilio has it; None when it cannot be read now."""
     try:
         return _remote(client().messages(sid).fetch())
-    except (TwilioException, requests.exceptions.RequestException, ValueError):
+    except (TwilioException, urllib3.exceptions.HTTPError, ValueError):
         logger.warning("Could not fetch Twilio message %s", sid, exc_info=True)
         return None
 
@@ -187,7 +169,7 @@ def message_lookup(*, to: str, from_: str, limit: int = 50) -> list[RemoteMessag
         kwargs["from_"] = from_
     try:
         return [_remote(m) for m in client().messages.list(**kwargs)]
-    except (TwilioException, requests.exceptions.RequestException, ValueError):
+    except (TwilioException, urllib3.exceptions.HTTPError, ValueError):
         logger.warning("Could not list Twilio messages to %s", to, exc_info=True)
         return None
 

@@ -12,6 +12,15 @@ from twilio_bridge import gateway
 from twilio_bridge.sandbox import Sandbox
 
 
+@pytest.fixture(autouse=True)
+def client_fresh() -> Any:
+    """Each test builds its own client: a client reads the environment (proxies, CA bundle)
+    when it is built, and these tests change it."""
+    gateway.client_forget()
+    yield
+    gateway.client_forget()
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -183,10 +192,12 @@ class _Proxy:
         import threading
 
         seen: list[str] = []
+        authorizations: list[str | None] = []
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 seen.append(self.path)
+                authorizations.append(self.headers.get("Proxy-Authorization"))
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 body = b'{"sid": "SMproxied", "status": "queued"}'
                 self.send_response(201)
@@ -199,6 +210,7 @@ class _Proxy:
                 pass
 
         self.seen = seen
+        self.authorizations = authorizations
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -238,12 +250,35 @@ def test_a_proxy_named_in_the_environment_carries_the_requests_to_twilio(
     assert proxy.seen[0].startswith("http://twilio-behind-proxy.invalid/2010-04-01/Accounts/")
 
 
+def test_the_credentials_in_the_proxy_url_are_sent_to_the_proxy(
+    proxy: _Proxy, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", proxy.url.replace("http://", "http://relay:s3cret@"))
+    settings.TWILIO_API_BASE_URL = "http://twilio-behind-proxy.invalid"
+
+    result = gateway.message_create(to="+15005550006", body="Hi", from_="+1", status_callback="")
+
+    assert result.outcome == gateway.ACCEPTED
+    assert proxy.authorizations == ["Basic cmVsYXk6czNjcmV0"]  # relay:s3cret
+
+
+def test_a_proxy_that_cannot_be_reached_is_transient(
+    proxy: _Proxy, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No connection to the proxy: the text certainly did not leave, so it may be sent again."""
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{_unused_port()}")
+    settings.TWILIO_API_BASE_URL = "http://twilio-behind-proxy.invalid"
+
+    result = gateway.message_create(to="+15005550006", body="Hi", from_="+1", status_callback="")
+
+    assert result.outcome == gateway.TRANSIENT
+
+
 def test_no_proxy_is_honoured_for_the_host_twilio_is_reached_at(
     sandbox: Sandbox, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{_unused_port()}")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    settings.TWILIO_READ_TIMEOUT = 14.0  # a setting of its own: a client built for this test
 
     result = gateway.message_create(to="+15005550006", body="Hi", from_="+1", status_callback="")
 
@@ -286,4 +321,4 @@ def test_a_ca_bundle_named_in_the_environment_is_kept_for_twilio_requests(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
     settings.TWILIO_API_BASE_URL = "https://bundle-test.invalid"
 
-    assert gateway.client().http_client.session.verify == str(bundle)
+    assert gateway.client().http_client.pool.connection_pool_kw["ca_certs"] == str(bundle)
