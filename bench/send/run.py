@@ -122,6 +122,13 @@ def main() -> None:
     )
     parser.add_argument("--concurrency", type=int, default=4, help="the Celery worker's processes")
     parser.add_argument(
+        "--reference",
+        choices=["sdk", "gateway"],
+        default="sdk",
+        help="the reference's Twilio client: the SDK's defaults (requests), or the gateway's "
+        "own client (urllib3's pool, proxies read once)",
+    )
+    parser.add_argument(
         "--cohort-only", action="store_true", help="skip the one-text-per-request rows"
     )
     parser.add_argument(
@@ -314,7 +321,9 @@ def main() -> None:
             # One SDK client per client thread, as gateway.client() keeps one per thread.
             local = getattr(sdk_local, "client", None)
             if local is None:
-                local = sdk_local.client = cohortbench.sdk_client()
+                local = sdk_local.client = (
+                    cohortbench.sdk_client() if args.reference == "sdk" else gateway.client()
+                )
             local.messages.create(to=f"+1202555{i % 200:04d}", from_="+12015550100", body="ref")
 
         def reference() -> float:
@@ -432,7 +441,8 @@ def main() -> None:
     ref_rate = args.texts / reference_s
     print(
         f"texts={args.texts} clients={args.clients} {args.server} workers={args.web_workers} "
-        f"celery processes={args.concurrency} not sent={failed}"
+        f"celery processes={args.concurrency} not sent={failed} "
+        f"reference client={args.reference}"
     )
     print(f"queries per API send (first is the sender's number assignment): {per_request}")
     print(f"queries per send task: {per_task}")
