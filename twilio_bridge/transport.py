@@ -99,6 +99,9 @@ class PooledHttpClient(HttpClient):  # type: ignore[misc]
             retries=False,
             redirect=False,
         )
-        response = Response(int(answer.status), answer.data.decode("utf-8"), answer.headers)
+        # Leniently, as requests did: a proxy's error page in another charset is still a 502
+        # (transient) for the SDK, not an unreadable answer.
+        text = answer.data.decode("utf-8", errors="replace")
+        response = Response(int(answer.status), text, answer.headers)
         self.log_response(response.status_code, response)
         return response

@@ -193,15 +193,20 @@ class _Proxy:
 
         seen: list[str] = []
         authorizations: list[str | None] = []
+        answers: list[tuple[int, str, bytes]] = []  # the next answers, else an acceptance
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 seen.append(self.path)
                 authorizations.append(self.headers.get("Proxy-Authorization"))
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                body = b'{"sid": "SMproxied", "status": "queued"}'
-                self.send_response(201)
-                self.send_header("Content-Type", "application/json")
+                status, content_type, body = (
+                    answers.pop(0)
+                    if answers
+                    else (201, "application/json", b'{"sid": "SMproxied", "status": "queued"}')
+                )
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -211,6 +216,7 @@ class _Proxy:
 
         self.seen = seen
         self.authorizations = authorizations
+        self.answers = answers
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -272,6 +278,21 @@ def test_a_proxy_that_cannot_be_reached_is_transient(
     result = gateway.message_create(to="+15005550006", body="Hi", from_="+1", status_callback="")
 
     assert result.outcome == gateway.TRANSIENT
+
+
+def test_a_proxy_error_page_in_another_charset_is_a_transient_failure(
+    proxy: _Proxy, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The proxy answers 502 with a Latin-1 page: Twilio was not reached, so the text may be sent
+    again; it is not an unreadable answer from Twilio (which would need a lookup)."""
+    page = "<p>Passerelle indisponible, réessayez</p>".encode("latin-1")
+    proxy.answers.append((502, "text/html; charset=latin-1", page))
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    settings.TWILIO_API_BASE_URL = "http://twilio-behind-proxy.invalid"
+
+    result = gateway.message_create(to="+15005550006", body="Hi", from_="+1", status_callback="")
+
+    assert (result.outcome, result.http_status) == (gateway.TRANSIENT, 502)
 
 
 def test_no_proxy_is_honoured_for_the_host_twilio_is_reached_at(
