@@ -100,6 +100,10 @@ def _never_connected(exc: urllib3.exceptions.HTTPError) -> bool:
     in front of it) was made."""
     if isinstance(exc, urllib3.exceptions.ConnectTimeoutError):  # NewConnectionError too
         return True
+    if isinstance(exc, urllib3.exceptions.LocationValueError):
+        # An address that cannot be used (a SOCKS proxy, which urllib3 does not speak without
+        # PySocks; a malformed base URL): no request was made.
+        return True
     return isinstance(exc, urllib3.exceptions.ProxyError) and any(
         isinstance(arg, urllib3.exceptions.ConnectTimeoutError) for arg in exc.args
     )

@@ -295,6 +295,20 @@ def test_a_proxy_error_page_in_another_charset_is_a_transient_failure(
     assert (result.outcome, result.http_status) == (gateway.TRANSIENT, 502)
 
 
+def test_a_proxy_of_a_kind_that_cannot_be_used_is_transient(
+    proxy: _Proxy, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ALL_PROXY=socks5://...: no request can be made (the message is sent again later, once
+    the setting is mended), rather than one whose fate must be looked up."""
+    monkeypatch.setenv("ALL_PROXY", "socks5://127.0.0.1:1080")
+    settings.TWILIO_API_BASE_URL = "http://twilio-behind-proxy.invalid"
+
+    result = gateway.message_create(to="+15005550006", body="Hi", from_="+1", status_callback="")
+
+    assert result.outcome == gateway.TRANSIENT
+    assert proxy.seen == []
+
+
 def test_no_proxy_is_honoured_for_the_host_twilio_is_reached_at(
     sandbox: Sandbox, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
