@@ -116,9 +116,10 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument(
         "--server",
-        choices=["gunicorn", "granian"],
+        choices=["gunicorn", "gunicorn-gthread", "granian"],
         default="gunicorn",
-        help="the WSGI server of the API (granian: --web-workers processes, keep-alive)",
+        help="the WSGI server of the API (gunicorn's sync workers as in the Dockerfile; "
+        "gunicorn-gthread and granian keep connections alive)",
     )
     parser.add_argument("--concurrency", type=int, default=4, help="the Celery worker's processes")
     parser.add_argument(
@@ -257,8 +258,10 @@ def main() -> None:
                 str(args.web_workers),
                 "-b",
                 f"127.0.0.1:{web_port}",
+                # gthread keeps a client's connection open between its requests (keep-alive).
+                *(["-k", "gthread", "--threads", "2"] if args.server == "gunicorn-gthread" else []),
             ]
-            if args.server == "gunicorn"
+            if args.server.startswith("gunicorn")
             else [
                 str(Path(PY).parent / "granian"),
                 "--interface",
