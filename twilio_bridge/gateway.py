@@ -18,6 +18,7 @@ base (the local sandbox, Prism, an emulator), whatever edge or region is configu
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Any
 
@@ -86,8 +87,12 @@ def client() -> Client:
 
 def client_forget() -> None:
     """Drop this thread's client: the next `client()` reads the settings and the environment
-    again (tests that change the environment's proxy settings)."""
+    again (tests that change the environment's proxy settings; a forked child process, which
+    must not share its parent's connections)."""
     _local.client = None
+
+
+os.register_at_fork(after_in_child=client_forget)
 
 
 def status_callback_url(token: str) -> str:
@@ -98,14 +103,17 @@ def status_callback_url(token: str) -> str:
 def _never_connected(exc: urllib3.exceptions.HTTPError) -> bool:
     """True when the request certainly did not leave: no connection to Twilio (or to the proxy
     in front of it) was made."""
-    if isinstance(exc, urllib3.exceptions.ConnectTimeoutError):  # NewConnectionError too
-        return True
-    if isinstance(exc, urllib3.exceptions.LocationValueError):
+    return isinstance(
+        exc,
+        # No connection (NewConnectionError is a ConnectTimeoutError).
+        urllib3.exceptions.ConnectTimeoutError
+        # urllib3 raises ProxyError only while the connection to the proxy, or the tunnel
+        # through it, is not made (refused, unreachable, or the proxy answered the CONNECT with
+        # 407 or 403): nothing was sent through it.
+        | urllib3.exceptions.ProxyError
         # An address that cannot be used (a SOCKS proxy, which urllib3 does not speak without
         # PySocks; a malformed base URL): no request was made.
-        return True
-    return isinstance(exc, urllib3.exceptions.ProxyError) and any(
-        isinstance(arg, urllib3.exceptions.ConnectTimeoutError) for arg in exc.args
+        | urllib3.exceptions.LocationValueError,
     )
 
 

@@ -8,9 +8,10 @@ through requests, 1.42 through this client). The SDK supports this: a client is 
 `twilio.http.HttpClient` whose `request` returns the status, text and headers.
 
 What requests did that a Twilio request needs is done here once per client: the proxy of the
-environment (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, with NO_PROXY, for the host Twilio is reached
-at; credentials in the proxy's URL are sent to the proxy), the CA bundle (REQUESTS_CA_BUNDLE or
-CURL_CA_BUNDLE, else certifi's, as requests uses), connect and read timeouts. urllib3 does not
+environment (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, with NO_PROXY, for TWILIO_API_BASE_URL's host
+or api.twilio.com; credentials in the proxy's URL are sent to the proxy; a proxy without a
+scheme is http://), the CA bundle (REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE, a file or a directory,
+else certifi's, as requests uses), connect and read timeouts. urllib3 does not
 retry and follows no redirect, as the SDK's client did not. Its exceptions reach the caller
 unwrapped: `twilio_bridge.gateway` sorts them (connection never made: transient; read timeout or
 connection lost: ambiguous).
@@ -44,15 +45,31 @@ def rewrite(url: str, base_url: str) -> str:
 
 def _pool(target: str) -> urllib3.PoolManager:
     """A pool for requests to `target`, through the environment's proxy for it if any."""
-    ca_certs = (
+    bundle = (
         os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
+    )
+    # A directory of hashed certificates (/etc/ssl/certs) or one file, as requests accepts.
+    trust: dict[str, Any] = (
+        {"ca_cert_dir": bundle} if os.path.isdir(bundle) else {"ca_certs": bundle}
     )
     proxy = requests.utils.select_proxy(target, requests.utils.get_environ_proxies(target))
     if not proxy:
-        return urllib3.PoolManager(ca_certs=ca_certs)
+        return urllib3.PoolManager(**trust)
+    # "proxy.example.edu:3128" means http://, as requests reads it.
+    proxy = requests.utils.prepend_scheme_if_needed(proxy, "http")
     user, password = requests.utils.get_auth_from_url(proxy)
     headers = urllib3.util.make_headers(proxy_basic_auth=f"{user}:{password}") if user else None
-    return urllib3.ProxyManager(proxy, proxy_headers=headers, ca_certs=ca_certs)
+    return urllib3.ProxyManager(proxy, proxy_headers=headers, **trust)
+
+
+def _encoded(values: dict[str, object]) -> str:
+    """Form or query encoding as requests does it: lists repeat the key, None is left out."""
+    pairs = []
+    for key, value in values.items():
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if item is not None:
+                pairs.append((key, item))
+    return urlencode(pairs)
 
 
 class PooledHttpClient(HttpClient):  # type: ignore[misc]
@@ -78,15 +95,13 @@ class PooledHttpClient(HttpClient):  # type: ignore[misc]
         url = rewrite(url, self.base_url)
         self.log_request({"method": method, "url": url, "params": params, "headers": headers or {}})
         if params:
-            url = f"{url}?{urlencode(params, doseq=True)}"
+            url = f"{url}?{_encoded(params)}"
         sent = dict(headers or {})
         body: str | None = None
-        if data:
-            content_type = sent.get("Content-Type", "")
-            if content_type.endswith("json"):
-                body = json.dumps(data)
-            else:
-                body = urlencode(data, doseq=True)
+        if sent.get("Content-Type", "").endswith("json"):
+            body = None if data is None else json.dumps(data)
+        elif data:
+            body = _encoded(data)
         if auth is not None:
             credentials = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
             sent["Authorization"] = f"Basic {credentials}"

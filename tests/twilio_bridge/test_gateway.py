@@ -211,6 +211,23 @@ class _Proxy:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def do_GET(self) -> None:
+                seen.append(self.path)
+                body = b'{"messages": [], "next_page_uri": null}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_CONNECT(self) -> None:
+                # A tunnel to an https:// host: this proxy wants other credentials.
+                seen.append(f"CONNECT {self.path}")
+                self.send_response(407)
+                self.send_header("Proxy-Authenticate", 'Basic realm="campus"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def log_message(self, *args: Any) -> None:
                 pass
 
@@ -309,6 +326,48 @@ def test_a_proxy_of_a_kind_that_cannot_be_used_is_transient(
     assert proxy.seen == []
 
 
+def test_a_proxy_named_without_a_scheme_is_an_http_proxy(
+    proxy: _Proxy, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", proxy.url.removeprefix("http://"))  # "127.0.0.1:port"
+    settings.TWILIO_API_BASE_URL = "http://twilio-behind-proxy.invalid"
+
+    result = gateway.message_create(to="+15005550006", body="Hi", from_="+1", status_callback="")
+
+    assert result.outcome == gateway.ACCEPTED
+    assert len(proxy.seen) == 1
+
+
+def test_a_proxy_refusing_the_tunnel_to_twilio_is_transient(
+    proxy: _Proxy, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The proxy answers the CONNECT to Twilio's https host with 407 (other credentials
+    needed): no byte of the text reached Twilio, so it is sent again later, not looked up."""
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+    settings.TWILIO_API_BASE_URL = "https://twilio-behind-proxy.invalid"
+
+    result = gateway.message_create(to="+15005550006", body="Hi", from_="+1", status_callback="")
+
+    assert result.outcome == gateway.TRANSIENT
+    assert proxy.seen == ["CONNECT twilio-behind-proxy.invalid:443"]
+
+
+def test_query_values_that_are_none_are_left_out_as_requests_does(
+    proxy: _Proxy, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    settings.TWILIO_API_BASE_URL = "http://twilio-behind-proxy.invalid"
+
+    http = gateway.client().http_client
+    http.request("GET", "http://twilio-behind-proxy.invalid/x.json", params={"To": "+1", "F": None})
+    http.request("GET", "http://twilio-behind-proxy.invalid/x.json", params={"T": ["a", None]})
+
+    assert proxy.seen == [
+        "http://twilio-behind-proxy.invalid/x.json?To=%2B1",
+        "http://twilio-behind-proxy.invalid/x.json?T=a",
+    ]
+
+
 def test_no_proxy_is_honoured_for_the_host_twilio_is_reached_at(
     sandbox: Sandbox, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -357,3 +416,15 @@ def test_a_ca_bundle_named_in_the_environment_is_kept_for_twilio_requests(
     settings.TWILIO_API_BASE_URL = "https://bundle-test.invalid"
 
     assert gateway.client().http_client.pool.connection_pool_kw["ca_certs"] == str(bundle)
+
+
+def test_a_ca_directory_named_in_the_environment_is_used_as_a_directory(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """REQUESTS_CA_BUNDLE=/etc/ssl/certs (hashed certificates), as requests accepts it; read as a
+    file, every TLS connection would fail before anything is sent."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path))
+    settings.TWILIO_API_BASE_URL = "https://bundle-test.invalid"
+
+    kept = gateway.client().http_client.pool.connection_pool_kw
+    assert (kept.get("ca_cert_dir"), kept.get("ca_certs")) == (str(tmp_path), None)
