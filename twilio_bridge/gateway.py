@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import ssl
 import threading
 from typing import Any
 
@@ -103,6 +104,12 @@ def status_callback_url(token: str) -> str:
 def _never_connected(exc: urllib3.exceptions.HTTPError) -> bool:
     """True when the request certainly did not leave: no connection to Twilio (or to the proxy
     in front of it) was made."""
+    if isinstance(exc, urllib3.exceptions.SSLError) and any(
+        isinstance(arg, ssl.SSLCertVerificationError) for arg in exc.args
+    ):
+        # The server's certificate was refused during the handshake, before any request. Other
+        # TLS errors may come after the request left: they stay ambiguous.
+        return True
     return isinstance(
         exc,
         # No connection (NewConnectionError is a ConnectTimeoutError).
