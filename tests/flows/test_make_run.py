@@ -77,6 +77,20 @@ def test_make_run_serves_the_demo_and_a_text_from_the_person_page_ends_delivered
             output,
         )
         assert printed is not None, output
+        # Quiet hours (21:00-08:00 in the demo's time zone) hold a text sent at night until the
+        # morning, and a subprocess's clock cannot be fixed: the administrator turns them off
+        # first (the API's PATCH, as the General Settings tab would), so the outcome does not
+        # depend on the hour the suite runs.
+        admin = login(base, "admin", printed.group(1))
+        quiet_off = admin.patch(
+            f"{base}/api/v1/sms-configuration/",
+            json={"quiet_hours_start": None, "quiet_hours_end": None},
+            headers={"X-CSRFToken": admin.cookies["csrftoken"], "Referer": f"{base}/"},
+            timeout=10,
+        )
+        assert quiet_off.status_code == 200, quiet_off.text
+        assert quiet_off.json()["quiet_hours_start"] is None
+
         session = login(base, "advisor1", printed.group(1))
         student_id = _sms_student(session, base)
 
