@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from twilio.request_validator import RequestValidator
 
+from tests.twilio_bridge.local_http import LocalServer
 from twilio_bridge import gateway
 from twilio_bridge.sandbox import Sandbox
 
@@ -183,13 +184,12 @@ def test_the_computed_signature_validates_with_twilio_request_validator() -> Non
     assert not RequestValidator("other").validate(url, params, signature)
 
 
-class _Proxy:
+class _Proxy(LocalServer):
     """A forward HTTP proxy that answers every request itself as Twilio would accept a text,
     recording the absolute URLs it was asked for."""
 
     def __init__(self) -> None:
         import http.server
-        import threading
 
         seen: list[str] = []
         authorizations: list[str | None] = []
@@ -234,13 +234,7 @@ class _Proxy:
         self.seen = seen
         self.authorizations = authorizations
         self.answers = answers
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 @pytest.fixture

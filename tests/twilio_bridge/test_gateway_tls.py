@@ -8,19 +8,19 @@ import http.server
 import select
 import socket
 import ssl
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import trustme
 
+from tests.twilio_bridge.local_http import LocalServer
 from twilio_bridge import gateway
 
 HOST = "twilio-tls.test"  # only the proxy knows where it is
 
 
-class _TlsTwilio:
+class _TlsTwilio(LocalServer):
     """An HTTPS server on 127.0.0.1 whose certificate, for `localhost` and HOST, is signed by
     `ca`; it accepts every text, recording the paths asked."""
 
@@ -44,17 +44,10 @@ class _TlsTwilio:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert("localhost", HOST).configure_cert(context)
         self.seen = seen
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler, tls=context)
 
 
-class _TunnelProxy:
+class _TunnelProxy(LocalServer):
     """A proxy that answers CONNECT by opening a tunnel to the TLS server, whatever the host
     asked (so HOST needs no DNS), and records the CONNECT lines."""
 
@@ -84,18 +77,20 @@ class _TunnelProxy:
                 pass
 
         self.connects = connects
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 @pytest.fixture
 def ca() -> trustme.CA:
     return trustme.CA()
+
+
+@pytest.fixture
+def ca_bundle(ca: trustme.CA, tmp_path: Any) -> str:
+    """The private CA written out as a bundle file, as an institution would give it."""
+    bundle = tmp_path / "institution-ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    return str(bundle)
 
 
 @pytest.fixture
@@ -115,15 +110,9 @@ def _send() -> Any:
 
 
 def test_a_certificate_signed_by_the_ca_bundle_named_in_the_environment_is_trusted(
-    tls_twilio: _TlsTwilio,
-    ca: trustme.CA,
-    settings: Any,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Any,
+    tls_twilio: _TlsTwilio, ca_bundle: str, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bundle = tmp_path / "institution-ca.pem"
-    ca.cert_pem.write_to_path(str(bundle))
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca_bundle)
     settings.TWILIO_API_BASE_URL = f"https://localhost:{tls_twilio.port}"
 
     result = _send()
@@ -148,19 +137,13 @@ def test_a_certificate_no_trusted_ca_signed_is_refused_before_anything_is_sent(
 
 
 def test_twilio_over_tls_through_a_proxy_tunnel(
-    tls_twilio: _TlsTwilio,
-    ca: trustme.CA,
-    settings: Any,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Any,
+    tls_twilio: _TlsTwilio, ca_bundle: str, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """As at an institution whose servers reach the internet only through a proxy: CONNECT to
     Twilio's host, then TLS inside the tunnel, the certificate checked against the host name."""
     proxy = _TunnelProxy(tls_twilio.port)
     try:
-        bundle = tmp_path / "ca.pem"
-        ca.cert_pem.write_to_path(str(bundle))
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca_bundle)
         monkeypatch.setenv("HTTPS_PROXY", proxy.url)
         settings.TWILIO_API_BASE_URL = f"https://{HOST}"
 
