@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CLIENTS = ("sdk", "sdk-environment-once", "gateway")
+CLIENTS = ("sdk", "sdk-environment-unread", "gateway")
 
 
 def _free_port() -> int:
