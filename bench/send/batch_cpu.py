@@ -15,21 +15,16 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+import cohortbench
+
 ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _psql(command: str) -> None:
@@ -42,7 +37,7 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    port = _free_port()
+    port = cohortbench.free_port()
     os.environ.update(
         DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{args.db}",
         TWILIO_API_BASE_URL=f"http://127.0.0.1:{port}",
@@ -85,7 +80,6 @@ def _run(args: Any, port: int) -> None:
     import django
 
     django.setup()
-    import cohortbench
 
     from messaging import enqueue, sending, services
     from messaging.gateway import Outcome, SendResult

@@ -5,12 +5,20 @@ students, and an advisor who may text and holds a pool number."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 ROUTING = Path(__file__).resolve().parents[1] / "routing"
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 free now (for the sandbox or a web server the bench starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def django_start(redis_db: int) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,17 +26,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import cohortbench
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 COHORT_PROBE = 200
 PY = sys.executable
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_http(url: str, timeout: float = 60) -> None:
@@ -140,7 +134,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    sandbox_port, web_port = free_port(), free_port()
+    sandbox_port, web_port = cohortbench.free_port(), cohortbench.free_port()
     env = {
         **os.environ,
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.db}",
@@ -175,7 +169,6 @@ def main() -> None:
     import django
 
     django.setup()
-    import cohortbench
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from rest_framework.authtoken.models import Token

@@ -1,6 +1,6 @@
 """Instructions per Twilio SDK call (`messages.create` to the sandbox), counted by valgrind's
 callgrind, for three HTTP clients: the SDK's default (requests, reading the environment for
-proxies on every request), the same with the environment read once, and the gateway's
+proxies on every request), the same with the environment left unread, and the gateway's
 (`twilio_bridge.transport.PooledHttpClient`, urllib3). Instruction counts do not drift with the
 machine's load as times do; the ratios compare the clients within one run.
 
@@ -22,24 +22,18 @@ import sys
 import time
 from pathlib import Path
 
+import cohortbench
+
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = ("sdk", "sdk-environment-unread", "gateway")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _calls(client_kind: str, calls: int) -> None:
     """Run inside valgrind: build the client, warm it with 5 calls, then make `calls`."""
     sys.path.insert(0, str(ROOT))
-    sys.path.insert(0, str(Path(__file__).parent))
     import django
 
     django.setup()
-    import cohortbench
 
     from twilio_bridge import gateway
 
@@ -95,7 +89,7 @@ def main() -> None:
         _calls(args.inside, args.calls)
         return
 
-    port = _free_port()
+    port = cohortbench.free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
