@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+import cohortbench
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -77,37 +79,12 @@ def main() -> None:
     from django.test import Client
     from rest_framework.authtoken.models import Token
 
-    from people.models import SmsStatus
-    from sms_admin import services as sms_admin_services
-    from sms_admin.models import SenderNumber
-    from tests import factories
-
     try:
         call_command("migrate", verbosity=0)
-        cell = factories.PhoneTypeFactory(code="cell")
-        role = factories.RoleFactory(code="advisor")
-        sms_admin_services.configuration_update(
-            actor=None,
-            default_sms_phone_type=cell,
-            permitted_roles=[role],
-            sms_message_limit=10_000_000,
-            # The bench measures the request, not the sending pace: no pacing.
-            sender_segments_per_second=0,
-        )
-        user = factories.UserFactory(username="bench-advisor")
-        factories.staff(user=user)
+        # The configuration of the sandbox benchmarks: no monthly limit, pacing or quiet hours
+        # (at night they would hold every text and measure another path).
+        user, students = cohortbench.sandbox_world(200)
         token = Token.objects.create(user=user).key
-        SenderNumber.objects.create(number="+12015550100")
-        students = []
-        for i in range(200):
-            person = factories.student()
-            factories.PhoneFactory(
-                person=person,
-                number=f"+1202555{i:04d}",
-                phone_type=cell,
-                sms_status=SmsStatus.ENABLED,
-            )
-            students.append(person.pk)
         client = Client(HTTP_AUTHORIZATION=f"Token {token}")
         _bare_view_install()
 
