@@ -158,7 +158,7 @@ class CompiledRead:
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 try:
-                    cursor.execute(self._prepared(connection, sql, len(bound)), bound)
+                    cursor.execute(_execute_of(connection, self._name, sql, len(bound)), bound)
                 except NotSupportedError as error:
                     # A migration changed a column the statement returns (e.g. a longer
                     # CharField): PostgreSQL refuses the prepared plan from now on, on this
@@ -166,10 +166,10 @@ class CompiledRead:
                     # (now aborted) at the next use.
                     if "cached plan must not change result type" not in str(error):
                         raise
-                    self._forget(connection.connection)
+                    _forget(connection.connection, self._name)
                     if connection.in_atomic_block:
                         raise
-                    cursor.execute(self._prepared(connection, sql, len(bound)), bound)
+                    cursor.execute(_execute_of(connection, self._name, sql, len(bound)), bound)
             else:
                 cursor.execute(sql, bound)
             fetched: Iterable[Sequence[Any]] = cursor.fetchall()
@@ -177,37 +177,59 @@ class CompiledRead:
             fetched = compiler.apply_converters(fetched, converters)
         return [dict(zip(names, row, strict=True)) for row in fetched]
 
-    def _prepared(self, connection: Any, sql: str, count: int) -> str:
-        """The EXECUTE of this read's statement, prepared first on a connection that has not
-        prepared it (through the driver's own cursor: preparing is not one of the request's
-        queries). Where queries are recorded (DEBUG, tests), the statement follows as a comment,
-        so a log shows what ran."""
-        raw = connection.connection
-        prepared = _prepared_on.get(raw)
-        if prepared is None:
-            prepared = _prepared_on.setdefault(raw, set())
-        if self._name not in prepared:
-            stale = _stale_on.get(raw, set())
-            # Through Django's error wrapper, so a lost connection is a Django error and marks
-            # the connection for closing, as any query's would.
-            with connection.wrap_database_errors, raw.cursor() as cursor:
-                if self._name in stale:
-                    cursor.execute(f"DEALLOCATE {self._name}")
-                    stale.discard(self._name)
-                cursor.execute(f"PREPARE {self._name} AS {_numbered(sql)}")
-            prepared.add(self._name)
-        execute = f"EXECUTE {self._name}({', '.join(['%s'] * count)})"
-        if connection.queries_logged:
-            execute += f" /* {_numbered(sql).replace('%', '%%')} */"
-        return execute
 
-    def _forget(self, raw: Any) -> None:
-        """This connection's statement is to be deallocated and prepared again."""
-        _prepared_on.get(raw, set()).discard(self._name)
-        stale = _stale_on.get(raw)
-        if stale is None:
-            stale = _stale_on.setdefault(raw, set())
-        stale.add(self._name)
+def _execute_of(connection: Any, name: str, sql: str, count: int) -> str:
+    """The EXECUTE of statement `name` (`sql`, `count` parameters), prepared first on a
+    connection that has not prepared it (through the driver's own cursor: preparing is not one
+    of the request's queries). Where queries are recorded (DEBUG, tests), the statement follows
+    as a comment, so a log shows what ran."""
+    raw = connection.connection
+    prepared = _prepared_on.get(raw)
+    if prepared is None:
+        prepared = _prepared_on.setdefault(raw, set())
+    if name not in prepared:
+        stale = _stale_on.get(raw, set())
+        # Through Django's error wrapper, so a lost connection is a Django error and marks
+        # the connection for closing, as any query's would.
+        with connection.wrap_database_errors, raw.cursor() as cursor:
+            if name in stale:
+                cursor.execute(f"DEALLOCATE {name}")
+                stale.discard(name)
+            cursor.execute(f"PREPARE {name} AS {_numbered(sql)}")
+        prepared.add(name)
+    execute = f"EXECUTE {name}({', '.join(['%s'] * count)})"
+    if connection.queries_logged:
+        execute += f" /* {_numbered(sql).replace('%', '%%')} */"
+    return execute
+
+
+def _forget(raw: Any, name: str) -> None:
+    """Statement `name` of this connection is to be deallocated and prepared again."""
+    _prepared_on.get(raw, set()).discard(name)
+    stale = _stale_on.get(raw)
+    if stale is None:
+        stale = _stale_on.setdefault(raw, set())
+    stale.add(name)
+
+
+class PreparedWrite:
+    """A write statement (`%s` placeholders) run as a prepared statement on PostgreSQL, each
+    connection preparing it at its first use: for statements whose planning costs PostgreSQL
+    more than running them, as the inbox's summary upsert (planned on every send before).
+    Elsewhere it runs as written. It returns no rows, so a migration cannot change its result
+    type; PostgreSQL plans it again by itself after a change to a table it reads."""
+
+    def __init__(self, sql: str) -> None:
+        self._sql = sql
+        self._name = f"prepared_write_{next(_names)}"
+
+    def execute(self, params: Sequence[Any], using: str = "default") -> None:
+        connection = connections[using]
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(_execute_of(connection, self._name, self._sql, len(params)), params)
+            else:
+                cursor.execute(self._sql, params)
 
 
 class CompiledInsert:

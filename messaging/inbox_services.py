@@ -12,6 +12,7 @@ message recorded after a newer one, leave the row what the messages say
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,6 +21,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from messaging import compiled
 from messaging.conversation import Owner, conversation_key, inbound_of
 from messaging.models import Attribution, ConversationSummary, Direction, Message
 
@@ -115,22 +117,51 @@ _SET = f"""last_message_id = {_LAST_MESSAGE_ID},
     unread = {_S}.unread + excluded.unread"""
 
 
-def _upsert_sql(*, shared: bool, ids: int) -> str:
-    """The statement counting `ids` messages (parameters `id0`...) in distinct conversations of
-    staff members, or of the shared inbox (which sends nothing: no answer to look replies up
-    after). The rows are read from the messages just saved (by primary key), not sent again."""
+def _upsert_sql(*, shared: bool, ids: int | None) -> str:
+    """The statement counting `ids` messages (parameters `id0`...; None: one array parameter
+    `ids`, PostgreSQL's) in distinct conversations of staff members, or of the shared inbox
+    (which sends nothing: no answer to look replies up after). The rows are read from the
+    messages just saved (by primary key), not sent again."""
     # Two unique indexes (person and staff; person alone, partial, in the shared inbox): each
     # statement names the one it conflicts on.
     if shared:
         target, lookup = "(person_id) WHERE staff_id IS NULL", "NULL"
     else:
         target, lookup = "(person_id, staff_id)", _LOOKUP_WAITING
-    wanted = ", ".join(f"%(id{i})s" for i in range(ids))
+    wanted = (
+        "= ANY(%(ids)s)" if ids is None else f"IN ({', '.join(f'%(id{i})s' for i in range(ids))})"
+    )
     return (
         f"INSERT INTO {_S} ({', '.join(_COLUMNS)}) "  # noqa: S608
-        f"SELECT {_ONE_MESSAGE} FROM {_M} WHERE id IN ({wanted}) ORDER BY 2, 1 "
+        f"SELECT {_ONE_MESSAGE} FROM {_M} WHERE id {wanted} ORDER BY 2, 1 "
         f"ON CONFLICT {target} DO UPDATE SET {_SET.format(lookup=lookup)}"
     )
+
+
+def _positional(sql: str) -> tuple[str, list[str]]:
+    """`sql` with its named parameters as `%s`, and the name of each in order."""
+    return re.sub(_NAMED, "%s", sql), re.findall(_NAMED, sql)
+
+
+_NAMED = r"%\((\w+)\)s"
+
+
+class _PreparedUpsert:
+    """On PostgreSQL, the upsert as a prepared statement taking the ids as one array: planning
+    it cost the server more than running it (0.27 against 0.1 ms, `EXPLAIN ANALYZE` of a single
+    send's), on every send."""
+
+    def __init__(self, *, shared: bool) -> None:
+        sql = _upsert_sql(shared=shared, ids=None)
+        sql, self._names = _positional(sql)
+        self._write = compiled.PreparedWrite(sql)
+
+    def execute(self, ids: list[int]) -> None:
+        values = _VALUES | {"ids": ids}
+        self._write.execute([values[name] for name in self._names])
+
+
+_PREPARED_UPSERTS = {shared: _PreparedUpsert(shared=shared) for shared in (False, True)}
 
 
 def conversations_record(messages: Iterable[Message]) -> None:
@@ -154,10 +185,15 @@ def conversations_record(messages: Iterable[Message]) -> None:
                 break
         else:
             rounds.append({key: message.pk})
+    prepared = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
         for batch in rounds:
             for shared in (False, True):
                 ids = [pk for (owner, _), pk in batch.items() if owner.shared == shared]
+                if prepared:
+                    if ids:
+                        _PREPARED_UPSERTS[shared].execute(ids)
+                    continue
                 for start in range(0, len(ids), _CHUNK):
                     chunk = ids[start : start + _CHUNK]
                     params: dict[str, Any] = {f"id{i}": pk for i, pk in enumerate(chunk)}

@@ -59,9 +59,40 @@ def test_a_send_costs_five_queries_configuration_recipient_month_counter_insert_
     assert 'FROM "sms_admin_smsconfiguration"' in sql[0]
     assert "sms_admin_senderassignment" in sql[0]
     assert "sms_admin_smsconfiguration_permitted_roles" in sql[0]
-    # The insert is followed by the one upsert of the conversation's inbox summary.
+    # The insert is followed by the one upsert of the conversation's inbox summary (on
+    # PostgreSQL a prepared statement: its EXECUTE carries the statement as a comment).
     assert sql[3].startswith('INSERT INTO "messaging_message"')
-    assert sql[4].startswith("INSERT INTO messaging_conversationsummary")
+    assert "INSERT INTO messaging_conversationsummary" in sql[4]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+def test_on_postgresql_the_inbox_summary_upsert_is_prepared_once_per_connection(
+    advisor: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    # Planning the upsert cost the server more than running it, on every send.
+    from messaging import inbox_services
+    from messaging.models import ConversationSummary
+
+    with django_capture_on_commit_callbacks(execute=False):
+        _ready(advisor)
+    student, _ = student_with_phone()
+    with (
+        django_capture_on_commit_callbacks(execute=False),
+        CaptureQueriesContext(connection) as ctx,
+    ):
+        for body in ("first", "second"):
+            services.message_send(sender=advisor, recipient_id=student.pk, body=body)
+
+    name = inbox_services._PREPARED_UPSERTS[False]._write._name
+    upserts = [sql for sql in _statements(ctx) if "messaging_conversationsummary" in sql]
+    assert [sql.split("(")[0] for sql in upserts] == [f"EXECUTE {name}"] * 2
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [name])
+        (statement,) = cursor.fetchone()
+    assert "INSERT INTO messaging_conversationsummary" in statement and "ANY($" in statement
+    # Both sends are counted in the one conversation, the second the latest.
+    summary = ConversationSummary.objects.get(staff=advisor, person=student)
+    assert summary.last_message is not None and summary.last_message.body == "second"
 
 
 def test_the_send_task_costs_five_queries_claim_read_configuration_recipient_and_accepted(
