@@ -240,14 +240,16 @@ class CompiledInsert:
 
     def __init__(self, model: type[Model]) -> None:
         self._model = model
-        self._compiled: dict[str, tuple[str, list[Field[Any, Any]]] | None] = {}
+        self._compiled: dict[str, tuple[str, str, list[Field[Any, Any]]] | None] = {}
+        # The prepared statement of each `then` (PostgreSQL).
+        self._then_names: dict[str, str] = {}
 
-    def _compile(self, alias: str) -> tuple[str, list[Field[Any, Any]]] | None:
+    def _compile(self, alias: str) -> tuple[str, str, list[Field[Any, Any]]] | None:
         connection = connections[alias]
         if connection.vendor in self._compiled:
             return self._compiled[connection.vendor]
         opts = self._model._meta
-        found: tuple[str, list[Field[Any, Any]]] | None = None
+        found: tuple[str, str, list[Field[Any, Any]]] | None = None
         # Only what a plain insert returns: the automatic primary key (no db_default column).
         if connection.features.can_return_columns_from_insert and opts.db_returning_fields == [
             opts.pk
@@ -255,28 +257,52 @@ class CompiledInsert:
             fields = [f for f in opts.concrete_fields if f is not opts.auto_field]
             quote = connection.ops.quote_name
             returning, _ = connection.ops.return_insert_columns([opts.pk])  # type: ignore[attr-defined]
-            sql = (
+            insert = (
                 f"INSERT INTO {quote(str(opts.db_table))} "  # noqa: S608 (names from the model)
                 f"({', '.join(quote(str(f.column)) for f in fields)}) "
-                f"VALUES ({', '.join(['%s'] * len(fields))}) {returning}"
+                f"VALUES ({', '.join(['%s'] * len(fields))})"
             )
-            found = (sql, fields)
+            # With a `then` (save's), the new row is the table `saved` and the key read from it.
+            pk = quote(str(opts.pk.column))
+            then = (
+                f"WITH saved AS ({insert} RETURNING *), "  # noqa: S608 (names from the model)
+                f"recorded AS ({{}}) SELECT {pk} FROM saved"
+            )
+            found = (f"{insert} {returning}", then, fields)
         self._compiled[connection.vendor] = found
         return found
 
-    def save(self, obj: Model, using: str = "default") -> None:
-        """Insert `obj` (its primary key unset) and set its primary key."""
+    def save(
+        self, obj: Model, using: str = "default", *, then: tuple[str, list[Any]] | None = None
+    ) -> bool:
+        """Insert `obj` (its primary key unset) and set its primary key.
+
+        `then` is a write (its SQL and parameters) reading the new row as the table `saved`:
+        on PostgreSQL it runs in the same statement (a data-modifying WITH), one round trip
+        and one prepared statement for both. Returns whether it ran; elsewhere it did not, and
+        the caller makes that write its own way."""
         compiled = self._compile(using)
         if compiled is None or obj.pk is not None:
             self._model._default_manager.using(using).bulk_create([obj])
-            return
-        sql, fields = compiled
+            return False
+        sql, with_then, fields = compiled
         connection = connections[using]
         obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
         params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+        combined = then is not None and connection.vendor == "postgresql"
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            if then is not None and combined:
+                then_sql, then_params = then
+                name = self._then_names.get(then_sql)
+                if name is None:
+                    name = self._then_names.setdefault(then_sql, f"insert_then_{next(_names)}")
+                params += then_params
+                statement = with_then.format(then_sql)
+                cursor.execute(_execute_of(connection, name, statement, len(params)), params)
+            else:
+                cursor.execute(sql, params)
             (pk,) = cursor.fetchone()
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = using
+        return combined

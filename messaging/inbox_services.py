@@ -117,11 +117,12 @@ _SET = f"""last_message_id = {_LAST_MESSAGE_ID},
     unread = {_S}.unread + excluded.unread"""
 
 
-def _upsert_sql(*, shared: bool, ids: int | None) -> str:
+def _upsert_sql(*, shared: bool, ids: int | None, saved: bool = False) -> str:
     """The statement counting `ids` messages (parameters `id0`...; None: one array parameter
     `ids`, PostgreSQL's) in distinct conversations of staff members, or of the shared inbox
     (which sends nothing: no answer to look replies up after). The rows are read from the
-    messages just saved (by primary key), not sent again."""
+    messages just saved (by primary key), not sent again; with `saved`, from the table `saved`
+    of the INSERT of the same statement (messaging.compiled.CompiledInsert's `then`)."""
     # Two unique indexes (person and staff; person alone, partial, in the shared inbox): each
     # statement names the one it conflicts on.
     if shared:
@@ -133,7 +134,8 @@ def _upsert_sql(*, shared: bool, ids: int | None) -> str:
     )
     return (
         f"INSERT INTO {_S} ({', '.join(_COLUMNS)}) "  # noqa: S608
-        f"SELECT {_ONE_MESSAGE} FROM {_M} WHERE id {wanted} ORDER BY 2, 1 "
+        f"SELECT {_ONE_MESSAGE} FROM {'saved' if saved else f'{_M} WHERE id {wanted}'} "
+        "ORDER BY 2, 1 "
         f"ON CONFLICT {target} DO UPDATE SET {_SET.format(lookup=lookup)}"
     )
 
@@ -162,6 +164,20 @@ class _PreparedUpsert:
 
 
 _PREPARED_UPSERTS = {shared: _PreparedUpsert(shared=shared) for shared in (False, True)}
+
+# A message of a staff member's conversation counted by the statement inserting it.
+_AFTER_INSERT, _AFTER_INSERT_NAMES = _positional(_upsert_sql(shared=False, ids=None, saved=True))
+
+
+def conversation_record_after_insert(message: Message) -> tuple[str, list[Any]] | None:
+    """For a new message in a staff member's conversation, the write counting it, to run in the
+    statement that inserts it (its SQL and parameters, reading the row as the table `saved`:
+    messaging.compiled.CompiledInsert's `then`): a single send's INSERT and its inbox upsert in
+    one round trip. None for any other message; `conversations_record` counts those."""
+    key = conversation_key(message)
+    if key is None or key[0].shared:
+        return None
+    return _AFTER_INSERT, [_VALUES[name] for name in _AFTER_INSERT_NAMES]
 
 
 def conversations_record(messages: Iterable[Message]) -> None:

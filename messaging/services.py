@@ -605,11 +605,14 @@ def _record(
     # Pacing (K7): the texts beyond what their number may send now wait for their slot.
     pacing.messages_plan(messages, rate=context.sender_segments_per_second, now=timezone.now())
     if len(messages) == 1:
-        # A single send: the INSERT written once (messaging.compiled).
-        _insert_one.save(messages[0])
-        saved = messages
-    else:
-        saved = Message.objects.bulk_create(messages)
+        # A single send: the INSERT written once (messaging.compiled), with the inbox's upsert
+        # in the same statement where the database allows.
+        message = messages[0]
+        after = inbox_services.conversation_record_after_insert(message)
+        if not _insert_one.save(message, then=after):
+            inbox_services.conversations_record(messages)
+        return messages
+    saved = Message.objects.bulk_create(messages)
     # The inbox's conversations: one statement for the batch.
     inbox_services.conversations_record(saved)
     return saved
