@@ -303,15 +303,17 @@ def sms_drain(
     send_queue.drain_started()
     outcomes: dict[int, SendOutcome] = {}
     holding = False  # this drain holds the flag while it lingers (messaging.send_queue)
+    # First the batch this drain took before it was killed, if it is a redelivery.
+    ids = send_queue.take(enqueue.TASK_BATCH_SIZE, holder=holder)
     for batch in range(DRAIN_MAX_BATCHES):
-        ids = send_queue.take(enqueue.TASK_BATCH_SIZE, holder=holder)
         if not ids and send_queue.LINGER_SECONDS > 0 and (holding or send_queue.hold()):
             holding = True
             ids = send_queue.wait(
                 enqueue.TASK_BATCH_SIZE, holder=holder, seconds=send_queue.LINGER_SECONDS
             )
         if not ids and holding:
-            # Nothing came: clear the flag, then read the list once more.
+            # Nothing came: clear the flag, then read the list once more (and what a wait cut
+            # short by the socket's timeout moved to this drain's own list).
             send_queue.drain_started()
             holding = False
             ids = send_queue.take(enqueue.TASK_BATCH_SIZE, holder=holder)
@@ -322,7 +324,12 @@ def sms_drain(
             # one more in turn; each takes its own batches, so none is sent twice.
             enqueue.drain()
         outcomes |= sms_send_batch(message_ids=ids, gateway=gateway, on_retry=on_retry)
-        send_queue.done(holder=holder)
+        if batch + 1 < DRAIN_MAX_BATCHES:
+            # This batch done and the next taken in one round trip (a steady stream of single
+            # texts: one a text, and one more for each wait).
+            ids = send_queue.take_next(enqueue.TASK_BATCH_SIZE, holder=holder)
+        else:
+            send_queue.done(holder=holder)
     if holding:
         send_queue.drain_started()
     if send_queue.waiting():

@@ -113,6 +113,71 @@ def test_a_drain_lingers_and_sends_a_text_pushed_meanwhile_without_a_new_drain(
     assert send_queue.push(text.pk) is True
 
 
+def test_a_drain_of_texts_arriving_one_by_one_makes_one_redis_round_trip_a_text(
+    with_broker: None,
+    config: Any,
+    advisor: Any,
+    sandbox: Sandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # Each batch's end used to cost three (its list cleared, the drain's own list checked, the
+    # next ids taken), and a wait two.
+    import redis
+    from django.conf import settings
+
+    monkeypatch.setattr(enqueue, "drain", lambda: None)
+    monkeypatch.setattr(send_queue, "LINGER_SECONDS", 0)
+    pool_numbers(1)
+    people = [student_with_phone(f"+12025553{i:03d}")[0] for i in range(4)]
+    with django_capture_on_commit_callbacks(execute=False):  # recorded, pushed by hand below
+        ids = [
+            services.message_send(sender=advisor, recipient_id=p.pk, body="Hi").pk for p in people
+        ]
+    trips: list[bytes] = []
+    counting = [True]
+
+    class Counted(redis.connection.Connection):
+        def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+            if counting[0]:
+                trips.append(command)
+            super().send_packed_command(command, check_health)
+
+    url, timeout = settings.CELERY_BROKER_URL, settings.REDIS_SOCKET_TIMEOUT_SECONDS
+    client = redis.Redis.from_url(url, socket_timeout=timeout, connection_class=Counted)
+    monkeypatch.setattr(
+        send_queue._local,
+        "client",
+        ((url, timeout), client, client.register_script(send_queue._PUSH)),
+        raising=False,
+    )
+    send_queue.push(ids[0])
+    arriving = iter(ids[1:])
+    batch = sending.sms_send_batch
+
+    def batch_while_the_next_arrives(**kwargs: Any) -> Any:
+        # The next text comes while this one is sent (not counted: the sender's round trip).
+        following = next(arriving, None)
+        if following is not None:
+            counting[0] = False
+            send_queue.push(following)
+            counting[0] = True
+        return batch(**kwargs)
+
+    monkeypatch.setattr(sending, "sms_send_batch", batch_while_the_next_arrives)
+    trips.clear()
+
+    outcomes = sending.sms_drain(holder="drain-1", gateway=gateway.from_settings())
+
+    assert {pk: o.kind for pk, o in outcomes.items()} == dict.fromkeys(ids, "sent")
+    assert [c["form"]["To"] for c in sandbox.creates()] == [f"+12025553{i:03d}" for i in range(4)]
+    # Four to start (the flag cleared, its own list checked, the first taken, the backlog
+    # checked), then one a text: its batch done and the next taken (the last finds none).
+    assert len(trips) == 4 + len(ids)
+    assert send_queue.waiting() == 0
+    assert client.llen(f"{send_queue.PENDING}:taken:drain-1") == 0
+
+
 def test_a_drain_redelivered_after_dying_mid_batch_finishes_its_own_batch_first(
     with_broker: None,
     config: Any,
