@@ -61,6 +61,8 @@ def _connected() -> tuple[tuple[str, float], Any, Any]:
     url, timeout = settings.CELERY_BROKER_URL, settings.REDIS_SOCKET_TIMEOUT_SECONDS
     cached = getattr(_local, "client", None)
     if cached is None or cached[0] != (url, timeout):
+        # No automatic retries (redis-py's default): a script whose answer was lost must not
+        # run twice (`take_next` would clear the batch the first run took).
         client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
         cached = ((url, timeout), client, client.register_script(_PUSH))
         _local.client = cached
@@ -101,8 +103,10 @@ def wait(count: int, *, holder: str, seconds: float) -> list[int]:
     try:
         first, *more = pipeline.execute()
     except redis.TimeoutError:
-        # The client's socket timeout came first (a wait as long as it). Whatever the server
-        # moved meanwhile is in the drain's own list, which its next `take` resumes.
+        # The client's socket timeout came first: Redis stalled for longer than the socket
+        # timeout less the wait. What it moved before the drain's next `take` is resumed by it;
+        # what it moved after (it may still run the queued commands) waits in the drain's own
+        # list, its texts `queued`, for the sweep.
         return []
     return [
         int(pk) for pk in ([first] if first is not None else []) + list(more[0] if more else [])

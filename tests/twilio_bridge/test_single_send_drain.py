@@ -5,6 +5,7 @@ also when its worker is killed mid-batch (a real Celery worker on PostgreSQL and
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -176,6 +177,45 @@ def test_a_drain_of_texts_arriving_one_by_one_makes_one_redis_round_trip_a_text(
     assert len(trips) == 4 + len(ids)
     assert send_queue.waiting() == 0
     assert client.llen(f"{send_queue.PENDING}:taken:drain-1") == 0
+
+
+def test_a_wait_takes_what_is_waiting_in_one_round_trip_or_nothing_when_none_comes(
+    with_broker: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import redis
+    from django.conf import settings
+
+    trips: list[bytes] = []
+
+    class Counted(redis.connection.Connection):
+        def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+            trips.append(command)
+            super().send_packed_command(command, check_health)
+
+    url, timeout = settings.CELERY_BROKER_URL, settings.REDIS_SOCKET_TIMEOUT_SECONDS
+    client = redis.Redis.from_url(url, socket_timeout=timeout, connection_class=Counted)
+    monkeypatch.setattr(
+        send_queue._local,
+        "client",
+        ((url, timeout), client, client.register_script(send_queue._PUSH)),
+        raising=False,
+    )
+    client.rpush(send_queue.PENDING, 11, 12, 13)
+    trips.clear()
+
+    # The first id by the blocking move, the rest by the script sent with it.
+    assert send_queue.wait(50, holder="drain-w", seconds=1) == [11, 12, 13]
+    assert len(trips) == 1
+    assert client.lrange(f"{send_queue.PENDING}:taken:drain-w", 0, -1) == [b"11", b"12", b"13"]
+    assert send_queue.waiting() == 0
+
+    # Nothing comes: [] once the wait is over, and nothing more moved.
+    trips.clear()
+    started = time.monotonic()
+    assert send_queue.wait(50, holder="drain-w2", seconds=0.2) == []
+    assert time.monotonic() - started >= 0.15
+    assert len(trips) == 1
+    assert client.llen(f"{send_queue.PENDING}:taken:drain-w2") == 0
 
 
 def test_a_drain_redelivered_after_dying_mid_batch_finishes_its_own_batch_first(
