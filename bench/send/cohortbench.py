@@ -21,6 +21,31 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def api_poster(base_url: str, token: str, students: list[int]) -> Any:
+    """post(path, i): POSTs {"recipient": the i-th student (round the list), "body": "Text i"}
+    to base_url + path with the token, through one requests session per client thread, and
+    checks the 201."""
+    import threading
+
+    import requests
+
+    local = threading.local()
+
+    def post(path: str, i: int) -> None:
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = requests.Session()
+            session.headers["Authorization"] = f"Token {token}"
+        response = session.post(
+            f"{base_url}{path}",
+            json={"recipient": students[i % len(students)], "body": f"Text {i}"},
+            timeout=30,
+        )
+        assert response.status_code == 201, response.text
+
+    return post
+
+
 def django_start(redis_db: int) -> None:
     """Django on DATABASE_URL (created and migrated when missing), Redis database `redis_db` as
     broker and cache."""

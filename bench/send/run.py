@@ -332,19 +332,10 @@ def main() -> None:
         # Pipeline: API request -> ... -> accepted by the sandbox.
         Message.objects.all().delete()
         failed = 0
-        session_local = threading.local()
+        send_one = cohortbench.api_poster(f"http://127.0.0.1:{web_port}", token, students)
 
         def post(i: int) -> None:
-            session = getattr(session_local, "s", None)
-            if session is None:
-                session = session_local.s = requests.Session()
-                session.headers["Authorization"] = f"Token {token}"
-            response = session.post(
-                f"http://127.0.0.1:{web_port}/api/v1/messages/",
-                json={"recipient": students[i % len(students)], "body": f"Text {i}"},
-                timeout=30,
-            )
-            assert response.status_code == 201, response.text
+            send_one("/api/v1/messages/", i)
 
         def wait_all_sent() -> tuple[float, float]:
             deadline = time.time() + 600

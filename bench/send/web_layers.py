@@ -150,19 +150,7 @@ def main() -> None:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        local = threading.local()
-
-        def post(path: str, i: int) -> None:
-            session = getattr(local, "session", None)
-            if session is None:
-                session = local.session = requests.Session()
-                session.headers["Authorization"] = f"Token {token}"
-            response = session.post(
-                f"http://127.0.0.1:{port}{path}",
-                json={"recipient": students[i % len(students)], "body": f"Text {i}"},
-                timeout=30,
-            )
-            assert response.status_code == 201, response.text
+        post = cohortbench.api_poster(f"http://127.0.0.1:{port}", token, students)
 
         def measure(path: str) -> tuple[float, dict[str, float]]:
             with connection.cursor() as cursor:

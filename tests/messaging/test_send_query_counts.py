@@ -45,20 +45,34 @@ ON_POSTGRESQL = connection.vendor == "postgresql"
 SEND_QUERIES = 4 if ON_POSTGRESQL else 5
 
 
+def _sent_to_a_student(
+    advisor: Person, capture: Any, bodies: tuple[str, ...]
+) -> tuple[Person, list[Message], list[str]]:
+    """The advisor ready to send, then `bodies` sent to one new student: the student, the texts
+    and the statements of the sends (their tasks not published)."""
+    with capture(execute=False):
+        _ready(advisor)
+    student, _ = student_with_phone()
+    with capture(execute=False), CaptureQueriesContext(connection) as ctx:
+        texts = [
+            services.message_send(sender=advisor, recipient_id=student.pk, body=body)
+            for body in bodies
+        ]
+    return student, texts, _statements(ctx)
+
+
+def _prepared_statement(name: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [name])
+        (statement,) = cursor.fetchone()
+    return str(statement)
+
+
 def test_a_send_costs_configuration_recipient_month_counter_insert_and_inbox_queries(
     advisor: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=False):
-        _ready(advisor)
-    student, _ = student_with_phone()
+    _, (text,), sql = _sent_to_a_student(advisor, django_capture_on_commit_callbacks, ("Hi",))
 
-    with (
-        django_capture_on_commit_callbacks(execute=False),
-        CaptureQueriesContext(connection) as ctx,
-    ):
-        text = services.message_send(sender=advisor, recipient_id=student.pk, body="Hi")
-
-    sql = _statements(ctx)
     assert text.channel == "sms"
     assert len(sql) == SEND_QUERIES
     # One read answers the configuration, the permitted role (S1) and the held number (S2).
@@ -79,24 +93,13 @@ def test_on_postgresql_a_single_sends_insert_and_inbox_upsert_are_one_prepared_s
     # round trip of its own.
     from messaging.models import ConversationSummary
 
-    with django_capture_on_commit_callbacks(execute=False):
-        _ready(advisor)
-    student, _ = student_with_phone()
-    with (
-        django_capture_on_commit_callbacks(execute=False),
-        CaptureQueriesContext(connection) as ctx,
-    ):
-        first, second = (
-            services.message_send(sender=advisor, recipient_id=student.pk, body=body)
-            for body in ("first", "second")
-        )
+    student, (first, second), sql = _sent_to_a_student(
+        advisor, django_capture_on_commit_callbacks, ("first", "second")
+    )
 
-    inserts = [sql for sql in _statements(ctx) if "messaging_conversationsummary" in sql]
+    inserts = [statement for statement in sql if "messaging_conversationsummary" in statement]
     assert len(inserts) == 2 and inserts[0].split("(")[0] == inserts[1].split("(")[0]
-    name = inserts[0].split("(")[0].removeprefix("EXECUTE ")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [name])
-        (statement,) = cursor.fetchone()
+    statement = _prepared_statement(inserts[0].split("(")[0].removeprefix("EXECUTE "))
     assert 'AS WITH saved AS (INSERT INTO "messaging_message"' in statement
     assert "INSERT INTO messaging_conversationsummary" in statement
     # Both sends are counted in the one conversation, the second the latest.
@@ -127,9 +130,7 @@ def test_on_postgresql_a_cohort_batchs_inbox_upsert_is_prepared_once_per_connect
     name = inbox_services._PREPARED_UPSERTS[False]._write._name
     upserts = [sql for sql in _statements(ctx) if "messaging_conversationsummary" in sql]
     assert [sql.split("(")[0] for sql in upserts] == [f"EXECUTE {name}"] * 2
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [name])
-        (statement,) = cursor.fetchone()
+    statement = _prepared_statement(name)
     assert "INSERT INTO messaging_conversationsummary" in statement and "ANY($" in statement
     assert {
         s.person_id: s.last_message.body if s.last_message else None

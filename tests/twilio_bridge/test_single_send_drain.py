@@ -40,6 +40,43 @@ def with_broker(settings: Any) -> Iterator[None]:
         client.delete(key)
 
 
+@pytest.fixture
+def counted_redis(
+    with_broker: None, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Any, list[bytes], list[bool]]:
+    """The waiting list's client in this thread, counting its round trips to Redis: (the
+    client, the commands sent, one round trip each, and a switch: count while its one item is
+    True)."""
+    import redis
+
+    trips: list[bytes] = []
+    counting = [True]
+
+    class Counted(redis.connection.Connection):
+        def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+            if counting[0]:
+                trips.append(command)
+            super().send_packed_command(command, check_health)
+
+    url, timeout = settings.CELERY_BROKER_URL, settings.REDIS_SOCKET_TIMEOUT_SECONDS
+    client = redis.Redis.from_url(url, socket_timeout=timeout, connection_class=Counted)
+    monkeypatch.setattr(
+        send_queue._local,
+        "client",
+        ((url, timeout), client, client.register_script(send_queue._PUSH)),
+        raising=False,
+    )
+    return client, trips, counting
+
+
+def recorded_texts(advisor: Any, people: list[Any], capture: Any) -> list[int]:
+    """Texts to `people` recorded, not pushed onto the waiting list (the test pushes them)."""
+    with capture(execute=False):
+        return [
+            services.message_send(sender=advisor, recipient_id=p.pk, body="Hi").pk for p in people
+        ]
+
+
 def send_texts(advisor: Any, people: list[Any], capture: Any) -> list[int]:
     ids = []
     for person in people:
@@ -88,8 +125,7 @@ def test_a_drain_lingers_and_sends_a_text_pushed_meanwhile_without_a_new_drain(
     monkeypatch.setattr(send_queue, "LINGER_SECONDS", 2.0)
     pool_numbers(1)
     first, later = (student_with_phone(f"+12025554{i:03d}")[0] for i in range(2))
-    with django_capture_on_commit_callbacks(execute=False):  # recorded, not pushed yet
-        text = services.message_send(sender=advisor, recipient_id=later.pk, body="Hi")
+    (text_id,) = recorded_texts(advisor, [later], django_capture_on_commit_callbacks)
     pushed: list[bool] = []
     # Pushed once the drain, its list empty, waits for more (only Redis in that thread).
     arrivals: list[threading.Timer] = []
@@ -97,7 +133,7 @@ def test_a_drain_lingers_and_sends_a_text_pushed_meanwhile_without_a_new_drain(
 
     def wait_while_a_text_arrives(count: int, *, holder: str, seconds: float) -> list[int]:
         if not arrivals:
-            arrivals.append(threading.Timer(0.3, lambda: pushed.append(send_queue.push(text.pk))))
+            arrivals.append(threading.Timer(0.3, lambda: pushed.append(send_queue.push(text_id))))
             arrivals[0].start()
         return wait(count, holder=holder, seconds=seconds)
 
@@ -109,13 +145,14 @@ def test_a_drain_lingers_and_sends_a_text_pushed_meanwhile_without_a_new_drain(
 
     # The lingering drain held the flag: the late push published no drain, and it was sent.
     assert pushed == [False]
-    assert {pk: o.kind for pk, o in outcomes.items()} == {earlier: "sent", text.pk: "sent"}
+    assert {pk: o.kind for pk, o in outcomes.items()} == {earlier: "sent", text_id: "sent"}
     # Once nothing more came, the drain cleared its flag: the next push publishes a drain.
-    assert send_queue.push(text.pk) is True
+    assert send_queue.push(text_id) is True
 
 
 def test_a_drain_of_texts_arriving_one_by_one_makes_one_redis_round_trip_a_text(
     with_broker: None,
+    counted_redis: tuple[Any, list[bytes], list[bool]],
     config: Any,
     advisor: Any,
     sandbox: Sandbox,
@@ -124,34 +161,12 @@ def test_a_drain_of_texts_arriving_one_by_one_makes_one_redis_round_trip_a_text(
 ) -> None:
     # Each batch's end used to cost three (its list cleared, the drain's own list checked, the
     # next ids taken), and a wait two.
-    import redis
-    from django.conf import settings
-
     monkeypatch.setattr(enqueue, "drain", lambda: None)
     monkeypatch.setattr(send_queue, "LINGER_SECONDS", 0)
     pool_numbers(1)
     people = [student_with_phone(f"+12025553{i:03d}")[0] for i in range(4)]
-    with django_capture_on_commit_callbacks(execute=False):  # recorded, pushed by hand below
-        ids = [
-            services.message_send(sender=advisor, recipient_id=p.pk, body="Hi").pk for p in people
-        ]
-    trips: list[bytes] = []
-    counting = [True]
-
-    class Counted(redis.connection.Connection):
-        def send_packed_command(self, command: Any, check_health: bool = True) -> None:
-            if counting[0]:
-                trips.append(command)
-            super().send_packed_command(command, check_health)
-
-    url, timeout = settings.CELERY_BROKER_URL, settings.REDIS_SOCKET_TIMEOUT_SECONDS
-    client = redis.Redis.from_url(url, socket_timeout=timeout, connection_class=Counted)
-    monkeypatch.setattr(
-        send_queue._local,
-        "client",
-        ((url, timeout), client, client.register_script(send_queue._PUSH)),
-        raising=False,
-    )
+    ids = recorded_texts(advisor, people, django_capture_on_commit_callbacks)
+    client, trips, counting = counted_redis
     send_queue.push(ids[0])
     arriving = iter(ids[1:])
     batch = sending.sms_send_batch
@@ -180,26 +195,9 @@ def test_a_drain_of_texts_arriving_one_by_one_makes_one_redis_round_trip_a_text(
 
 
 def test_a_wait_takes_what_is_waiting_in_one_round_trip_or_nothing_when_none_comes(
-    with_broker: None, monkeypatch: pytest.MonkeyPatch
+    with_broker: None, counted_redis: tuple[Any, list[bytes], list[bool]]
 ) -> None:
-    import redis
-    from django.conf import settings
-
-    trips: list[bytes] = []
-
-    class Counted(redis.connection.Connection):
-        def send_packed_command(self, command: Any, check_health: bool = True) -> None:
-            trips.append(command)
-            super().send_packed_command(command, check_health)
-
-    url, timeout = settings.CELERY_BROKER_URL, settings.REDIS_SOCKET_TIMEOUT_SECONDS
-    client = redis.Redis.from_url(url, socket_timeout=timeout, connection_class=Counted)
-    monkeypatch.setattr(
-        send_queue._local,
-        "client",
-        ((url, timeout), client, client.register_script(send_queue._PUSH)),
-        raising=False,
-    )
+    client, trips, _ = counted_redis
     client.rpush(send_queue.PENDING, 11, 12, 13)
     trips.clear()
 
