@@ -13,6 +13,15 @@ then EXECUTE): planning these joins cost PostgreSQL more than running them (0.1-
 planning against 0.04-0.07 ms of execution each, `EXPLAIN ANALYZE` in bench/send). Prepared
 statements live in the server's session, so this needs a direct connection or a pooler in
 session mode (not PgBouncer's transaction mode, which this product does not use).
+
+Each PostgreSQL connection plans its prepared statements once (`plan_cache_mode =
+force_generic_plan`, set when Django opens it: `generic_plans`). PostgreSQL's default plans a
+statement again on every execution while the plan made for the given values looks cheaper than
+one for any value; for a read taking a list of ids (a worker batch's recipients) it always did,
+since it guesses a list longer than the one or few ids a batch of single texts holds, so the
+read was planned on every batch. Every statement prepared here is a look-up by key, which one
+plan serves for any value. Django's own queries are not prepared on the server (psycopg2), so
+the setting changes nothing else.
 """
 
 from __future__ import annotations
@@ -48,6 +57,16 @@ _prepared_on: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictiona
 # again, at their next use.
 _stale_on: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 _names = itertools.count(1)
+
+
+def generic_plans(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """`connection_created` receiver: a new PostgreSQL connection plans its prepared statements
+    once (see the module's note). Outside any transaction, through the driver's own cursor (not
+    one of the request's queries)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.wrap_database_errors, connection.connection.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
 
 
 def _numbered(sql: str) -> str:

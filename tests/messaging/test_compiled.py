@@ -112,6 +112,31 @@ def test_on_postgresql_a_compiled_read_is_prepared_once_per_connection(cell: Any
     assert 'FROM "people_personphone"' in statement and "$1" in statement
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+def test_on_postgresql_a_prepared_read_of_a_list_of_ids_is_planned_once_not_per_execution(
+    cell: Any,
+) -> None:
+    # A worker's batch reads its recipients' facts by a list of ids: PostgreSQL planned that
+    # read again at every batch (its plan for the given ids always looked cheaper than one for
+    # any list), which took more of its CPU than running it.
+    people = [factories.student() for _ in range(3)]
+    for i, person in enumerate(people):
+        factories.PhoneFactory(person=person, number=f"+1202555017{i}", phone_type=cell)
+
+    for person in people * 3:
+        assert [f.id for f in selectors.route_facts_for_person_ids([person.pk])] == [person.pk]
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone() == ("force_generic_plan",)
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = %s",
+            [selectors._people_read._name],
+        )
+        generic, custom = cursor.fetchone()
+    assert custom == 0 and generic >= 1
+
+
 def _alter_number(length: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"ALTER TABLE people_personphone ALTER COLUMN number TYPE varchar({length})")
