@@ -8,6 +8,22 @@ import ssl
 import threading
 
 
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """A request handler that logs nothing and answers in one call."""
+
+    def answer(
+        self, status: int, body: bytes = b"", content_type: str = "application/json"
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
 class LocalServer:
     """Serves `handler` on a free port of 127.0.0.1 until `close()`; over TLS with `tls`."""
 

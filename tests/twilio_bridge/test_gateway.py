@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from twilio.request_validator import RequestValidator
 
-from tests.twilio_bridge.local_http import LocalServer
+from tests.twilio_bridge.local_http import LocalServer, QuietHandler
 from twilio_bridge import gateway
 from twilio_bridge.sandbox import Sandbox
 
@@ -189,13 +189,11 @@ class _Proxy(LocalServer):
     recording the absolute URLs it was asked for."""
 
     def __init__(self) -> None:
-        import http.server
-
         seen: list[str] = []
         authorizations: list[str | None] = []
         answers: list[tuple[int, str, bytes]] = []  # the next answers, else an acceptance
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 seen.append(self.path)
                 authorizations.append(self.headers.get("Proxy-Authorization"))
@@ -205,20 +203,11 @@ class _Proxy(LocalServer):
                     if answers
                     else (201, "application/json", b'{"sid": "SMproxied", "status": "queued"}')
                 )
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.answer(status, body, content_type)
 
             def do_GET(self) -> None:
                 seen.append(self.path)
-                body = b'{"messages": [], "next_page_uri": null}'
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.answer(200, b'{"messages": [], "next_page_uri": null}')
 
             def do_CONNECT(self) -> None:
                 # A tunnel to an https:// host: this proxy wants other credentials.
@@ -227,9 +216,6 @@ class _Proxy(LocalServer):
                 self.send_header("Proxy-Authenticate", 'Basic realm="campus"')
                 self.send_header("Content-Length", "0")
                 self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
 
         self.seen = seen
         self.authorizations = authorizations

@@ -4,7 +4,6 @@ CONNECT tunnel. A private CA (trustme) stands for an institution's own."""
 
 from __future__ import annotations
 
-import http.server
 import select
 import socket
 import ssl
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 import trustme
 
-from tests.twilio_bridge.local_http import LocalServer
+from tests.twilio_bridge.local_http import LocalServer, QuietHandler
 from twilio_bridge import gateway
 
 HOST = "twilio-tls.test"  # only the proxy knows where it is
@@ -27,19 +26,11 @@ class _TlsTwilio(LocalServer):
     def __init__(self, ca: trustme.CA) -> None:
         seen: list[str] = []
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 seen.append(self.path)
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                body = b'{"sid": "SMtls", "status": "queued"}'
-                self.send_response(201)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
+                self.answer(201, b'{"sid": "SMtls", "status": "queued"}')
 
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert("localhost", HOST).configure_cert(context)
@@ -54,7 +45,7 @@ class _TunnelProxy(LocalServer):
     def __init__(self, target_port: int) -> None:
         connects: list[str] = []
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_CONNECT(self) -> None:
                 connects.append(self.path)
                 upstream = socket.create_connection(("127.0.0.1", target_port))
@@ -72,9 +63,6 @@ class _TunnelProxy(LocalServer):
                             return
                         (upstream if source is self.connection else self.connection).sendall(data)
                 upstream.close()
-
-            def log_message(self, *args: Any) -> None:
-                pass
 
         self.connects = connects
         super().__init__(Handler)
