@@ -309,17 +309,13 @@ class CompiledInsert:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
         params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
         combined = then is not None and connection.vendor == "postgresql"
+        if then is not None and combined:
+            then_sql, then_params = then
+            name = self._then_names.setdefault(then_sql, f"insert_then_{next(_names)}")
+            sql, params = with_then.format(then_sql), params + then_params
+            sql = _execute_of(connection, name, sql, len(params))
         with connection.cursor() as cursor:
-            if then is not None and combined:
-                then_sql, then_params = then
-                name = self._then_names.get(then_sql)
-                if name is None:
-                    name = self._then_names.setdefault(then_sql, f"insert_then_{next(_names)}")
-                params += then_params
-                statement = with_then.format(then_sql)
-                cursor.execute(_execute_of(connection, name, statement, len(params)), params)
-            else:
-                cursor.execute(sql, params)
+            cursor.execute(sql, params)
             (pk,) = cursor.fetchone()
         obj.pk = pk
         obj._state.adding = False

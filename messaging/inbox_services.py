@@ -140,30 +140,28 @@ def _upsert_sql(*, shared: bool, ids: int | None, saved: bool = False) -> str:
     )
 
 
+_NAMED = r"%\((\w+)\)s"
+
+
 def _positional(sql: str) -> tuple[str, list[str]]:
     """`sql` with its named parameters as `%s`, and the name of each in order."""
     return re.sub(_NAMED, "%s", sql), re.findall(_NAMED, sql)
 
 
-_NAMED = r"%\((\w+)\)s"
+def _bound(names: list[str], ids: list[int] | None = None) -> list[Any]:
+    """The values of the named parameters, in order (`ids`: the array of the prepared upsert)."""
+    values = _VALUES | {"ids": ids}
+    return [values[name] for name in names]
 
 
-class _PreparedUpsert:
-    """On PostgreSQL, the upsert as a prepared statement taking the ids as one array: planning
-    it cost the server more than running it (0.27 against 0.1 ms, `EXPLAIN ANALYZE` of a single
-    send's), on every send."""
-
-    def __init__(self, *, shared: bool) -> None:
-        sql = _upsert_sql(shared=shared, ids=None)
-        sql, self._names = _positional(sql)
-        self._write = compiled.PreparedWrite(sql)
-
-    def execute(self, ids: list[int]) -> None:
-        values = _VALUES | {"ids": ids}
-        self._write.execute([values[name] for name in self._names])
-
-
-_PREPARED_UPSERTS = {shared: _PreparedUpsert(shared=shared) for shared in (False, True)}
+# On PostgreSQL the upsert is a prepared statement taking the ids as one array: planning it cost
+# the server more than running it (0.27 against 0.1 ms, `EXPLAIN ANALYZE` of a single send's,
+# by a one-off script), on every send. Per conversation kind: (the statement, its parameters).
+_PREPARED_UPSERTS = {
+    shared: (compiled.PreparedWrite(sql), names)
+    for shared in (False, True)
+    for sql, names in [_positional(_upsert_sql(shared=shared, ids=None))]
+}
 
 # A message of a staff member's conversation counted by the statement inserting it.
 _AFTER_INSERT, _AFTER_INSERT_NAMES = _positional(_upsert_sql(shared=False, ids=None, saved=True))
@@ -177,7 +175,7 @@ def conversation_record_after_insert(message: Message) -> tuple[str, list[Any]] 
     key = conversation_key(message)
     if key is None or key[0].shared:
         return None
-    return _AFTER_INSERT, [_VALUES[name] for name in _AFTER_INSERT_NAMES]
+    return _AFTER_INSERT, _bound(_AFTER_INSERT_NAMES)
 
 
 def conversations_record(messages: Iterable[Message]) -> None:
@@ -208,7 +206,8 @@ def conversations_record(messages: Iterable[Message]) -> None:
                 ids = [pk for (owner, _), pk in batch.items() if owner.shared == shared]
                 if prepared:
                     if ids:
-                        _PREPARED_UPSERTS[shared].execute(ids)
+                        write, names = _PREPARED_UPSERTS[shared]
+                        write.execute(_bound(names, ids))
                     continue
                 for start in range(0, len(ids), _CHUNK):
                     chunk = ids[start : start + _CHUNK]

@@ -95,22 +95,23 @@ def wait(count: int, *, holder: str, seconds: float) -> list[int]:
     ([] when none came): moved to its own list like `take`'s. The caller holds the flag.
     One round trip: the blocking move and the move of the rest go together (Redis runs the
     second once the first returns)."""
-    taken = _taken_key(holder)
+    own = _taken_key(holder)
     pipeline = _redis().pipeline(transaction=False)
-    pipeline.blmove(PENDING, taken, seconds, "LEFT", "RIGHT")
+    pipeline.blmove(PENDING, own, seconds, "LEFT", "RIGHT")
     if count > 1:
-        pipeline.eval(_TAKE, 2, PENDING, taken, count - 1, TAKEN_KEEP_SECONDS)
+        pipeline.eval(_TAKE, 2, PENDING, own, count - 1, TAKEN_KEEP_SECONDS)
     try:
-        first, *more = pipeline.execute()
+        first, *rest = pipeline.execute()
     except redis.TimeoutError:
         # The client's socket timeout came first: Redis stalled for longer than the socket
         # timeout less the wait. What it moved before the drain's next `take` is resumed by it;
         # what it moved after (it may still run the queued commands) waits in the drain's own
         # list, its texts `queued`, for the sweep.
         return []
-    return [
-        int(pk) for pk in ([first] if first is not None else []) + list(more[0] if more else [])
-    ]
+    ids = [first] if first is not None else []
+    for more in rest:
+        ids += more or []
+    return [int(pk) for pk in ids]
 
 
 def drain_started() -> None:

@@ -109,7 +109,7 @@ def test_on_postgresql_a_single_sends_insert_and_inbox_upsert_are_one_prepared_s
 
 
 @pytest.mark.skipif(not ON_POSTGRESQL, reason="prepared statements: PostgreSQL")
-def test_on_postgresql_a_cohort_batchs_inbox_upsert_is_prepared_once_per_connection(
+def test_on_postgresql_a_cohort_batchs_inbox_upsert_is_one_prepared_statement(
     advisor: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     from messaging import inbox_services
@@ -127,7 +127,7 @@ def test_on_postgresql_a_cohort_batchs_inbox_upsert_is_prepared_once_per_connect
                 sender=advisor, recipient_ids=[s.pk for s in students], body=body
             )
 
-    name = inbox_services._PREPARED_UPSERTS[False]._write._name
+    name = inbox_services._PREPARED_UPSERTS[False][0]._name
     upserts = [sql for sql in _statements(ctx) if "messaging_conversationsummary" in sql]
     assert [sql.split("(")[0] for sql in upserts] == [f"EXECUTE {name}"] * 2
     statement = _prepared_statement(name)
