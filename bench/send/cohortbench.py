@@ -8,8 +8,13 @@ import os
 import socket
 import subprocess
 import sys
+import threading
+import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
+
+import requests
 
 ROUTING = Path(__file__).resolve().parents[1] / "routing"
 
@@ -21,14 +26,70 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            requests.get(url, timeout=5)
+            return
+        except (requests.ConnectionError, requests.Timeout):
+            # Still starting (gunicorn workers booting on a loaded machine).
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def run_parallel(count: int, clients: int, job: Any) -> float:
+    """Run job(i) for i < count on `clients` threads; returns the wall time."""
+    counter = iter(range(count))
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        while True:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return
+            try:
+                job(i)
+            except BaseException as exc:
+                errors.append(exc)
+                return
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return time.perf_counter() - start
+
+
+def cpu_of_processes(selected: Any) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the processes for which selected(pid, pgid)
+    names a part (None: not counted), per part."""
+    ticks: Counter[str] = Counter()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        part = selected(int(entry), int(fields[2]))
+        if part is not None:
+            ticks[part] += int(fields[11]) + int(fields[12])
+    return {part: count / os.sysconf("SC_CLK_TCK") for part, count in ticks.items()}
+
+
 def api_poster(base_url: str, token: str, students: list[int]) -> Any:
     """post(path, i): POSTs {"recipient": the i-th student (round the list), "body": "Text i"}
     to base_url + path with the token, through one requests session per client thread, and
     checks the 201."""
-    import threading
-
-    import requests
-
     local = threading.local()
 
     def post(path: str, i: int) -> None:

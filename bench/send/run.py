@@ -24,7 +24,6 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import cohortbench
 import requests
@@ -34,71 +33,11 @@ COHORT_PROBE = 200
 PY = sys.executable
 
 
-def wait_http(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            requests.get(url, timeout=5)
-            return
-        except (requests.ConnectionError, requests.Timeout):
-            # Still starting (gunicorn workers booting on a loaded machine).
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
-def _cpu_of_processes(selected: Any) -> dict[str, float]:
-    """CPU seconds (user + system) used so far by the processes for which selected(pid, pgid)
-    names a part (None: not counted), per part."""
-    ticks: Counter[str] = Counter()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # exited meanwhile
-        part = selected(int(entry), int(fields[2]))
-        if part is not None:
-            ticks[part] += int(fields[11]) + int(fields[12])
-    return {part: count / os.sysconf("SC_CLK_TCK") for part, count in ticks.items()}
-
-
 def _idle_now() -> tuple[float, float]:
     """(idle, total) jiffies of all cores so far, from /proc/stat (Linux)."""
     with open("/proc/stat") as stat:
         fields = [float(x) for x in stat.readline().split()[1:]]
     return fields[3] + fields[4], sum(fields)
-
-
-def run_parallel(count: int, clients: int, job: Any) -> float:
-    """Run job(i) for i < count on `clients` threads; returns the wall time."""
-    counter = iter(range(count))
-    lock = threading.Lock()
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        while True:
-            with lock:
-                i = next(counter, None)
-            if i is None:
-                return
-            try:
-                job(i)
-            except BaseException as exc:
-                errors.append(exc)
-                return
-
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
-    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -193,7 +132,9 @@ def main() -> None:
             cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [args.db])
             backends = {row[0] for row in cursor.fetchall()}
         used = Counter(
-            _cpu_of_processes(lambda pid, pgid: "postgres" if pid in backends else parts.get(pgid))
+            cohortbench.cpu_of_processes(
+                lambda pid, pgid: "postgres" if pid in backends else parts.get(pgid)
+            )
         )
         used["client"] += time.process_time()
         return used
@@ -269,8 +210,8 @@ def main() -> None:
             ]
         )
         worker = start(celery)
-        wait_http(f"http://127.0.0.1:{sandbox_port}/_sandbox/requests")
-        wait_http(f"http://127.0.0.1:{web_port}/healthz")
+        cohortbench.wait_http(f"http://127.0.0.1:{sandbox_port}/_sandbox/requests")
+        cohortbench.wait_http(f"http://127.0.0.1:{web_port}/healthz")
 
         # Queries per text, in process: the API request's service call and the worker's task.
         from messaging import enqueue
@@ -323,7 +264,7 @@ def main() -> None:
             local.messages.create(to=f"+1202555{i % 200:04d}", from_="+12015550100", body="ref")
 
         def reference() -> float:
-            return run_parallel(args.texts, args.clients, direct)
+            return cohortbench.run_parallel(args.texts, args.clients, direct)
 
         before = cpu_now()
         reference_s = reference()
@@ -350,7 +291,7 @@ def main() -> None:
         if not args.cohort_only:
             # 1. End to end, the worker running while the API takes the requests.
             started, before = time.time(), cpu_now()
-            run_parallel(args.texts, args.clients, post)
+            cohortbench.run_parallel(args.texts, args.clients, post)
             _, last = wait_all_sent()
             single["pipeline"] = last - started
             cpu["pipeline"] = cpu_now() - before
@@ -360,7 +301,7 @@ def main() -> None:
             stop(worker)
             Message.objects.all().delete()
             before = cpu_now()
-            single["api"] = run_parallel(args.texts, args.clients, post)
+            single["api"] = cohortbench.run_parallel(args.texts, args.clients, post)
             cpu["api"] = cpu_now() - before
             worker = start(celery)
             first, last = wait_all_sent()

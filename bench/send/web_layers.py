@@ -20,12 +20,10 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import cohortbench
-import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
@@ -58,31 +56,6 @@ def application(environ, start_response):
         return [b"{}"]
     return django_application(environ, start_response)
 """
-
-
-def _cpu_seconds(pids: set[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def _group(pgid: int) -> set[int]:
-    found = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    if int(stat.read().rsplit(")", 1)[1].split()[2]) == pgid:
-                        found.add(int(entry))
-            except OSError:
-                continue
-    return found
 
 
 def main() -> None:
@@ -141,55 +114,38 @@ def main() -> None:
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        cohortbench.wait_http(f"http://127.0.0.1:{port}/healthz")
         post = cohortbench.api_poster(f"http://127.0.0.1:{port}", token, students)
 
+        def backends() -> set[int]:
+            """PostgreSQL's backends serving the benchmark's database (this process's aside)."""
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> "
+                    "pg_backend_pid()",
+                    [args.db],
+                )
+                return {row[0] for row in cursor.fetchall()}
+
+        def cpu_so_far(serving: set[int]) -> dict[str, float]:
+            """CPU seconds so far of gunicorn's processes, of the `serving` backends and of
+            this process (the clients)."""
+            used = cohortbench.cpu_of_processes(
+                lambda pid, pgid: (
+                    "web" if pgid == gunicorn.pid else "postgres" if pid in serving else None
+                )
+            )
+            return {"web": 0.0, "postgres": 0.0, **used, "client": time.process_time()}
+
         def measure(path: str) -> tuple[float, dict[str, float]]:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> "
-                    "pg_backend_pid()",
-                    [args.db],
-                )
-                backends = {row[0] for row in cursor.fetchall()}
-            web = _group(gunicorn.pid)
-            counter = iter(range(args.requests))
-            lock = threading.Lock()
-
-            def client() -> None:
-                while True:
-                    with lock:
-                        i = next(counter, None)
-                    if i is None:
-                        return
-                    post(path, i)
-
-            before = (_cpu_seconds(web), _cpu_seconds(backends), time.process_time())
-            started = time.perf_counter()
-            threads = [threading.Thread(target=client) for _ in range(args.clients)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            took = time.perf_counter() - started
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> "
-                    "pg_backend_pid()",
-                    [args.db],
-                )
-                backends |= {row[0] for row in cursor.fetchall()}
-            after = (_cpu_seconds(web), _cpu_seconds(backends), time.process_time())
-            per = [(b - a) * 1000 / args.requests for a, b in zip(before, after, strict=True)]
-            return args.requests / took, {"web": per[0], "postgres": per[1], "client": per[2]}
+            serving = backends()
+            before = cpu_so_far(serving)
+            took = cohortbench.run_parallel(args.requests, args.clients, lambda i: post(path, i))
+            after = cpu_so_far(serving | backends())
+            return args.requests / took, {
+                part: (after[part] - before.get(part, 0.0)) * 1000 / args.requests
+                for part in ("web", "postgres", "client")
+            }
 
         layers = [
             ("WSGI only (no Django)", "/bench/raw/"),
