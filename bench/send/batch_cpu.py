@@ -7,7 +7,8 @@ sandbox (what a worker process spends). Creates and drops its own database.
     .venv/bin/python bench/send/batch_cpu.py --db lead_batch_cpu --rounds 3
 
 Prints a Markdown row per batch size and round (CPU milliseconds of this process per text;
-PostgreSQL's and the sandbox's own CPU are not in it).
+PostgreSQL's and the sandbox's own CPU are not in it), then how PostgreSQL planned the
+connection's prepared statements (custom plans: planned again at that execution).
 """
 
 from __future__ import annotations
@@ -68,14 +69,7 @@ def main() -> None:
 
 
 def _run(args: Any, port: int) -> None:
-    import requests
-
-    for _ in range(100):
-        try:
-            requests.get(f"http://127.0.0.1:{port}/_sandbox/requests", timeout=1)
-            break
-        except requests.RequestException:
-            time.sleep(0.2)
+    cohortbench.wait_http(f"http://127.0.0.1:{port}/_sandbox/requests")
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -145,6 +139,31 @@ def _run(args: Any, port: int) -> None:
                 f"| {round_} | {size} | {own:.2f} ms | {real:.2f} ms | {reference:.2f} ms |",
                 flush=True,
             )
+    # How PostgreSQL plans the prepared reads of a new connection whose batches are single texts
+    # (as a steady stream of single sends drains): a custom plan is a planning at that
+    # execution (messaging.compiled plans each once: custom stays 0).
+    from django.db import connection
+
+    from messaging import selectors
+
+    connection.close()
+    batches(1, Instant())
+
+    labels = {
+        selectors._send_context_read._name: "the send context",
+        selectors._people_read._name: "the batch's recipients (a list of ids)",
+        services._queued_read._name: "the batch's queued texts (a list of ids)",
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, generic_plans, custom_plans FROM pg_prepared_statements")
+        planned = {name: (generic, custom) for name, generic, custom in cursor.fetchall()}
+    print(
+        "| the worker's prepared read | generic plans | custom plans (planned at that execution) |"
+    )
+    print("|---|---|---|")
+    for name, label in labels.items():
+        generic, custom = planned.get(name, (0, 0))
+        print(f"| {label} | {generic} | {custom} |")
 
 
 if __name__ == "__main__":
