@@ -80,6 +80,13 @@ def configuration_validate(changes: dict[str, Any]) -> None:
         errors["sms_max_length"] = (
             f"Choose a length from 1 to {TWILIO_MAX_BODY} characters (Twilio's maximum)."
         )
+    help_answer = changes.get("help_text")
+    if isinstance(help_answer, str) and len(help_answer) > TWILIO_MAX_BODY:
+        # Sent as the answer to every HELP: Twilio refuses a longer text, so every answer fails.
+        errors["help_text"] = (
+            f"The answer to HELP is {len(help_answer):,} characters; Twilio sends at most "
+            f"{TWILIO_MAX_BODY:,} in one text. Shorten it."
+        )
     type_ = changes.get("default_sms_phone_type")
     if isinstance(type_, PhoneType) and type_.code == SYSTEM_PHONE_TYPE_CODE:
         errors["default_sms_phone_type"] = (

@@ -246,3 +246,25 @@ def test_the_digest_hours_and_the_price_per_segment_are_read_and_changed_through
     )
     assert refused.status_code == 400
     assert "price_per_segment" in refused.json()
+
+
+def test_an_answer_to_help_longer_than_one_twilio_text_is_refused_and_nothing_is_saved(
+    admin_api: Any, config: Any
+) -> None:
+    before = (config.help_text, config.reply_window_days)
+    too_long = admin_api.patch(
+        URL, {"help_text": "é" * 1601, "reply_window_days": 9}, format="json"
+    )
+    longest = admin_api.patch(URL, {"help_text": "h" * 1600}, format="json")
+
+    assert too_long.status_code == 400
+    assert too_long.json()["help_text"] == [
+        "The answer to HELP is 1,601 characters; Twilio sends at most 1,600 in one text. "
+        "Shorten it."
+    ]
+    assert longest.status_code == 200, longest.json()
+    config.refresh_from_db()
+    assert config.help_text == "h" * 1600
+    # The refused request saved nothing, not even its valid field.
+    assert config.reply_window_days == before[1] != 9
+    assert before[0] != config.help_text
