@@ -45,6 +45,33 @@ def test_unknown_placeholders_are_named_in_the_refusal() -> None:
     assert merge.refusal("Hi {first_name}") == ""
 
 
+@pytest.mark.parametrize(
+    ("body", "written", "fix"),
+    [
+        ("Hi {first_name", "“{first_name”", "{first_name}"),
+        ("Hi first_name}", "“first_name}”", "{first_name}"),
+        ("Code: {{first_name}}", "“{{first_name}}”", "{first_name}"),
+        ("{staff_last_name}} here", "“{staff_last_name}}”", "{staff_last_name}"),
+        ("Hi {first_name} {last_name", "“{last_name”", "{last_name}"),
+    ],
+)
+def test_a_field_with_a_brace_missing_or_doubled_is_refused_showing_how_to_write_it(
+    body: str, written: str, fix: str
+) -> None:
+    assert merge.refusal(body) == (
+        f"{written}: a merge field needs one brace on each side; write {fix}, "
+        "or leave the braces out to send the word as it is."
+    )
+
+
+@pytest.mark.parametrize(
+    "body", ["Hi {first_name}", "staff_first_name as a word", "{ first_name } stays text"]
+)
+def test_a_field_name_without_touching_braces_or_in_one_pair_is_not_a_typo(body: str) -> None:
+    assert merge.malformed(body) == []
+    assert merge.refusal(body) == ""
+
+
 @pytest.fixture
 def advisor_named(config: Any) -> Any:
     return factories.staff(
@@ -110,4 +137,25 @@ def test_a_merged_text_over_the_limit_is_refused_naming_the_recipient(
 
     assert answer.status_code == 400
     assert f"Maximiliana-Josefina {long.last_name} (id {long.pk})" in answer.json()["body"][0]
+    assert not Message.objects.exists()
+
+
+def test_a_text_with_a_brace_missing_is_refused_and_nothing_is_recorded(
+    advisor_named: Any,
+) -> None:
+    from tests.conftest import client_for
+
+    lena, _ = student_with_phone(first_name="Lena")
+    client = client_for(advisor_named.user)
+
+    single = client.post(
+        reverse("messages"), {"recipient": lena.pk, "body": "Hi {first_name"}, format="json"
+    )
+    cohort = client.post(
+        reverse("messages-bulk"), {"recipients": [lena.pk], "body": "Hi first_name}"}, format="json"
+    )
+
+    assert single.status_code == cohort.status_code == 400
+    assert "write {first_name}" in single.json()["body"][0]
+    assert "“first_name}”" in cohort.json()["body"][0]
     assert not Message.objects.exists()

@@ -57,6 +57,16 @@ def test_an_unknown_placeholder_is_refused_at_save_naming_it(
     assert not MessageTemplate.objects.exists()
 
 
+def test_a_field_with_a_brace_missing_is_refused_at_save(admin_api: Any) -> None:
+    answer = admin_api.post(
+        "/api/v1/templates/", {"name": "Broken brace", "body": "Hi {first_name"}, format="json"
+    )
+
+    assert answer.status_code == 400
+    assert "write {first_name}" in answer.json()["body"][0]
+    assert not MessageTemplate.objects.exists()
+
+
 def test_a_taken_name_or_an_empty_body_is_refused_in_words(
     admin_api: APIClient, config: Any
 ) -> None:
