@@ -82,7 +82,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, SuspiciousOperation):
         # Django's own limits on a request (too many form fields, too large a form body).
-        exc = exceptions.ParseError(suspicious_request_message(exc))
+        request = context.get("request")
+        exc = exceptions.ParseError(
+            suspicious_request_message(exc, getattr(request, "content_type", ""))
+        )
     elif isinstance(exc, IntegrityError):
         exc = exceptions.ValidationError(
             {
@@ -93,16 +96,23 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return drf_exception_handler(exc, context)
 
 
-def suspicious_request_message(exc: SuspiciousOperation) -> str:
+def suspicious_request_message(exc: SuspiciousOperation, content_type: str = "") -> str:
+    """What a client hears when Django refuses its request's size or field count
+    (`content_type` its body's: a JSON body is not told to be sent as JSON)."""
     if isinstance(exc, TooManyFieldsSent):
         return (
             f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields or "
             "query parameters; send a long list as a JSON body."
         )
     if isinstance(exc, RequestDataTooBig):
+        limit = f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,}"
+        if content_type.startswith("application/json"):
+            return (
+                f"The request body is larger than {limit} bytes; split it into smaller requests "
+                "(the largest cohort one request takes, 10,000 ids, is far smaller)."
+            )
         return (
-            f"The form body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes; "
-            "send it as JSON or in smaller requests."
+            f"The form body is larger than {limit} bytes; send it as JSON or in smaller requests."
         )
     return "The request was refused as malformed."
 

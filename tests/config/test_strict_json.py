@@ -185,3 +185,19 @@ def test_too_many_query_parameters_is_a_json_400(admin_api: APIClient) -> None:
     response = admin_api.get(f"/api/v1/people/?{query}")
     assert response.status_code == 400
     assert "more than 1000 fields or query parameters" in response.json()["detail"]
+
+
+def test_a_json_body_over_the_size_limit_is_told_to_split_not_to_be_sent_as_json(
+    advisor_api: APIClient, settings: Any
+) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000
+    body = '{"recipients": [' + ", ".join(str(i) for i in range(1, 400)) + '], "body": "Hi"}'
+
+    response = advisor_api.generic("POST", "/api/v1/messages/bulk/", body, "application/json")
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == (
+        "The request body is larger than 1,000 bytes; split it into smaller requests "
+        "(the largest cohort one request takes, 10,000 ids, is far smaller)."
+    )
+    assert not Message.objects.exists()
