@@ -75,6 +75,19 @@ class Progress:
         sent."""
         return self.queued == 0 and self.email_waiting == 0 and self.scheduled == 0
 
+    @property
+    def finished_words(self) -> str:
+        """The progress page's sentence once `finished`: a cohort whose texts were all cancelled
+        before leaving says so, rather than that everything has left."""
+        if self.canceled and self.canceled == sum(self.statuses.values()):
+            return "Cancelled: none of these texts was sent."
+        if self.canceled:
+            return (
+                f"Everything else has left ({self.canceled:,} cancelled); delivery reports may "
+                "still arrive."
+            )
+        return "Everything has left; delivery reports may still arrive."
+
 
 def cohort_progress(cohort_id: int) -> Progress:
     """The counts of a cohort's messages by status and channel, and the first time a scheduled

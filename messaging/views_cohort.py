@@ -228,6 +228,7 @@ def cohort_progress_json(request: HttpRequest, cohort_id: int) -> JsonResponse:
             "scheduled": progress.scheduled,
             "canceled": progress.canceled,
             "finished": progress.finished,
+            "finished_words": progress.finished_words,
             "pace": cohorts.pace_words(progress, timezone.now(), timezone.get_current_timezone()),
         }
     )

@@ -244,6 +244,7 @@ def test_the_progress_json_counts_by_status_and_channel(
         "scheduled": 0,
         "canceled": 0,
         "finished": False,
+        "finished_words": "Everything has left; delivery reports may still arrive.",
         "pace": "",
     }
     texts = Message.objects.filter(cohort=cohort, channel=Channel.SMS).order_by("pk")
@@ -254,6 +255,7 @@ def test_the_progress_json_counts_by_status_and_channel(
     counts = client.get(url).json()
     assert (counts["queued"], counts["sent"], counts["delivered"], counts["failed"]) == (0, 1, 1, 1)
     assert counts["finished"] is True
+    assert counts["finished_words"] == "Everything has left; delivery reports may still arrive."
     page = client.get(reverse("cohort-progress", args=[cohort.pk])).content.decode()
     assert 'data-progress="delivered">1<' in page
 

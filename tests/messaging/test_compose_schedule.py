@@ -344,6 +344,41 @@ def test_cancelling_a_scheduled_cohort_cancels_its_waiting_texts(
     assert "None of this cohort&#x27;s texts is scheduled or waiting any more" in again
 
 
+def test_a_cohort_cancelled_whole_says_none_was_sent_not_that_everything_left(
+    advisor: Person, cohort_people: list[Person], published: list[int]
+) -> None:
+    client = login(advisor.user)
+    cohort_post(client, cohort_people, action="send", send_at="2026-12-03T09:30")
+    cohort = Cohort.objects.get()
+    client.post(reverse("cohort-cancel", args=[cohort.pk]))
+
+    page = client.get(reverse("cohort-progress", args=[cohort.pk])).content.decode()
+    counts = client.get(reverse("cohort-progress-json", args=[cohort.pk])).json()
+
+    state = page.split('id="progress-state" role="status">')[1].split("</p>")[0]
+    assert state == "Cancelled: none of these texts was sent."
+    assert (counts["finished"], counts["finished_words"]) == (True, state)
+
+
+def test_a_cohort_cancelled_in_part_counts_the_cancelled_apart(
+    advisor: Person, cohort_people: list[Person], published: list[int]
+) -> None:
+    client = login(advisor.user)
+    cohort_post(client, cohort_people, action="send", send_at="2026-12-03T09:30")
+    cohort = Cohort.objects.get()
+    first = Message.objects.order_by("pk").first()
+    assert first is not None
+    # One text left before the other was cancelled.
+    Message.objects.filter(pk=first.pk).update(status=Status.SENT)
+    client.post(reverse("cohort-cancel", args=[cohort.pk]))
+
+    counts = client.get(reverse("cohort-progress-json", args=[cohort.pk])).json()
+
+    assert counts["finished_words"] == (
+        "Everything else has left (1 cancelled); delivery reports may still arrive."
+    )
+
+
 def test_only_the_sender_and_administrators_cancel_a_cohort(
     advisor: Person, admin_user: Any, cohort_people: list[Person], published: list[int]
 ) -> None:

@@ -63,7 +63,7 @@
           if (paced && !data.pace) { paced.hidden = true; }
           if (data.finished) {
             card.setAttribute("data-finished", "true");
-            state.textContent = "Everything has left; delivery reports may still arrive.";
+            state.textContent = data.finished_words;
             // Delivery reports still move sent to delivered: look again, less often.
             setTimeout(poll, 5000);
           } else if (data.scheduled && !data.queued) {
