@@ -170,7 +170,6 @@ class NumberReuseForm(forms.Form):
 
     number_quarantine_days = forms.IntegerField(
         label="Days a released number rests",
-        widget=forms.NumberInput(attrs={"aria-describedby": "id_number_quarantine_days_help"}),
         min_value=0,
         max_value=MAX_QUARANTINE_DAYS,
         error_messages={
@@ -197,7 +196,6 @@ class PacingForm(forms.Form):
 
     sender_segments_per_second = forms.IntegerField(
         label="Segments a second per sender number",
-        widget=forms.NumberInput(attrs={"aria-describedby": "id_sender_segments_per_second_help"}),
         min_value=0,
         max_value=MAX_SEGMENTS_PER_SECOND,
         error_messages={
