@@ -220,4 +220,8 @@ class PacingForm(forms.Form):
 
 
 class SenderNumberForm(forms.Form):
-    number = forms.CharField(label="Add a provisioned number", max_length=32)
+    number = forms.CharField(
+        label="Add a provisioned number",
+        max_length=32,
+        error_messages={"required": "Enter a phone number to add."},
+    )

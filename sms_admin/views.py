@@ -26,6 +26,9 @@ from sms_admin.forms import (
 )
 from sms_admin.models import SenderAssignment
 
+# The extra tag of a message shown in the Twilio tab's pool section rather than atop the page.
+POOL_NEWS = "pool"
+
 TABS = [
     ("general", "General Settings", "sms-config-general"),
     ("email", "Email Notifications", "sms-config-email"),
@@ -96,10 +99,17 @@ def _preview(template: str) -> str:
 
 @administrator_required
 def twilio(request: HttpRequest) -> HttpResponse:
+    return _twilio(request)
+
+
+def _twilio(request: HttpRequest, *, sender_form: SenderNumberForm | None = None) -> HttpResponse:
+    """The Twilio tab, saving the section a POST names; `sender_form`: the pool's refused form."""
     config = services.configuration_get()
     editable = bool(request.user.is_superuser)
     # Each section saves on its own; its submit button names it.
     section = request.POST.get("save", "limits") if request.method == "POST" else ""
+    if sender_form is not None:
+        section = ""  # the pool's form was refused: the page again, that form with its error
     limits = LimitsForm(
         request.POST if section == "limits" else None,
         initial=LimitsForm.initial_from(config),
@@ -119,6 +129,8 @@ def twilio(request: HttpRequest) -> HttpResponse:
     elif section == "pacing":
         if _save(request, pacing):
             return redirect(reverse("sms-config-twilio") + "#pacing")
+    elif section == "pool":
+        return _sender_add(request)
     elif section:
         if not editable:
             raise PermissionDenied(services.PROVISIONED_REFUSAL)
@@ -128,6 +140,8 @@ def twilio(request: HttpRequest) -> HttpResponse:
     usage, pace = pool.monthly_usage_outlook(limit=config.sms_message_limit)
     assigned = selectors.sender_assignments_active_count()
     students_only = request.GET.get("holder") == "students"
+    # The pool's own news is shown in the pool section, where the page opens after adding.
+    notes = list(messages.get_messages(request))
     return _render(
         request,
         "twilio",
@@ -144,7 +158,9 @@ def twilio(request: HttpRequest) -> HttpResponse:
         assigned_meter=forecast.UsageMeter(assigned, config.sms_phone_number_limit),
         health=selectors.twilio_health(),
         pool=selectors.sender_pool(),
-        sender_form=SenderNumberForm(),
+        sender_form=sender_form if sender_form is not None else SenderNumberForm(),
+        messages=[m for m in notes if POOL_NEWS not in (m.extra_tags or "").split()],
+        pool_messages=[m for m in notes if POOL_NEWS in (m.extra_tags or "").split()],
         search=search,
         students_only=students_only,
         extra_query="holder=students&" if students_only else "",
@@ -157,6 +173,12 @@ def twilio(request: HttpRequest) -> HttpResponse:
 @administrator_required
 @require_POST
 def sender_add(request: HttpRequest) -> HttpResponse:
+    return _sender_add(request)
+
+
+def _sender_add(request: HttpRequest) -> HttpResponse:
+    """Add a number to the pool. Added: back to the Twilio tab at the pool, which says so. Refused:
+    the Twilio tab again with the typed number and the reason at the field."""
     form = SenderNumberForm(request.POST)
     if form.is_valid():
         try:
@@ -164,12 +186,11 @@ def sender_add(request: HttpRequest) -> HttpResponse:
                 number=form.cleaned_data["number"], actor=request.user
             )
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            form.add_error("number", " ".join(exc.messages))
         else:
-            messages.success(request, f"{sender.number} added to the pool.")
-    else:
-        messages.error(request, "Enter a phone number to add.")
-    return redirect(reverse("sms-config-twilio") + "#pool")
+            messages.success(request, f"{sender.number} added to the pool.", extra_tags=POOL_NEWS)
+            return redirect(reverse("sms-config-twilio") + "#pool")
+    return _twilio(request, sender_form=form)
 
 
 @administrator_required

@@ -4,13 +4,20 @@ says where the replies to its texts will go (C1-C10, S8, Q1, Q2)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from messaging.models import Channel, Direction, Message, Status
-from sms_admin.models import ConfigurationChange, MonthlyUsage, SenderAssignment, SmsConfiguration
+from sms_admin.models import (
+    ConfigurationChange,
+    MonthlyUsage,
+    SenderAssignment,
+    SenderNumber,
+    SmsConfiguration,
+)
 from sms_admin.pool import month_key as institution_month
 from tests import factories
 from tests.browser.axe import axe_violations
@@ -177,3 +184,45 @@ def test_the_sending_pace_is_explained_and_set_on_the_twilio_tab(
     assert config.sender_segments_per_second == 1
     page.locator("#pacing").scroll_into_view_if_needed()
     session.screenshot("sms-configuration-twilio-pacing")
+
+
+def test_adding_to_the_pool_shows_the_outcome_where_the_administrator_is_looking(
+    session: Session, admin_user: Any, config: SmsConfiguration
+) -> None:
+    """The pool's form is far down the tab: after the page reloads, the refusal (next to the
+    field, with what was typed) and the confirmation are in view, not at the top of the page."""
+    for n in range(12):
+        factories.SenderNumberFactory(number=f"+1201555{n:04d}")
+    session.login("admin")
+    session.open("/sms-configuration/twilio/")
+    page = session.page
+    number = page.get_by_label("Add a provisioned number")
+    number.fill("abc")
+    page.get_by_role("button", name="Add to pool").click()
+    error = page.locator("#field-number .errorlist")
+    expect(error).to_contain_text("'abc' is not a phone number.")
+    expect(error).to_be_in_viewport()
+    number = page.get_by_label("Add a provisioned number")
+    expect(number).to_have_value("abc")
+    expect(number).to_have_attribute("aria-invalid", "true")
+    expect(number).to_have_accessible_description(re.compile("'abc' is not a phone number"))
+    assert page.evaluate("window.scrollY") > 600  # the pool is far from the top of the page
+    assert axe_violations(page, "#pool") == []
+
+    number.fill("+1 201 555 0003")
+    page.get_by_role("button", name="Add to pool").click()
+    expect(page.locator("#field-number .errorlist")).to_have_text(
+        "+12015550003 is already in the pool."
+    )
+    expect(page.locator("#field-number .errorlist")).to_be_in_viewport()
+    expect(page.get_by_label("Add a provisioned number")).to_have_value("+1 201 555 0003")
+
+    page.get_by_label("Add a provisioned number").fill("+1 201 555 0099")
+    page.get_by_role("button", name="Add to pool").click()
+    added = page.locator("#pool [role=status]")
+    expect(added).to_have_text("+12015550099 added to the pool.")
+    expect(added).to_be_in_viewport()
+    expect(page.get_by_label("Add a provisioned number")).to_have_value("")
+    expect(page.locator("#pool")).to_contain_text("+12015550099")
+    assert axe_violations(page) == []
+    assert SenderNumber.objects.count() == 13

@@ -128,6 +128,8 @@ POSTS: list[tuple[str, str, list[str], dict[str, Any]]] = [
     ("admin", "sms-config-twilio", [], {"save": "number-reuse", "number_quarantine_days": "-1"}),
     ("admin", "sms-config-twilio", [], {"save": "pacing", "sender_segments_per_second": "x"}),
     ("superuser", "sms-config-twilio", [], {"save": "limits", "sms_message_limit": "-1"}),
+    ("admin", "sms-config-twilio", [], {"save": "pool", "number": "abc"}),
+    ("admin", "sms-sender-add", [], {"number": "abc"}),
     ("admin", "message-templates", [], {"name": "Oops", "body": "Hi {frist_name}"}),
     ("admin", "message-template-edit", ["template"], {"name": "", "body": ""}),
     ("admin", "prospect-upload", [], {}),

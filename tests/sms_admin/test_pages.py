@@ -3,6 +3,7 @@ errors, the Phone Number Usage grid and its delete (C1-C10, S8)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -309,6 +310,66 @@ def test_adding_a_pool_number_normalises_it_and_refuses_a_duplicate(
     response = client.post(reverse("sms-sender-add"), {"number": "+12015550188"}, follow=True)
     assert "+12015550188 is already in the pool." in response.content.decode()
     assert SenderNumber.objects.count() == 1
+
+
+def pool_section(html: str) -> str:
+    """The Twilio tab's Sender number pool section."""
+    return html.split('id="pool"', 1)[1].split("</section>", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        ("abc", "&#x27;abc&#x27; is not a phone number."),
+        ("+1 201 555 0188", "+12015550188 is already in the pool."),
+        ("", "Enter a phone number to add."),
+    ],
+)
+@pytest.mark.parametrize("url_name", ["sms-config-twilio", "sms-sender-add"])
+def test_a_refused_pool_number_is_shown_at_its_field_with_what_was_typed(
+    admin_user: Any, config: SmsConfiguration, typed: str, reason: str, url_name: str
+) -> None:
+    factories.SenderNumberFactory(number="+12015550188")
+    response = login(admin_user).post(reverse(url_name), {"save": "pool", "number": typed})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    pool = pool_section(html)
+    assert reason in pool
+    assert 'class="flash' not in html  # nothing at the top of the page, far from the field
+    field = re.search(r"<input[^>]*\bname=\"number\"[^>]*>", pool)
+    assert field is not None
+    assert f'value="{typed}"' in field[0] or (not typed and "value=" not in field[0])
+    assert 'aria-invalid="true"' in field[0]
+    assert 'aria-describedby="id_number_error"' in field[0]
+    assert '<ul class="errorlist" id="id_number_error">' in pool
+    assert SenderNumber.objects.count() == 1
+
+
+def test_an_added_pool_number_is_announced_in_the_pool_section(
+    admin_user: Any, config: SmsConfiguration
+) -> None:
+    client = login(admin_user)
+    response = client.post(reverse("sms-config-twilio"), {"save": "pool", "number": "2015550177"})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("sms-config-twilio") + "#pool"
+    html = client.get(response["Location"]).content.decode()
+    pool = pool_section(html)
+    assert '<div role="status">' in pool
+    assert "+12015550177 added to the pool." in pool
+    assert html.count("added to the pool") == 1  # not at the top of the page as well
+    assert SenderNumber.objects.filter(number="+12015550177").exists()
+
+
+def test_other_news_stays_at_the_top_of_the_twilio_tab(
+    admin_user: Any, config: SmsConfiguration
+) -> None:
+    client = login(admin_user)
+    client.post(reverse("sms-config-twilio"), {"save": "pacing", "sender_segments_per_second": 2})
+    html = client.get(reverse("sms-config-twilio")).content.decode()
+    assert "Saved." in html.split('id="pool"')[0]
+    assert "Saved." not in pool_section(html)
 
 
 def test_staff_cannot_add_pool_numbers(advisor: Any, config: SmsConfiguration) -> None:
