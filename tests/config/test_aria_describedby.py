@@ -137,7 +137,9 @@ POSTS: list[tuple[str, str, list[str], dict[str, Any]]] = [
 
 
 @pytest.mark.parametrize(
-    ("who", "name", "args", "data"), POSTS, ids=[f"{w}-{n}" for w, n, _, _ in POSTS]
+    ("who", "name", "args", "data"),
+    POSTS,
+    ids=[f"{w}-{n}-{d.get('save', 'form')}" for w, n, _, d in POSTS],
 )
 def test_every_description_a_refused_form_names_is_on_the_page(
     pages: dict[str, Any], who: str, name: str, args: list[str], data: dict[str, Any]
