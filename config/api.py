@@ -3,10 +3,12 @@ Django errors into JSON a person can act on (never a 500 for bad input)."""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
@@ -86,6 +88,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ParseError(
             suspicious_request_message(exc, getattr(request, "content_type", ""))
         )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(_not_found_words(exc, context))
     elif isinstance(exc, IntegrityError):
         exc = exceptions.ValidationError(
             {
@@ -94,6 +98,22 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             }
         )
     return drf_exception_handler(exc, context)
+
+
+# Django's words for an unknown id (get_object_or_404), which name a model class.
+_DJANGO_NOT_FOUND = re.compile(r"No (\w+) matches the given query\.")
+
+
+def _not_found_words(exc: Http404, context: dict[str, Any]) -> str:
+    """A view's 404 in words: "There is no person with id 7." rather than Django's "No Person
+    matches the given query."; a view's own message is kept."""
+    found = _DJANGO_NOT_FOUND.fullmatch(str(exc))
+    if found is None:
+        return str(exc) or "Not found."
+    model = next((m for m in apps.get_models() if m._meta.object_name == found[1]), None)
+    noun = str(model._meta.verbose_name) if model is not None else "such record"
+    ids = [str(value) for value in (context.get("kwargs") or {}).values()]
+    return f"There is no {noun} with id {ids[-1]}." if ids else f"There is no such {noun}."
 
 
 def suspicious_request_message(exc: SuspiciousOperation, content_type: str = "") -> str:

@@ -163,7 +163,7 @@ def test_with_debug_on_the_apis_own_404_keeps_its_message(
     response = admin_api.get("/api/v1/people/999999/")
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "No Person matches the given query."}
+    assert response.json() == {"detail": "There is no person with id 999999."}
 
 
 def test_an_api_path_without_its_slash_still_redirects(admin_api: APIClient, settings: Any) -> None:
@@ -185,4 +185,15 @@ def test_with_debug_on_the_browsable_apis_own_404_is_left_alone(
     response = client.get("/api/v1/people/999999/", HTTP_ACCEPT="text/html")
 
     assert response.status_code == 404
-    assert "No Person matches the given query." in response.content.decode()
+    assert "There is no person with id 999999." in response.content.decode()
+
+
+def test_an_unknown_id_is_named_in_words_not_by_a_model_class(
+    admin_api: APIClient, config: Any
+) -> None:
+    template = admin_api.delete("/api/v1/templates/999/")
+    route = admin_api.get("/api/v1/people/999999/sms-route/")
+
+    assert (template.status_code, route.status_code) == (404, 404)
+    assert template.json() == {"detail": "There is no message template with id 999."}
+    assert route.json() == {"detail": "There is no person with id 999999."}
