@@ -63,9 +63,26 @@ def _display(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def configuration_validate(changes: dict[str, Any]) -> None:
-    """:raises ValidationError: with a message per field."""
+QUIET_HOURS_EQUAL = (
+    "Start and end are the same time, which would mean no quiet hours; to have none, leave "
+    "both empty."
+)
+
+
+def configuration_validate(
+    changes: dict[str, Any], current: SmsConfiguration | None = None
+) -> None:
+    """:raises ValidationError: with a message per field. `current`: the stored configuration,
+    for rules joining a changed field with one left as it is."""
     errors: dict[str, str] = {}
+    quiet = [
+        changes[name] if name in changes else getattr(current, name, None)
+        for name in ("quiet_hours_start", "quiet_hours_end")
+    ]
+    if quiet[0] is not None and quiet[0] == quiet[1]:
+        changed = [n for n in ("quiet_hours_start", "quiet_hours_end") if n in changes]
+        for name in changed:
+            errors[name] = QUIET_HOURS_EQUAL
     for name in ("reply_notification_subject", "reply_notification_body"):
         if name in changes:
             try:
@@ -132,7 +149,7 @@ def configuration_update(*, actor: Any, **changes: Any) -> SmsConfiguration:
     for name in MULTILINE_FIELDS & changes.keys():
         if isinstance(changes[name], str):
             changes[name] = line_endings_normalize(changes[name])
-    configuration_validate(changes)
+    configuration_validate(changes, config)
     records = []
     for name, value in changes.items():
         if name == "permitted_roles":

@@ -129,7 +129,7 @@ class SmsConfigurationSerializer(StrictJSON, serializers.ModelSerializer[SmsConf
         from sms_admin import services
 
         try:
-            services.configuration_validate(attrs)
+            services.configuration_validate(attrs, self.instance)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from exc
         return attrs

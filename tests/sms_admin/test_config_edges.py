@@ -5,6 +5,7 @@ reply template keeps its lines, the meters say how full they are."""
 from __future__ import annotations
 
 import re
+from datetime import time
 from typing import Any
 
 import pytest
@@ -281,3 +282,44 @@ def test_upgrading_stores_a_crlf_template_with_lf_line_breaks() -> None:
     assert (config.reply_notification_body, config.help_text) == ("a\nb\n", "x\ny")
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+# --- quiet hours ----------------------------------------------------------------------------
+
+
+def test_quiet_hours_starting_and_ending_at_one_time_are_refused_at_the_fields(
+    admin_user: Any, config: SmsConfiguration
+) -> None:
+    response = login(admin_user).post(
+        reverse("sms-config-general"),
+        general_form(config, quiet_hours_start="21:00", quiet_hours_end="21:00", sms_max_length=9),
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    for name in ("quiet_hours_start", "quiet_hours_end"):
+        error = page.split(f'id="id_{name}_error"')[1].split("</ul>")[0]
+        assert services.QUIET_HOURS_EQUAL in error.replace("&#x27;", "'")
+    config.refresh_from_db()
+    assert config.sms_max_length == 1000
+    assert (config.quiet_hours_start, config.quiet_hours_end) != (time(21), time(21))
+
+
+def test_an_api_change_of_one_end_to_the_other_ends_time_is_refused(
+    admin_api: Any, config: SmsConfiguration
+) -> None:
+    config.quiet_hours_end = time(8)
+    config.save()
+
+    refused = admin_api.patch(
+        "/api/v1/sms-configuration/", {"quiet_hours_start": "08:00"}, format="json"
+    )
+    cleared = admin_api.patch(
+        "/api/v1/sms-configuration/",
+        {"quiet_hours_start": None, "quiet_hours_end": None},
+        format="json",
+    )
+
+    assert refused.status_code == 400
+    assert refused.json() == {"quiet_hours_start": [services.QUIET_HOURS_EQUAL]}
+    assert cleared.status_code == 200, cleared.json()
