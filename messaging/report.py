@@ -103,7 +103,7 @@ def _person(value: str, by_name: bool) -> PersonMatch:
 def _cohort(value: str) -> int:
     if value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_ID:
         return int(value)
-    raise ValueError(f"'{value}' is not a cohort number (a whole number).")
+    raise ValueError(f"'{value}' is not a cohort number (cohorts are numbered from 1).")
 
 
 def _moment(value: str, end: bool) -> datetime:

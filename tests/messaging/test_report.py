@@ -226,6 +226,7 @@ def test_the_pager_keeps_the_filters(admin: Client, cast: dict[str, Any]) -> Non
         ({"created_after": "0001-01-01T00:00:00+14:00"}, "created_after", "out of the range"),
         ({"created_before": "9999-12-31"}, "created_before", "out of the range"),
         ({"sender": "9" * 25}, "sender", "is not a person id"),
+        ({"cohort": "-1"}, "cohort", "'-1' is not a cohort number (cohorts are numbered from 1)."),
         (
             {"created_after": "2024-02-01", "created_before": "2024-01-01"},
             "created_before",
