@@ -13,7 +13,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from people import csv_text, phone_numbers
-from people.models import Person, PersonPhone, PhoneType, Role, RoleKind
+from people.models import SYSTEM_PHONE_TYPE_CODE, Person, PersonPhone, PhoneType, Role, RoleKind
 
 REQUIRED_COLUMNS = ("first_name", "last_name", "phone")
 KNOWN_COLUMNS = ("src_system_id", "first_name", "last_name", "email", "phone", "phone_type")
@@ -159,10 +159,18 @@ def _check_row(
         row.number = phone_numbers.phone_number_normalize(row.phone)
     except ValidationError as exc:
         row.errors.append(exc.messages[0])
-    if row.phone_type_code:
+    if row.phone_type_code.lower() == SYSTEM_PHONE_TYPE_CODE.lower():
+        # The System type marks staff members' sender numbers, never a person's own phone.
+        row.errors.append(f"Phone type '{SYSTEM_PHONE_TYPE_CODE}' is for system numbers only.")
+    elif row.phone_type_code:
         row.phone_type = types.get(row.phone_type_code.lower())
         if row.phone_type is None:
-            known = ", ".join(sorted(t.code for t in types.values())) or "none defined"
+            known = (
+                ", ".join(
+                    sorted(t.code for t in types.values() if t.code != SYSTEM_PHONE_TYPE_CODE)
+                )
+                or "none defined"
+            )
             row.errors.append(f"Unknown phone type '{row.phone_type_code}' (known: {known}).")
     elif default_phone_type is not None:
         row.phone_type = default_phone_type

@@ -100,3 +100,16 @@ def test_an_upload_costs_the_same_queries_for_five_and_for_fifty_rows(
 
     assert queries(0, 5) == queries(100, 50)
     assert Person.objects.filter(roles=student_role).count() == 55
+
+
+def test_the_system_phone_type_is_refused_and_not_offered(
+    cell: PhoneType, student_role: Any, admin_user: Any
+) -> None:
+    factories.PhoneTypeFactory(code="SYSTEM")
+    check = prospects.prospect_csv_check(
+        HEADER + "P-1,Ana,Lopez,,+12025550101,SYSTEM\nP-2,Ben,Ode,,+12025550102,fax\n",
+        default_phone_type=cell,
+    )
+
+    assert check.rows[0].errors == ["Phone type 'SYSTEM' is for system numbers only."]
+    assert check.rows[1].errors == ["Unknown phone type 'fax' (known: cell)."]
