@@ -75,14 +75,10 @@ def configuration_validate(
     """:raises ValidationError: with a message per field. `current`: the stored configuration,
     for rules joining a changed field with one left as it is."""
     errors: dict[str, str] = {}
-    quiet = [
-        changes[name] if name in changes else getattr(current, name, None)
-        for name in ("quiet_hours_start", "quiet_hours_end")
-    ]
-    if quiet[0] is not None and quiet[0] == quiet[1]:
-        changed = [n for n in ("quiet_hours_start", "quiet_hours_end") if n in changes]
-        for name in changed:
-            errors[name] = QUIET_HOURS_EQUAL
+    ends = ("quiet_hours_start", "quiet_hours_end")
+    start, end = (changes[f] if f in changes else getattr(current, f, None) for f in ends)
+    if start is not None and start == end:
+        errors.update({f: QUIET_HOURS_EQUAL for f in ends if f in changes})
     for name in ("reply_notification_subject", "reply_notification_body"):
         if name in changes:
             try:
