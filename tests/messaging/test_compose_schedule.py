@@ -326,12 +326,20 @@ def test_a_cohort_time_that_is_not_allowed_is_a_form_error_and_nothing_is_record
     assert not Message.objects.exists() and not Cohort.objects.exists()
 
 
-def test_cancelling_a_scheduled_cohort_cancels_its_waiting_texts(
+@pytest.fixture
+def scheduled_cohort(
     advisor: Person, cohort_people: list[Person], published: list[int]
-) -> None:
+) -> tuple[Client, Cohort]:
+    """The advisor's page client and their cohort of two, scheduled for Thursday 09:30."""
     client = login(advisor.user)
     cohort_post(client, cohort_people, action="send", send_at="2026-12-03T09:30")
-    cohort = Cohort.objects.get()
+    return client, Cohort.objects.get()
+
+
+def test_cancelling_a_scheduled_cohort_cancels_its_waiting_texts(
+    scheduled_cohort: tuple[Client, Cohort],
+) -> None:
+    client, cohort = scheduled_cohort
     cancel = reverse("cohort-cancel", args=[cohort.pk])
 
     page = client.post(cancel, follow=True).content.decode()
@@ -345,11 +353,9 @@ def test_cancelling_a_scheduled_cohort_cancels_its_waiting_texts(
 
 
 def test_a_cohort_cancelled_whole_says_none_was_sent_not_that_everything_left(
-    advisor: Person, cohort_people: list[Person], published: list[int]
+    scheduled_cohort: tuple[Client, Cohort],
 ) -> None:
-    client = login(advisor.user)
-    cohort_post(client, cohort_people, action="send", send_at="2026-12-03T09:30")
-    cohort = Cohort.objects.get()
+    client, cohort = scheduled_cohort
     client.post(reverse("cohort-cancel", args=[cohort.pk]))
 
     page = client.get(reverse("cohort-progress", args=[cohort.pk])).content.decode()
@@ -361,11 +367,9 @@ def test_a_cohort_cancelled_whole_says_none_was_sent_not_that_everything_left(
 
 
 def test_a_cohort_cancelled_in_part_counts_the_cancelled_apart(
-    advisor: Person, cohort_people: list[Person], published: list[int]
+    scheduled_cohort: tuple[Client, Cohort],
 ) -> None:
-    client = login(advisor.user)
-    cohort_post(client, cohort_people, action="send", send_at="2026-12-03T09:30")
-    cohort = Cohort.objects.get()
+    client, cohort = scheduled_cohort
     first = Message.objects.order_by("pk").first()
     assert first is not None
     # One text left before the other was cancelled.
