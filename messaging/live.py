@@ -76,8 +76,16 @@ _OWN = f"(SELECT id FROM {_P} WHERE user_id = %s)"  # noqa: S608
 _COUNT_AND_NEWEST = "(SELECT COUNT(*) || ':' || COALESCE(MAX(id), 0) {})"
 
 
+# Unread counts only texts of a conversation, as the inbox lists them: a text from a number on
+# no record (no sender) is in none, so no page could open it and its count would never clear.
+_IN_A_CONVERSATION = "sender_id IS NOT NULL"
+
+
 def _inbox_columns(owner_sql: str) -> list[str]:
-    unread = f"FROM {_M} WHERE attributed_to_id = {owner_sql} AND read_at IS NULL"
+    unread = (
+        f"FROM {_M} WHERE attributed_to_id = {owner_sql} AND read_at IS NULL "
+        f"AND {_IN_A_CONVERSATION}"
+    )
     return [
         _COUNT_AND_NEWEST.format(unread),
         f"(SELECT MAX(updated_at) FROM {_M} WHERE sender_id = {owner_sql})",  # noqa: S608
@@ -85,7 +93,8 @@ def _inbox_columns(owner_sql: str) -> list[str]:
 
 
 _SHARED_UNREAD = (
-    f"FROM {_M} WHERE attribution = %s AND attributed_to_id IS NULL AND read_at IS NULL"
+    f"FROM {_M} WHERE attribution = %s AND attributed_to_id IS NULL AND read_at IS NULL "
+    f"AND {_IN_A_CONVERSATION}"
 )
 
 

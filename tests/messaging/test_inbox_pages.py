@@ -85,6 +85,21 @@ def test_the_navigation_shows_the_unread_count(alex: Person, sam: Person) -> Non
     assert 'data-unread="own"><span data-count>1</span>' in html
 
 
+def test_a_text_from_a_number_on_no_record_is_not_counted_unread_where_no_page_opens_it(
+    alex: Person, sam: Person, admin_user: Any
+) -> None:
+    factories.staff(user=admin_user)
+    received(None, alex, "Who is this?", from_number="+19995550000")
+    received(None, None, "Hello?", from_number="+19995550001")
+
+    own = login(alex.user).get("/").content.decode()
+    shared = login(admin_user).get("/inbox/shared/").content.decode()
+
+    # Sam's reply is the one unread text Alex can open; the shared inbox has none to open.
+    assert 'data-unread="own"><span data-count>1</span>' in own
+    assert 'data-unread="shared" hidden><span data-count>0</span>' in shared
+
+
 def test_opening_the_person_page_marks_the_conversation_read_for_its_owner(
     alex: Person, blair: Person, sam: Person
 ) -> None:
