@@ -104,6 +104,12 @@ class Month:
     def short_label(self) -> str:
         return f"{MONTH_NAMES[self.number - 1][:3]} {self.year % 100:02d}"
 
+    @property
+    def reported(self) -> bool:
+        """Whether the analytics page shows this month (from January 2000; later bounds, the
+        current month, are the caller's)."""
+        return self.year >= FIRST_YEAR
+
     def shift(self, months: int) -> Month:
         index = self.year * 12 + self.number - 1 + months
         return Month(index // 12, index % 12 + 1)
@@ -136,7 +142,7 @@ def month_parse(value: str | None, *, now: datetime | None = None) -> Month:
     month = Month(int(text[:4]), int(text[5:]))
     if not 1 <= month.number <= 12:
         raise MonthError(f"'{text}' is not a month: the month part must be 01 to 12.")
-    if month.year < FIRST_YEAR:
+    if not month.reported:
         raise MonthError(f"Choose a month from {FIRST_YEAR}-01 to {current}.")
     if month > current:
         raise MonthError(f"{text} is in the future: choose {current} or an earlier month.")

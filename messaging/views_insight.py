@@ -132,7 +132,7 @@ def analytics_page(request: HttpRequest) -> HttpResponse:
             _line(row.figures, _person_url(row.staff_id), row.staff_name) for row in report.rows
         ],
         totals=_line(report.totals, "", "All staff"),
-        previous=month.shift(-1) if month.shift(-1).year >= analytics.FIRST_YEAR else None,
+        previous=month.shift(-1) if month.shift(-1).reported else None,
         next=month.shift(1) if month.shift(1) <= current else None,
         trend=months,
         chart=figures,

@@ -491,6 +491,20 @@ def test_the_page_of_this_month_offers_the_previous_month_but_no_next(
     assert "No staff member sent or received anything in March 2026." in response.content.decode()
 
 
+def test_the_first_months_trend_links_only_to_months_the_page_shows(
+    db: Any, admin_user: Any
+) -> None:
+    client = login(admin_user)
+    page = client.get(reverse("insight-analytics"), {"month": "2000-01"}).content.decode()
+    table = page.split('id="trend-table"')[1].split("</table>")[0]
+
+    assert client.get(reverse("insight-analytics"), {"month": "1999-12"}).status_code == 400
+    assert 'href="?month=2000-01"' in table
+    assert "?month=1999-" not in table
+    assert '<th scope="row">December 1999</th>' in table
+    assert 'rel="prev"' not in page
+
+
 @pytest.mark.parametrize(
     ("month", "says"),
     [("2026/03", "YYYY-MM"), ("2026-04", "is in the future"), ("2026-13", "01 to 12")],
