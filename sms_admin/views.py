@@ -99,17 +99,15 @@ def _preview(template: str) -> str:
 
 @administrator_required
 def twilio(request: HttpRequest) -> HttpResponse:
-    return _twilio(request)
+    # Each section saves on its own; its submit button names it.
+    return _twilio(request, request.POST.get("save", "limits") if request.method == "POST" else "")
 
 
-def _twilio(request: HttpRequest, *, sender_form: SenderNumberForm | None = None) -> HttpResponse:
-    """The Twilio tab, saving the section a POST names; `sender_form`: the pool's refused form."""
+def _twilio(request: HttpRequest, section: str) -> HttpResponse:
+    """The Twilio tab, saving `section` ("" for none); a refused form is shown with its errors."""
     config = services.configuration_get()
     editable = bool(request.user.is_superuser)
-    # Each section saves on its own; its submit button names it.
-    section = request.POST.get("save", "limits") if request.method == "POST" else ""
-    if sender_form is not None:
-        section = ""  # the pool's form was refused: the page again, that form with its error
+    sender_form = SenderNumberForm(request.POST if section == "pool" else None)
     limits = LimitsForm(
         request.POST if section == "limits" else None,
         initial=LimitsForm.initial_from(config),
@@ -130,7 +128,8 @@ def _twilio(request: HttpRequest, *, sender_form: SenderNumberForm | None = None
         if _save(request, pacing):
             return redirect(reverse("sms-config-twilio") + "#pacing")
     elif section == "pool":
-        return _sender_add(request)
+        if _sender_add(request, sender_form):
+            return redirect(reverse("sms-config-twilio") + "#pool")
     elif section:
         if not editable:
             raise PermissionDenied(services.PROVISIONED_REFUSAL)
@@ -158,7 +157,7 @@ def _twilio(request: HttpRequest, *, sender_form: SenderNumberForm | None = None
         assigned_meter=forecast.UsageMeter(assigned, config.sms_phone_number_limit),
         health=selectors.twilio_health(),
         pool=selectors.sender_pool(),
-        sender_form=sender_form if sender_form is not None else SenderNumberForm(),
+        sender_form=sender_form,
         messages=[m for m in notes if POOL_NEWS not in (m.extra_tags or "").split()],
         pool_messages=[m for m in notes if POOL_NEWS in (m.extra_tags or "").split()],
         search=search,
@@ -173,24 +172,22 @@ def _twilio(request: HttpRequest, *, sender_form: SenderNumberForm | None = None
 @administrator_required
 @require_POST
 def sender_add(request: HttpRequest) -> HttpResponse:
-    return _sender_add(request)
+    """The pool's form at its earlier address: answered as the Twilio tab's."""
+    return _twilio(request, "pool")
 
 
-def _sender_add(request: HttpRequest) -> HttpResponse:
-    """Add a number to the pool. Added: back to the Twilio tab at the pool, which says so. Refused:
-    the Twilio tab again with the typed number and the reason at the field."""
-    form = SenderNumberForm(request.POST)
-    if form.is_valid():
-        try:
-            sender = services.sender_number_add(
-                number=form.cleaned_data["number"], actor=request.user
-            )
-        except ValidationError as exc:
-            form.add_error("number", " ".join(exc.messages))
-        else:
-            messages.success(request, f"{sender.number} added to the pool.", extra_tags=POOL_NEWS)
-            return redirect(reverse("sms-config-twilio") + "#pool")
-    return _twilio(request, sender_form=form)
+def _sender_add(request: HttpRequest, form: SenderNumberForm) -> bool:
+    """Add the form's number to the pool, announced in the pool section; False with the reason
+    at the field when it is refused."""
+    if not form.is_valid():
+        return False
+    try:
+        sender = services.sender_number_add(number=form.cleaned_data["number"], actor=request.user)
+    except ValidationError as exc:
+        form.add_error("number", " ".join(exc.messages))
+        return False
+    messages.success(request, f"{sender.number} added to the pool.", extra_tags=POOL_NEWS)
+    return True
 
 
 @administrator_required
